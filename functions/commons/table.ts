@@ -1,0 +1,16 @@
+/**
+ * The service keeps all of its state in one DynamoDB table (single-table design): session
+ * storage scopes, the capacity delegation, rate-limit counters and audit records. The CDK stack
+ * and every adapter take the key names from here.
+ */
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds. DynamoDB deletes expired items eventually; readers treat past values as absent. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Environment variable that names the table in every function. */
+export const TABLE_NAME_ENV = 'TABLE_NAME';
+/** Environment variable that names the owner-key secret (only in functions that may read it). */
+export const OWNER_KEY_SECRET_ENV = 'OWNER_KEY_SECRET';
