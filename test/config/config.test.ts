@@ -1,0 +1,134 @@
+import {
+  ConfigError,
+  LIT_CONTRACT_NAMES,
+  parseServiceConfig,
+  readRuntimeConfig,
+  RUNTIME_CONFIG_ENV,
+  toRuntimeConfig,
+} from '../../functions/commons/config';
+
+const PKP = '0x04' + 'ab'.repeat(64);
+
+function validConfig(): Record<string, any> {
+  return {
+    lit: { network: 'datil-test' },
+    ownerKeySecret: 'lit-session-service/owner-key',
+    delegation: { capacityTokenId: '42' },
+    policy: {
+      callers: [
+        {
+          principal: 'arn:aws:sts::123456789012:assumed-role/app-*',
+          pkps: [PKP],
+          abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+        },
+      ],
+    },
+  };
+}
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseServiceConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('service config', () => {
+  it('fills secure defaults for everything a user leaves out', () => {
+    const c = parseServiceConfig(validConfig());
+    expect(c.serviceName).toBe('lit-session-service');
+    expect(c.lit).toMatchObject({ network: 'datil-test', connectTimeoutMs: 10_000, connectAttempts: 3 });
+    expect(c.delegation).toMatchObject({ validitySeconds: 86_400, refreshMarginSeconds: 21_600, delegatees: 'policy-pkps', schedule: 'rate(1 hour)' });
+    expect(c.policy.callers[0]).toMatchObject({
+      allowWildcardResources: false,
+      allowCallerAuthMethods: false,
+      overMaxExpiration: 'refuse',
+      admin: false,
+      maxExpirationSeconds: 3600,
+    });
+  });
+
+  it('lists every problem at once, each with its path', () => {
+    const raw = validConfig();
+    raw.lit.network = 'mainnet';
+    raw.delegation.capacityTokenId = 'abc';
+    raw.policy.callers[0].pkps = ['0x1234'];
+    raw.policy.callers[0].abilities = [{ resource: 'pkp', ability: 'lit-action-execution' }];
+    raw.unexpected = true;
+    const problems = problemsOf(raw);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^lit\.network: must be one of datil-dev, datil-test, datil, custom/),
+        expect.stringMatching(/^delegation\.capacityTokenId: must be a decimal token id/),
+        expect.stringMatching(/^policy\.callers\[0\]\.pkps\[0\]: must be an uncompressed PKP public key/),
+        expect.stringMatching(/^policy\.callers\[0\]\.abilities\[0\]: ability 'lit-action-execution' does not apply to resource 'pkp'/),
+        expect.stringMatching(/^config\.unexpected: unknown setting/),
+      ]),
+    );
+  });
+
+  it("requires every contract address for a 'custom' network", () => {
+    const raw = validConfig();
+    raw.lit = { network: 'custom', custom: { rpcUrl: 'http://127.0.0.1:8545', contracts: { Staking: '0x' + '11'.repeat(20) } } };
+    const problems = problemsOf(raw);
+    for (const name of LIT_CONTRACT_NAMES.filter((n) => n !== 'Staking')) {
+      expect(problems).toContain(`lit.custom.contracts.${name}: is required`);
+    }
+    expect(problems.some((p) => p.startsWith('lit.custom.contracts.Staking:'))).toBe(false);
+  });
+
+  it('refuses a bare * principal and a duplicate principal', () => {
+    const raw = validConfig();
+    raw.policy.callers.push({ ...raw.policy.callers[0] }, { principal: '*', pkps: [PKP], abilities: [] });
+    const problems = problemsOf(raw);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^policy\.callers\[1\]\.principal: .* is listed twice/),
+        expect.stringMatching(/^policy\.callers\[2\]\.principal: must not be '\*' alone/),
+      ]),
+    );
+  });
+
+  it("refuses '*' PKPs unless the delegation is unrestricted", () => {
+    const raw = validConfig();
+    raw.policy.callers[0].pkps = ['*'];
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^policy\.callers\[0\]\.pkps: '\*' needs delegation\.delegatees 'unrestricted'/)]);
+    raw.delegation.delegatees = 'unrestricted';
+    expect(parseServiceConfig(raw).policy.callers[0].pkps).toEqual(['*']);
+  });
+
+  it('refuses a refresh margin as long as the validity', () => {
+    const raw = validConfig();
+    raw.delegation.validitySeconds = 3600;
+    raw.delegation.refreshMarginSeconds = 3600;
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^delegation\.refreshMarginSeconds: must be less than/)]);
+  });
+
+  it('denies everyone with an empty caller list but needs the list to exist', () => {
+    const raw = validConfig();
+    raw.policy.callers = [];
+    expect(parseServiceConfig(raw).policy.callers).toEqual([]);
+    delete raw.policy.callers;
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^policy\.callers: must be a list/)]);
+  });
+
+  it('round-trips the runtime part through the environment and validates it again there', () => {
+    const c = parseServiceConfig(validConfig());
+    const env = { [RUNTIME_CONFIG_ENV]: JSON.stringify(toRuntimeConfig(c)) };
+    expect(readRuntimeConfig(env)).toEqual(toRuntimeConfig(c));
+
+    const tampered = { ...toRuntimeConfig(c), policy: { callers: [{ principal: '*', pkps: [], abilities: [] }] } };
+    expect(() => readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: JSON.stringify(tampered) })).toThrow(ConfigError);
+    expect(() => readRuntimeConfig({})).toThrow(/SERVICE_CONFIG is not set/);
+    expect(() => readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: '{nope' })).toThrow(/not valid JSON/);
+  });
+
+  it('normalises PKP public keys to lower case so policy lookups are exact', () => {
+    const raw = validConfig();
+    raw.policy.callers[0].pkps = ['0x04' + 'AB'.repeat(64)];
+    expect(parseServiceConfig(raw).policy.callers[0].pkps).toEqual([PKP]);
+  });
+});
