@@ -11,7 +11,7 @@ export const LIT_NETWORKS = ['datil-dev', 'datil-test', 'datil', 'custom'] as co
 export type LitNetworkName = (typeof LIT_NETWORKS)[number];
 
 /** Resource kinds a caller may ask abilities for, as the service names them in requests. */
-export const RESOURCE_KINDS = ['pkp', 'lit-action', 'access-control-condition', 'payment-delegation'] as const;
+export const RESOURCE_KINDS = ['pkp', 'lit-action', 'access-control-condition', 'rate-limit-increase'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 /** Lit abilities (values of LIT_ABILITY in @lit-protocol/constants v7). */
@@ -20,7 +20,7 @@ export const ABILITIES = [
   'lit-action-execution',
   'access-control-condition-decryption',
   'access-control-condition-signing',
-  'lit-payment-delegation',
+  'rate-limit-increase-auth',
 ] as const;
 export type Ability = (typeof ABILITIES)[number];
 
@@ -29,7 +29,7 @@ export const ABILITIES_BY_RESOURCE: Record<ResourceKind, readonly Ability[]> = {
   pkp: ['pkp-signing'],
   'lit-action': ['lit-action-execution'],
   'access-control-condition': ['access-control-condition-decryption', 'access-control-condition-signing'],
-  'payment-delegation': ['lit-payment-delegation'],
+  'rate-limit-increase': ['rate-limit-increase-auth'],
 };
 
 /** The contract names LitContracts needs for network 'custom' (all 11, or it throws). */
