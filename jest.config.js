@@ -10,6 +10,12 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
   },
+  // @lit-protocol/constants require()s '@lit-protocol/contracts/prod/<net>.js', which is ESM; plain
+  // Node 20.19+ loads it (require(esm)) but jest's module loader does not. The package ships the
+  // same data as CommonJS next to it (.cjs), so point jest there.
+  moduleNameMapper: {
+    '^@lit-protocol/contracts/prod/(.*)\\.js$': '<rootDir>/node_modules/@lit-protocol/contracts/dist/prod/$1.cjs',
+  },
   testTimeout: 60_000,
   // Real parts (DynamoDB Local, the devnet, esbuild) are slow to start; run files in two workers.
   maxWorkers: 2,

@@ -1,0 +1,19 @@
+/**
+ * The Lit SDK's `localStorage`, backed by DynamoDB one session scope at a time.
+ *
+ * Usage (once per process): `new LitNodeClient({ ..., storageProvider: { provider: requestBoundStorage } })`.
+ * Per request: `await runInSessionScope(store, scope, () => client.getPkpSessionSigs(...))`.
+ */
+export { ScopeStorage } from './scope-storage';
+export {
+  requestBoundStorage,
+  bindScopeStorage,
+  currentScopeStorage,
+  unboundStorageAccessCount,
+  resetUnboundStorageAccessCount,
+  onUnboundStorageAccess,
+  type UnboundOperation,
+} from './request-bound-storage';
+export { runInSessionScope, DEFAULT_SCOPE_TTL_SECONDS, type SessionScopeOptions, type SessionScopeRun } from './run-in-session-scope';
+export { SDK_STORAGE_KEYS } from './sdk-keys';
+export { walletSigExpiryMs } from './wallet-sig';
