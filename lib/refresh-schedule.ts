@@ -1,0 +1,88 @@
+/**
+ * Runs the delegation refresher on the configured schedule. Scheduler invokes Lambda
+ * asynchronously, so failures can happen in two places: Scheduler failing to deliver (throttled,
+ * permissions) and the function failing after delivery. Both end in the same dead-letter queue,
+ * so one alarm on that queue sees every lost run.
+ */
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface RefreshScheduleProps {
+  readonly refresher: lambda.IFunction;
+  /** EventBridge Scheduler expression, `rate(...)` or `cron(...)` (config.delegation.schedule). */
+  readonly expression: string;
+  readonly serviceName: string;
+  /**
+   * Delivery attempts Scheduler makes after the first one fails.
+   * @default 3
+   */
+  readonly retryAttempts?: number;
+  /**
+   * A run not delivered within this age is dropped to the DLQ: by then the next run is due.
+   * @default Duration.minutes(30)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Retries of a run whose function failed (Lambda's asynchronous retries, 0 to 2).
+   * @default 2
+   */
+  readonly functionRetryAttempts?: number;
+}
+
+export class RefreshSchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  readonly deadLetterQueue: sqs.Queue;
+  /** Assumed by EventBridge Scheduler to invoke the refresher and write the DLQ. */
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: RefreshScheduleProps) {
+    super(scope, id);
+    const maxEventAge = props.maxEventAge ?? Duration.minutes(30);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the refresher schedule and of the refresher function.',
+    });
+
+    // Our own role (instead of the target's implicit one) so its one finding is acknowledged here.
+    this.role = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `${props.serviceName}: lets EventBridge Scheduler invoke the delegation refresher`,
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.refresher.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: "LambdaInvoke grants lambda:InvokeFunction on the refresher and its versions/aliases (ARN:*); it is that one function only.",
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: `${props.serviceName}: refresh the capacity delegation before it expires`,
+      schedule: scheduler.ScheduleExpression.expression(props.expression),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(props.refresher, {
+        role: this.role,
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: props.retryAttempts ?? 3,
+        maxEventAge,
+      }),
+    });
+
+    props.refresher.configureAsyncInvoke({
+      retryAttempts: props.functionRetryAttempts ?? 2,
+      maxEventAge,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+  }
+}

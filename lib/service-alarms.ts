@@ -1,0 +1,146 @@
+/**
+ * The alarms an operator needs: the refresher is failing, the delegation is about to run out
+ * (which also fires when the refresher stops reporting at all), and the API answers with 5xx.
+ * All of them notify one encrypted SNS topic the operator subscribes to.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ServiceConfig } from '../functions/commons/config';
+import { METRIC, METRICS_NAMESPACE, METRIC_SERVICE_DIMENSION } from '../functions/commons/metric-names';
+
+export interface ServiceAlarmsProps {
+  readonly config: ServiceConfig;
+  readonly refresher: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly api: apigwv2.HttpApi;
+  /**
+   * Alarm when more than this percentage of API requests in a period end in 5xx.
+   * @default 5
+   */
+  readonly api5xxPercent?: number;
+}
+
+/**
+ * Period for the delegation-expiry alarm. The refresher emits DelegationSecondsLeft once per run,
+ * so a period must hold at least one run, with room for one late or retried run: twice the
+ * rate, from 5 minutes to CloudWatch's maximum of one day. A cron schedule has no fixed interval:
+ * one hour, the default schedule, is assumed.
+ */
+export function delegationAlarmPeriod(schedule: string): Duration {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
+  const unitSeconds = !m ? 3600 : m[2].startsWith('minute') ? 60 : m[2].startsWith('hour') ? 3600 : 86_400;
+  const interval = m ? Number(m[1]) * unitSeconds : 3600;
+  const seconds = Math.min(86_400, Math.max(300, 2 * interval));
+  return Duration.seconds(Math.ceil(seconds / 60) * 60);
+}
+
+export class ServiceAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly refresherErrors: cloudwatch.Alarm;
+  readonly refreshFailed: cloudwatch.Alarm;
+  readonly deadLetters: cloudwatch.Alarm;
+  readonly delegationNearExpiry: cloudwatch.Alarm;
+  readonly api5xxRate: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
+    super(scope, id);
+    const { config } = props;
+    const name = config.serviceName;
+
+    // A customer-managed key: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+    const key = new kms.Key(this, 'TopicKey', {
+      description: `${name}: encrypts the alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new sns.Topic(this, 'Topic', { displayName: `${name} alarms`, masterKey: key, enforceSSL: true });
+    const notify = new actions.SnsAction(this.topic);
+
+    const dims = { [METRIC_SERVICE_DIMENSION]: name };
+    const five = Duration.minutes(5);
+
+    this.refresherErrors = new cloudwatch.Alarm(this, 'RefresherErrors', {
+      alarmDescription: `${name}: the delegation refresher function failed (see its log group)`,
+      metric: props.refresher.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.refreshFailed = new cloudwatch.Alarm(this, 'RefreshFailed', {
+      alarmDescription: `${name}: a delegation refresh run reported failure (${METRIC.delegationRefreshFailed})`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.delegationRefreshFailed,
+        dimensionsMap: dims,
+        statistic: cloudwatch.Stats.SUM,
+        period: five,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.deadLetters = new cloudwatch.Alarm(this, 'RefresherDeadLetters', {
+      alarmDescription: `${name}: refresher runs were lost (undeliverable or failed after retries) and sit in the dead-letter queue`,
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.delegationNearExpiry = new cloudwatch.Alarm(this, 'DelegationNearExpiry', {
+      alarmDescription:
+        `${name}: the capacity delegation has less than ${config.observability.delegationAlarmSeconds} s left, ` +
+        'or the refresher stopped reporting; issuance fails with 503 NO_VALID_DELEGATION once it expires',
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.delegationSecondsLeft,
+        dimensionsMap: dims,
+        statistic: cloudwatch.Stats.MINIMUM,
+        period: delegationAlarmPeriod(config.delegation.schedule),
+      }),
+      threshold: config.observability.delegationAlarmSeconds,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No data means no refresher run reported: as bad as an expiring delegation.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    const percent = props.api5xxPercent ?? 5;
+    this.api5xxRate = new cloudwatch.Alarm(this, 'Api5xxRate', {
+      alarmDescription: `${name}: more than ${percent}% of API requests failed with 5xx in two of three 5-minute periods`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: {
+          errors: props.api.metricServerError({ period: five, statistic: cloudwatch.Stats.SUM }),
+          requests: props.api.metricCount({ period: five, statistic: cloudwatch.Stats.SUM }),
+        },
+        period: five,
+        label: 'API 5xx %',
+      }),
+      threshold: percent,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    for (const alarm of [this.refresherErrors, this.refreshFailed, this.deadLetters, this.delegationNearExpiry, this.api5xxRate]) {
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+    }
+  }
+}

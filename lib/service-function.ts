@@ -1,0 +1,207 @@
+/**
+ * The one place that says how a function of this service is built. Every route and job gets the
+ * same runtime, architecture, bundling, logging, tracing and environment, and IAM grants that
+ * follow its `needs` from the route table and nothing else.
+ */
+import * as path from 'node:path';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, toRuntimeConfig, type ServiceConfig } from '../functions/commons/config';
+import { METRICS_NAMESPACE } from '../functions/commons/metric-names';
+import { OWNER_KEY_SECRET_ENV, TABLE_NAME_ENV } from '../functions/commons/table';
+import type { FunctionDef } from './routes';
+
+/** Repository root: handler entries in the route table are relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Defaults every function shares; exported so tests assert the same values the stack uses. */
+export const FUNCTION_DEFAULTS = {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  architecture: lambda.Architecture.ARM_64,
+  /** API Gateway's integration limit is 30 s; leave one second for the gateway. */
+  timeoutSeconds: 29,
+  /** The Lit SDK's crypto is CPU-bound and Lambda CPU scales with memory. */
+  memoryMb: 1024,
+  /** esbuild target matching the runtime. */
+  esbuildTarget: 'node22',
+} as const;
+
+/**
+ * Unresolved tokens (e.g. the table name imported from the stateful stack) have no length at
+ * synth time; count them at the longest value they can take (a DynamoDB table name is at most
+ * 255 characters) so the check never passes a template that Lambda would reject.
+ */
+const TOKEN_WORST_CASE_BYTES = 255;
+
+/** Thrown at synth when a function's environment would exceed Lambda's 4 KB limit. */
+export class EnvironmentTooLargeError extends Error {
+  readonly code = 'LAMBDA_ENV_TOO_LARGE';
+  constructor(
+    readonly functionId: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `Function ${functionId}: its environment variables take ${bytes} bytes, over Lambda's limit of ${LAMBDA_ENV_LIMIT_BYTES}. ` +
+        `Most of it is ${RUNTIME_CONFIG_ENV} (the runtime config): shorten policy.callers (fewer PKPs or callers, ARN patterns instead of lists).`,
+    );
+    this.name = 'EnvironmentTooLargeError';
+  }
+}
+
+/** Bytes Lambda counts for an environment: every key and value, UTF-8. */
+export function environmentBytes(env: Record<string, string>): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(env)) {
+    total += Buffer.byteLength(k, 'utf8');
+    total += Token.isUnresolved(v) ? TOKEN_WORST_CASE_BYTES : Buffer.byteLength(v, 'utf8');
+  }
+  return total;
+}
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
+
+/** A config value the schema accepts but the AWS resource it feeds does not (caught at synth). */
+export class ConfigNotDeployableError extends Error {
+  readonly code = 'CONFIG_NOT_DEPLOYABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigNotDeployableError';
+  }
+}
+
+/** Maps the configured retention to CloudWatch's enum, failing synth on a value CloudWatch rejects. */
+export function retentionDays(days: number): logs.RetentionDays {
+  if (!RETENTION_DAYS.includes(days)) {
+    throw new ConfigNotDeployableError(
+      `observability.logRetentionDays: ${days} is not a retention CloudWatch Logs accepts; use one of ${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')}`,
+    );
+  }
+  return days as logs.RetentionDays;
+}
+
+export interface ServiceFunctionProps {
+  /** Which handler, and what it needs (drives the grants). */
+  readonly def: FunctionDef;
+  /** The validated service config; its runtime part becomes SERVICE_CONFIG. */
+  readonly config: ServiceConfig;
+  readonly table: dynamodb.ITable;
+  /** Granted (read) only when `def.needs.ownerKey`. */
+  readonly ownerKeySecret: secretsmanager.ISecret;
+  /**
+   * Where handler entries are resolved and the lock file lives.
+   * @default PROJECT_ROOT (this repository)
+   */
+  readonly projectRoot?: string;
+}
+
+/** One Lambda function of the service, with every default of the project applied. */
+export class ServiceFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+    const { def, config } = props;
+    const root = props.projectRoot ?? PROJECT_ROOT;
+
+    const environment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: config.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      [RUNTIME_CONFIG_ENV]: JSON.stringify(toRuntimeConfig(config)),
+      [TABLE_NAME_ENV]: props.table.tableName,
+    };
+    // Only functions that may read the key learn where it is.
+    if (def.needs.ownerKey) environment[OWNER_KEY_SECRET_ENV] = config.ownerKeySecret;
+    const bytes = environmentBytes(environment);
+    if (bytes > LAMBDA_ENV_LIMIT_BYTES) throw new EnvironmentTooLargeError(def.id, bytes);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: retentionDays(config.observability.logRetentionDays) });
+
+    // An explicit role instead of the default one: the default attaches the managed
+    // AWSLambdaBasicExecutionRole (logs:* on every log group); this one may write its own group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${config.serviceName} ${def.id}: its log group, X-Ray, and what the route table grants`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(root, def.entry),
+      handler: 'handler',
+      projectRoot: root,
+      depsLockFilePath: path.join(root, 'package-lock.json'),
+      description: def.description,
+      runtime: FUNCTION_DEFAULTS.runtime,
+      architecture: FUNCTION_DEFAULTS.architecture,
+      timeout: Duration.seconds(def.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds),
+      memorySize: def.memoryMb ?? FUNCTION_DEFAULTS.memoryMb,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      environment,
+      // The SDK v3 keeps connections alive by default; the v2-era variable is noise.
+      awsSdkConnectionReuse: false,
+      bundling: {
+        // Local esbuild only: Docker is not available where this is built.
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: FUNCTION_DEFAULTS.esbuildTarget,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // Everything is bundled at the versions the lock file pins and the tests ran against,
+        // including the AWS SDK: the runtime's copy changes under us.
+        bundleAwsSDK: true,
+        externalModules: [],
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x on purpose: the bundle is built for node22 and tested on it; moving to a newer runtime ' +
+        '(nodejs24.x) is a deliberate, tested change rather than an automatic one.',
+    });
+
+    this.grantFromNeeds(props);
+  }
+
+  private grantFromNeeds(props: ServiceFunctionProps): void {
+    const { def } = props;
+    // Table grants include the table's KMS key (decrypt; encrypt for writers).
+    if (def.needs.table === 'read') props.table.grantReadData(this.role);
+    else {
+      props.table.grantReadWriteData(this.role);
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: `${action} comes from the table's write grant and is scoped to the table's own customer-managed key, which DynamoDB uses to encrypt items this function writes.`,
+        });
+      }
+    }
+    // The secret grant needs no wildcard acknowledgement: a name or partial ARN ends in -?????? (one
+    // secret's random suffix), which is not a wildcard finding.
+    if (def.needs.ownerKey) props.ownerKeySecret.grantRead(this.role);
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing).',
+    });
+  }
+}
+
+/**
+ * A complete secret ARN ends with the random suffix Secrets Manager appends (`-` and 6 characters).
+ * Anything else (a name, or an ARN without the suffix) is matched with a `-??????` wildcard.
+ */
+export function isCompleteSecretArn(nameOrArn: string): boolean {
+  return /^arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(nameOrArn);
+}

@@ -1,0 +1,70 @@
+/**
+ * Everything that can be replaced freely: the functions (one per route and job, all from
+ * ServiceFunction), the HTTP API, the refresher schedule and the alarms. State lives in the
+ * StatefulStack; this stack only receives references to it.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { ServiceConfig } from '../functions/commons/config';
+import { RefreshSchedule } from './refresh-schedule';
+import { DELEGATION_REFRESHER, ROUTES } from './routes';
+import { ServiceAlarms } from './service-alarms';
+import { ServiceApi } from './service-api';
+import { ServiceFunction } from './service-function';
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: ServiceConfig;
+  readonly table: dynamodb.ITable;
+  readonly ownerKeySecret: secretsmanager.ISecret;
+  /**
+   * Where handler entries are resolved (tests point it elsewhere only to bundle a fixture).
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+export class ServiceStack extends Stack {
+  /** Every function, keyed by its FunctionDef id (route ids and DelegationRefresher). */
+  readonly functions: Record<string, ServiceFunction> = {};
+  readonly api: ServiceApi;
+  readonly refreshSchedule: RefreshSchedule;
+  readonly alarms: ServiceAlarms;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const make = (def: (typeof ROUTES)[number] | typeof DELEGATION_REFRESHER) =>
+      (this.functions[def.id] = new ServiceFunction(this, def.id, {
+        def,
+        config,
+        table: props.table,
+        ownerKeySecret: props.ownerKeySecret,
+        projectRoot: props.projectRoot,
+      }));
+
+    const routes = ROUTES.map((route) => ({ route, fn: make(route).function }));
+    const refresher = make(DELEGATION_REFRESHER).function;
+
+    this.api = new ServiceApi(this, 'Api', { config, routes });
+    this.refreshSchedule = new RefreshSchedule(this, 'Refresh', {
+      refresher,
+      expression: config.delegation.schedule,
+      serviceName: config.serviceName,
+    });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      config,
+      refresher,
+      deadLetterQueue: this.refreshSchedule.deadLetterQueue,
+      api: this.api.api,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (SigV4, service execute-api)' });
+    new CfnOutput(this, 'ApiInvokeArn', {
+      value: this.api.api.arnForExecuteApi(),
+      description: "Resource for callers' execute-api:Invoke policies (narrow it per route as needed)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to receive the alarms' });
+  }
+}
