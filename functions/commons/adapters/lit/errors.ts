@@ -1,0 +1,52 @@
+/**
+ * Lit SDK errors → ServiceErrors. SDK error messages quote whole node responses and sometimes
+ * request parameters (auth sigs), so no SDK text is ever copied: only short identifiers that
+ * pass a strict character check (the node's errorKind / errorCode, the SDK's error code).
+ */
+import { ServiceError, isServiceError } from '../../errors';
+
+const SAFE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+const safeId = (v: unknown): string | undefined => (typeof v === 'string' && SAFE_ID.test(v) ? v : undefined);
+
+export interface LitFailureDetails {
+  /** The node's errorKind (e.g. Validation) or the SDK's error kind (e.g. Unexpected). */
+  errorKind?: string;
+  /** The node's errorCode (e.g. NodeInvalidAuthSig) or the SDK's error code (e.g. init_error). */
+  errorCode?: string;
+}
+
+type LitErrorShape = { name?: unknown; code?: unknown; kind?: unknown; info?: { errorCode?: unknown }; message?: unknown };
+
+/** Reads the identifiers of a Lit SDK error (or node reply quoted in it). Never returns free text. */
+export function litFailureDetails(e: unknown): LitFailureDetails {
+  if (typeof e !== 'object' || e === null) return {};
+  const err = e as LitErrorShape;
+  if (err.name === 'NodeError') {
+    // The SDK keeps errorCode in `info`; errorKind only survives inside the quoted node response.
+    const quoted = typeof err.message === 'string' ? /"errorKind"\s*:\s*"([^"]{1,64})"/.exec(err.message)?.[1] : undefined;
+    return { errorKind: safeId(quoted), errorCode: safeId(err.info?.errorCode) };
+  }
+  return { errorKind: safeId(err.kind), errorCode: safeId(err.code) };
+}
+
+/** Is this an error the nodes returned (as opposed to a local or connection failure)? */
+export function isNodeError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as LitErrorShape).name === 'NodeError';
+}
+
+/**
+ * Maps anything a Lit call threw: ServiceErrors pass through; NodeError → LIT_NODE_ERROR (502)
+ * with the node's errorKind / errorCode; anything else → LIT_UNAVAILABLE (503).
+ */
+export function mapLitError(e: unknown, operation: string): ServiceError {
+  if (isServiceError(e)) return e;
+  const details = litFailureDetails(e);
+  if (isNodeError(e)) {
+    return new ServiceError('LIT_NODE_ERROR', `The Lit nodes refused the ${operation} request`, {
+      cause: e,
+      details: { errorKind: details.errorKind, errorCode: details.errorCode },
+      retryable: false,
+    });
+  }
+  return new ServiceError('LIT_UNAVAILABLE', `The ${operation} call to the Lit network failed`, { cause: e, details: { ...details } });
+}

@@ -1,0 +1,44 @@
+/**
+ * SessionSigIssuer over the SDK's `getPkpSessionSigs`. Must be called inside `runInSessionScope`:
+ * the SDK reads and writes its session key and wallet sig through `requestBoundStorage`.
+ */
+import type { IssuedSessionSigs, SessionSigIssuer, SessionSigsParams } from '../../domain/lit-ports';
+import type { LitNodeClientInstance } from './client';
+import type { LitConnection } from './connection';
+import { mapLitError } from './errors';
+import { ownerAuthMethod } from './owner-auth';
+import { toLitResourceAbilityRequests } from './resources';
+import { loadLitSdk } from './sdk';
+import { requestBoundStorage, SDK_STORAGE_KEYS } from '../../session-storage';
+
+export class LitSessionSigIssuer implements SessionSigIssuer {
+  constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
+
+  async getPkpSessionSigs(p: SessionSigsParams): Promise<IssuedSessionSigs> {
+    const client = await this.connection.get(p.deadlineMs);
+    const sdk = await loadLitSdk();
+    const expiration = p.expiration.toISOString();
+    try {
+      const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
+      const authMethods = p.authMethods
+        ? p.authMethods.map((m) => ({ authMethodType: m.authMethodType, accessToken: m.accessToken }))
+        : [await ownerAuthMethod(sdk, client, p.owner, longer ?? expiration)];
+      const request = {
+        pkpPublicKey: p.pkpPublicKey,
+        authMethods,
+        capabilityAuthSigs: [p.capabilityAuthSig],
+        resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
+      };
+      if (longer && requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE) === null) {
+        // No reusable wallet sig in this scope: have the nodes sign one that lasts `longer` (the SDK
+        // uses one expiry for the wallet sig and the session sigs, so this call's session sigs are
+        // discarded); the call below then finds it and signs locally with the asked expiry.
+        await client.getPkpSessionSigs({ ...request, expiration: longer });
+      }
+      const sessionSigs = await client.getPkpSessionSigs({ ...request, expiration });
+      return { sessionSigs: sessionSigs as Record<string, unknown>, expiresAt: expiration };
+    } catch (e) {
+      throw mapLitError(e, 'session signature');
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Validation of the POST /session-sigs body. Nothing invalid reaches the policy, storage or Lit,
+ * and every problem is an INVALID_REQUEST naming the offending field in `details.field`.
+ *
+ * Body:
+ * ```json
+ * {
+ *   "pkpPublicKey": "0x04…",                        // 65-byte uncompressed secp256k1 key, hex
+ *   "resourceAbilityRequests": [
+ *     { "resource": { "kind": "pkp", "id": "*" }, "ability": "pkp-signing" }
+ *   ],
+ *   "expiration": "2026-01-01T00:00:00Z",           // optional, ISO 8601 with a time zone
+ *   "authMethods": [{ "authMethodType": 1, "accessToken": "…" }]  // optional
+ * }
+ * ```
+ *
+ * Resource ids, per kind (`*` always means "any resource of this kind" and needs the policy's
+ * allowWildcardResources):
+ * - `pkp`: the requested PKP, named by its token id (decimal, or 0x hex) or by its public key.
+ *   Session sigs for one PKP can only grant that PKP, so any other PKP is refused here. Sent to
+ *   Lit as the token id in 64 lower-case hex digits (keccak256 of the public key), as Lit does.
+ * - `lit-action`: an IPFS CID (CIDv0 `Qm…` or base32 CIDv1 `b…`).
+ * - `access-control-condition`: the hex resource id Lit derives from the conditions
+ *   (hash of the conditions + data hash), 64 to 128 hex digits, sent lower-case.
+ * - `rate-limit-increase`: a capacity token id (decimal).
+ */
+import { ethers } from 'ethers';
+import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, type Ability, type ResourceKind } from '../config';
+import { ServiceError } from '../errors';
+
+export interface RequestedResource {
+  kind: ResourceKind;
+  /** Canonical id as sent to Lit, or `*`. */
+  id: string;
+  ability: Ability;
+}
+
+export interface CallerAuthMethod {
+  authMethodType: number;
+  accessToken: string;
+}
+
+export interface IssueRequest {
+  /** Lower-case 0x04… key. */
+  pkpPublicKey: string;
+  resources: RequestedResource[];
+  /** Absent: the configured default applies (policy.ts decides the effective expiry). */
+  expiration?: Date;
+  authMethods?: CallerAuthMethod[];
+}
+
+const MAX_RESOURCES = 32;
+const MAX_AUTH_METHODS = 8;
+const MAX_ACCESS_TOKEN_CHARS = 8_192;
+/** ISO 8601 date-time with seconds optional fraction and an explicit zone (Z or ±hh:mm). */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DECIMAL_ID = /^[0-9]{1,78}$/;
+const HEX_ID = /^0x[0-9a-fA-F]{1,64}$/;
+const CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
+const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
+const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
+const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods'];
+
+function invalid(field: string, message: string): ServiceError {
+  return new ServiceError('INVALID_REQUEST', `${field}: ${message}`, { details: { field } });
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function refuseUnknownFields(o: Record<string, unknown>, known: readonly string[], path: string): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) throw invalid(path ? `${path}.${k}` : k, `unknown field (known: ${known.join(', ')})`);
+  }
+}
+
+/** The PKP's token id as Lit derives it: keccak256 of the uncompressed public key, 64 hex digits. */
+export function pkpTokenIdHex(pkpPublicKey: string): string {
+  return ethers.utils.keccak256(pkpPublicKey).slice(2).toLowerCase();
+}
+
+function tokenIdToHex64(id: string): string | undefined {
+  let n: bigint;
+  if (DECIMAL_ID.test(id)) n = BigInt(id);
+  else if (HEX_ID.test(id)) n = BigInt(id);
+  else return undefined;
+  if (n >= 1n << 256n) return undefined;
+  return n.toString(16).padStart(64, '0');
+}
+
+function canonicalResourceId(kind: ResourceKind, rawId: string, pkpPublicKey: string, field: string): string {
+  if (rawId === '*') return '*';
+  switch (kind) {
+    case 'pkp': {
+      const own = pkpTokenIdHex(pkpPublicKey);
+      const asHex = PKP_PUBLIC_KEY.test(rawId) ? pkpTokenIdHex(rawId.toLowerCase()) : tokenIdToHex64(rawId);
+      if (asHex === undefined) throw invalid(field, "must be '*', a PKP token id (decimal or 0x hex) or a PKP public key");
+      if (asHex !== own) throw invalid(field, 'must name the requested PKP (session sigs for one PKP cannot grant another)');
+      return own;
+    }
+    case 'lit-action':
+      if (!CID_V0.test(rawId) && !CID_V1_BASE32.test(rawId)) throw invalid(field, "must be '*' or an IPFS CID (Qm… or b…)");
+      return rawId;
+    case 'access-control-condition':
+      if (!ACC_ID.test(rawId)) throw invalid(field, "must be '*' or a hex access-control resource id (64 to 128 hex digits)");
+      return rawId.toLowerCase();
+    case 'rate-limit-increase':
+      if (!DECIMAL_ID.test(rawId)) throw invalid(field, "must be '*' or a decimal capacity token id");
+      return BigInt(rawId).toString(10);
+  }
+}
+
+function parseExpiration(v: unknown, nowMs: number): Date {
+  if (typeof v !== 'string' || !ISO_DATE_TIME.test(v)) throw invalid('expiration', 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z');
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalid('expiration', 'is not a valid date-time');
+  if (t <= nowMs) throw invalid('expiration', 'is in the past');
+  return new Date(t);
+}
+
+function parseAuthMethods(v: unknown): CallerAuthMethod[] {
+  if (!Array.isArray(v) || v.length === 0) throw invalid('authMethods', 'must be a non-empty list');
+  if (v.length > MAX_AUTH_METHODS) throw invalid('authMethods', `must have at most ${MAX_AUTH_METHODS} entries`);
+  return v.map((m, i) => {
+    const field = `authMethods[${i}]`;
+    if (!isObj(m)) throw invalid(field, 'must be an object');
+    refuseUnknownFields(m, ['authMethodType', 'accessToken'], field);
+    if (typeof m.authMethodType !== 'number' || !Number.isInteger(m.authMethodType) || m.authMethodType < 0 || m.authMethodType > 0xffff)
+      throw invalid(`${field}.authMethodType`, 'must be a whole number (a Lit auth method type)');
+    if (typeof m.accessToken !== 'string' || m.accessToken.length === 0 || m.accessToken.length > MAX_ACCESS_TOKEN_CHARS)
+      throw invalid(`${field}.accessToken`, `must be a non-empty string of at most ${MAX_ACCESS_TOKEN_CHARS} characters`);
+    return { authMethodType: m.authMethodType, accessToken: m.accessToken };
+  });
+}
+
+/**
+ * Validates `body` (already JSON-parsed) and returns it in canonical form.
+ * @param nowMs the instant an expiration must lie after
+ */
+export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): IssueRequest {
+  if (body === undefined) throw invalid('body', 'a JSON object is required');
+  if (!isObj(body)) throw invalid('body', 'must be a JSON object');
+  refuseUnknownFields(body, TOP_LEVEL_FIELDS, '');
+
+  const pkp = body.pkpPublicKey;
+  if (typeof pkp !== 'string' || !PKP_PUBLIC_KEY.test(pkp)) throw invalid('pkpPublicKey', 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits');
+  const pkpPublicKey = pkp.toLowerCase();
+
+  const rar = body.resourceAbilityRequests;
+  if (!Array.isArray(rar) || rar.length === 0) throw invalid('resourceAbilityRequests', 'must be a non-empty list');
+  if (rar.length > MAX_RESOURCES) throw invalid('resourceAbilityRequests', `must have at most ${MAX_RESOURCES} entries`);
+  const seen = new Set<string>();
+  const resources = rar.map((r, i): RequestedResource => {
+    const field = `resourceAbilityRequests[${i}]`;
+    if (!isObj(r)) throw invalid(field, 'must be an object');
+    refuseUnknownFields(r, ['resource', 'ability'], field);
+    if (!isObj(r.resource)) throw invalid(`${field}.resource`, 'must be an object { kind, id }');
+    refuseUnknownFields(r.resource, ['kind', 'id'], `${field}.resource`);
+    const kind = r.resource.kind;
+    if (typeof kind !== 'string' || !(RESOURCE_KINDS as readonly string[]).includes(kind))
+      throw invalid(`${field}.resource.kind`, `must be one of ${RESOURCE_KINDS.join(', ')}`);
+    const k = kind as ResourceKind;
+    const ability = r.ability;
+    if (typeof ability !== 'string' || !(ABILITIES_BY_RESOURCE[k] as readonly string[]).includes(ability))
+      throw invalid(`${field}.ability`, `must be one of ${ABILITIES_BY_RESOURCE[k].join(', ')} for resource kind '${k}'`);
+    const id = r.resource.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalid(`${field}.resource.id`, "must be a non-empty string ('*' or a resource id)");
+    const canonical = canonicalResourceId(k, id, pkpPublicKey, `${field}.resource.id`);
+    const key = `${k}:${canonical}/${ability}`;
+    if (seen.has(key)) throw invalid(field, 'duplicates an earlier entry');
+    seen.add(key);
+    return { kind: k, id: canonical, ability: ability as Ability };
+  });
+
+  const request: IssueRequest = { pkpPublicKey, resources };
+  if (body.expiration !== undefined) request.expiration = parseExpiration(body.expiration, nowMs);
+  if (body.authMethods !== undefined) request.authMethods = parseAuthMethods(body.authMethods);
+  return request;
+}
+
+/** `kind:id/ability` strings, as audit records name what was asked. */
+export function describeResources(resources: readonly RequestedResource[]): string[] {
+  return resources.map((r) => `${r.kind}:${r.id}/${r.ability}`);
+}

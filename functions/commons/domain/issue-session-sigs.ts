@@ -1,0 +1,179 @@
+/**
+ * The issue use case: validate → policy → rate limit → current delegation → session scope →
+ * Lit → audit → metrics. Every attempt that names a caller leaves exactly one audit record,
+ * whatever its outcome; the record names what was asked, never what was issued.
+ */
+import { createHash } from 'node:crypto';
+import type { RuntimeConfig } from '../config';
+import { ServiceError, toServiceError } from '../errors';
+import { METRIC } from '../metric-names';
+import type { AuditEntry, AuditLog, DelegationRecord, DelegationStore, RateLimiter, SessionScope, SessionScopeStore } from '../ports';
+import type { SessionScopeOptions, SessionScopeRun } from '../session-storage/run-in-session-scope';
+import { describeResources, parseIssueRequest, type CallerAuthMethod, type IssueRequest } from './issue-request';
+import type { IssuedSessionSigs, OwnerKeySource, SessionSigIssuer } from './lit-ports';
+import type { MetricsSink } from './metrics-sink';
+import { authorizeIssue } from './policy';
+import { DELEGATION_MIN_REMAINING_SECONDS } from './delegation-limits';
+
+export { DELEGATION_MIN_REMAINING_SECONDS };
+/** Retry-After hint for NO_VALID_DELEGATION: about one refresher retry. */
+const NO_DELEGATION_RETRY_AFTER_SECONDS = 60;
+
+export type RunInScope = <T>(store: SessionScopeStore, scope: SessionScope, fn: () => Promise<T>, options?: SessionScopeOptions) => Promise<SessionScopeRun<T>>;
+
+/** Logging surface (Powertools Logger satisfies it). Only codes and counts are logged here. */
+export interface DomainLogger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface IssueDeps {
+  config: Pick<RuntimeConfig, 'policy' | 'session'>;
+  sessionScopes: SessionScopeStore;
+  delegations: DelegationStore;
+  rateLimiter: RateLimiter;
+  auditLog: AuditLog;
+  issuer: SessionSigIssuer;
+  ownerKey: OwnerKeySource;
+  runInScope: RunInScope;
+  metrics: MetricsSink;
+  logger: DomainLogger;
+  /** Unix ms. @default Date.now */
+  now?: () => number;
+}
+
+export interface IssueInput {
+  requestId: string;
+  /** IAM principal ARN. */
+  caller: string;
+  /** Gives the parsed JSON body; may throw INVALID_JSON / BODY_TOO_LARGE (audited like any refusal). */
+  readBody: () => unknown;
+  /** Unix ms by which Lit (re)connection attempts must give up. */
+  deadlineMs: number;
+}
+
+export interface IssueResult {
+  sessionSigs: Record<string, unknown>;
+  /** ISO time the session sigs expire. */
+  expiresAt: string;
+  /** ISO time the capacity delegation inside them expires (the sigs cannot be used for PKP signing after it). */
+  delegationExpiresAt: string;
+  /** True when a requested expiration above the caller's maximum was shortened. */
+  expirationClamped: boolean;
+  /** 'cache': signed locally with a stored wallet sig; 'nodes': a sign_session_key round was made. */
+  walletSigSource: 'cache' | 'nodes';
+}
+
+/** `owner:<address>` for the owner's EthWallet auth, or a digest of the caller's auth methods (never the tokens themselves). */
+export function authIdentityFor(ownerAddress: string, authMethods: readonly CallerAuthMethod[] | undefined): string {
+  if (authMethods === undefined) return `owner:${ownerAddress.toLowerCase()}`;
+  const canonical = JSON.stringify(authMethods.map((m) => [m.authMethodType, m.accessToken]));
+  return `methods:${createHash('sha256').update(canonical).digest('hex')}`;
+}
+
+/** The stored delegation if it is usable for at least DELEGATION_MIN_REMAINING_SECONDS more; NO_VALID_DELEGATION otherwise. */
+export function requireUsableDelegation(record: DelegationRecord | undefined, nowMs: number): DelegationRecord {
+  if (record === undefined) {
+    throw new ServiceError('NO_VALID_DELEGATION', 'No capacity delegation has been created yet; run the delegation refresher', {
+      details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
+    });
+  }
+  if (record.expiresAt * 1000 - nowMs < DELEGATION_MIN_REMAINING_SECONDS * 1000) {
+    throw new ServiceError('NO_VALID_DELEGATION', 'The capacity delegation has expired or is about to; the refresher has not replaced it', {
+      details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
+    });
+  }
+  return record;
+}
+
+export async function issueSessionSigs(deps: IssueDeps, input: IssueInput): Promise<IssueResult> {
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const audit: AuditEntry = { requestId: input.requestId, caller: input.caller, resources: [], outcome: 'failed', at: startedAt };
+
+  let result: IssueResult;
+  try {
+    result = await issue(deps, input, audit, now);
+  } catch (e) {
+    const error = toServiceError(e);
+    audit.outcome = error.status < 500 ? 'refused' : 'failed';
+    audit.errorCode = error.code;
+    deps.metrics.count(METRIC.issueFailed);
+    await recordAudit(deps, audit, false);
+    throw error;
+  }
+  audit.outcome = 'issued';
+  audit.walletSigSource = result.walletSigSource;
+  // Fail closed: sigs whose issuance cannot be audited are not handed out.
+  await recordAudit(deps, audit, true);
+  deps.metrics.count(METRIC.sessionSigsIssued);
+  deps.metrics.count(result.walletSigSource === 'cache' ? METRIC.walletSigCacheHit : METRIC.walletSigNodeRound);
+  return result;
+}
+
+async function recordAudit(deps: IssueDeps, entry: AuditEntry, mustSucceed: boolean): Promise<void> {
+  try {
+    await deps.auditLog.record(entry);
+  } catch (e) {
+    const code = toServiceError(e).code;
+    deps.logger.error('audit record not written', { auditOutcome: entry.outcome, errorCode: code });
+    if (mustSucceed) throw new ServiceError('STORAGE_UNAVAILABLE', 'The audit record could not be written; no session sigs were handed out', { cause: e });
+  }
+}
+
+async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now: () => number): Promise<IssueResult> {
+  const request: IssueRequest = parseIssueRequest(input.readBody(), now());
+  audit.pkpPublicKey = request.pkpPublicKey;
+  audit.resources = describeResources(request.resources);
+  if (request.expiration) audit.expiration = request.expiration.toISOString();
+
+  const auth = authorizeIssue(deps.config.policy, input.caller, request, {
+    defaultExpirationSeconds: deps.config.session.defaultExpirationSeconds,
+    nowMs: now(),
+  });
+  audit.expiration = auth.expiration.toISOString();
+
+  const decision = await deps.rateLimiter.consume(input.caller, auth.policy.rateLimitPerMinute, now());
+  if (!decision.allowed) {
+    throw new ServiceError('RATE_LIMITED', `More than ${auth.policy.rateLimitPerMinute} requests this minute`, {
+      details: { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: auth.policy.rateLimitPerMinute },
+    });
+  }
+
+  // The owner key is needed even with caller auth methods: the scope of the default identity names it.
+  const [delegationRecord, owner] = await Promise.all([deps.delegations.getCurrent(), deps.ownerKey()]);
+  const delegation = requireUsableDelegation(delegationRecord, now());
+
+  const scope: SessionScope = {
+    pkpPublicKey: request.pkpPublicKey,
+    caller: input.caller,
+    authIdentity: authIdentityFor(owner.address, request.authMethods),
+  };
+  const run = await deps.runInScope<IssuedSessionSigs>(
+    deps.sessionScopes,
+    scope,
+    () =>
+      deps.issuer.getPkpSessionSigs({
+        pkpPublicKey: request.pkpPublicKey,
+        resources: request.resources,
+        expiration: auth.expiration,
+        // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
+        walletSigValidUntil: new Date(Math.max(auth.expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
+        authMethods: request.authMethods,
+        capabilityAuthSig: delegation.authSig,
+        owner,
+        deadlineMs: input.deadlineMs,
+      }),
+    { nowMs: now(), requiredValidUntilMs: auth.expiration.getTime() },
+  );
+  if (run.saveError) deps.logger.warn('session scope not saved; the next request will sign with the nodes again', { errorCode: run.saveError.code });
+
+  return {
+    sessionSigs: run.result.sessionSigs,
+    expiresAt: run.result.expiresAt,
+    delegationExpiresAt: new Date(delegation.expiresAt * 1000).toISOString(),
+    expirationClamped: auth.clamped,
+    walletSigSource: run.walletSigReused ? 'cache' : 'nodes',
+  };
+}

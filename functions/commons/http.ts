@@ -1,0 +1,152 @@
+/**
+ * The HTTP edge of every API function (API Gateway HTTP API, payload format 2.0, IAM auth):
+ * who is calling, the JSON body, and one wrapper that turns any outcome into a response.
+ *
+ * Error responses are always `{ error: { code, message, requestId, details? } }` with the status
+ * from ERROR_STATUS (errors.ts, the one place codes map to HTTP). Unknown errors become INTERNAL
+ * with a generic message: a thrown SDK error may quote auth sigs or keys, so its text never
+ * reaches a caller, and the log gets only its class name and code.
+ */
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ServiceError, errorBody, toServiceError } from './errors';
+import { logger as defaultLogger, metrics as defaultMetrics } from './powertools';
+
+export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
+
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a route function returns on success: a status (default 200) and a JSON-serializable body. */
+export interface RouteResult {
+  status?: number;
+  body: unknown;
+}
+
+/** Per-invocation facts a route needs besides the event. */
+export interface ApiContext {
+  /** The id a caller sees in error bodies: API Gateway's request id (in its access log too). */
+  requestId: string;
+  /** Unix ms by which the function must have answered (Lambda deadline minus a safety margin). */
+  deadlineMs: number;
+}
+
+/** Seconds a caller should wait before retrying a 503 when the error names no better value. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** Time kept back from the Lambda deadline to write the response, audit and flush metrics. */
+const DEADLINE_SAFETY_MS = 1_500;
+
+/** The caller's IAM principal ARN, as the IAM authorizer reports it. */
+export function callerArn(event: ApiEvent): string {
+  const arn = event.requestContext?.authorizer?.iam?.userArn;
+  if (typeof arn !== 'string' || arn.length === 0) {
+    throw new ServiceError('UNAUTHENTICATED', 'The request carries no IAM caller identity (SigV4-sign it)');
+  }
+  return arn;
+}
+
+/**
+ * Parses the JSON body. An absent or empty body is `undefined` (the route's validator decides
+ * whether that is allowed). Base64 bodies (API Gateway sets `isBase64Encoded` for some content
+ * types) are decoded first; the size limit applies to the decoded bytes.
+ */
+export function parseJsonBody(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>, maxBytes: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  // A base64 body is 4/3 the size of its bytes: refuse an obviously huge one before decoding it.
+  const rawLength = Buffer.byteLength(event.body, 'utf8');
+  if (rawLength > (event.isBase64Encoded ? Math.ceil((maxBytes * 4) / 3) + 4 : maxBytes)) throw tooLarge(maxBytes);
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ServiceError('INVALID_JSON', 'The request body is not valid JSON');
+  }
+}
+
+function tooLarge(maxBytes: number): ServiceError {
+  return new ServiceError('BODY_TOO_LARGE', `The request body exceeds ${maxBytes} bytes`, { details: { maxBytes } });
+}
+
+/** `?name=true` (or `1`) in the query string. */
+export function queryFlag(event: Pick<ApiEvent, 'queryStringParameters'>, name: string): boolean {
+  const v = event.queryStringParameters?.[name];
+  return v === 'true' || v === '1';
+}
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The response for any thrown value. Never includes a stack, a cause, or an unknown error's text. */
+export function errorResponse(e: unknown, requestId: string): { response: ApiResponse; error: ServiceError } {
+  const error = toServiceError(e);
+  const headers: Record<string, string> = {};
+  if (error.status === 429 || error.status === 503) {
+    const hinted = error.details?.retryAfterSeconds;
+    const seconds = typeof hinted === 'number' && hinted > 0 ? Math.ceil(hinted) : DEFAULT_RETRY_AFTER_SECONDS;
+    headers['retry-after'] = String(seconds);
+  }
+  return { response: jsonResponse(error.status, errorBody(error, requestId), headers), error };
+}
+
+/** The minimal logger and metrics surface the wrapper uses (Powertools in production). */
+export interface ApiHandlerDeps {
+  logger?: Pick<typeof defaultLogger, 'addContext' | 'appendKeys' | 'resetKeys' | 'info' | 'warn' | 'error'>;
+  metrics?: Pick<typeof defaultMetrics, 'publishStoredMetrics' | 'hasStoredMetrics'>;
+  now?: () => number;
+}
+
+/** Lambda's context, reduced to what the wrapper reads (tests pass a literal). */
+export type LambdaContextLike = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
+
+/**
+ * Wraps a route: adds the request id to every log line, maps every thrown error to the error
+ * body, sets JSON headers and Retry-After, and flushes metrics whatever happened.
+ */
+export function apiHandler(
+  route: (event: ApiEvent, ctx: ApiContext) => Promise<RouteResult>,
+  deps: ApiHandlerDeps = {},
+): (event: ApiEvent, context: LambdaContextLike) => Promise<APIGatewayProxyStructuredResultV2> {
+  const log = deps.logger ?? defaultLogger;
+  const mets = deps.metrics ?? defaultMetrics;
+  const now = deps.now ?? Date.now;
+  return async (event, context) => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    log.resetKeys();
+    if (context.functionName) log.addContext(context as Context);
+    log.appendKeys({ requestId, route: event.routeKey });
+    const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 29_000;
+    const ctx: ApiContext = { requestId, deadlineMs: now() + Math.max(0, remaining - DEADLINE_SAFETY_MS) };
+    try {
+      const result = await route(event, ctx);
+      return jsonResponse(result.status ?? 200, result.body);
+    } catch (e) {
+      const { response, error } = errorResponse(e, requestId);
+      // The code and (for unknown errors) the class name only: messages of foreign errors may quote secrets.
+      const logged = { errorCode: error.code, status: error.status, ...(error.code === 'INTERNAL' ? { errorType: errorTypeName(e) } : {}) };
+      if (error.status >= 500) log.error('request failed', logged);
+      else log.info('request refused', logged);
+      return response;
+    } finally {
+      try {
+        // Only when there is something: Powertools warns on every empty flush.
+        if (mets.hasStoredMetrics()) mets.publishStoredMetrics();
+      } catch {
+        // Metrics must never turn an answer into an error.
+      }
+    }
+  };
+}
+
+/** A thrown value's class name, safe to log (never its message). */
+export function errorTypeName(e: unknown): string {
+  if (e instanceof Error) return e.name || e.constructor?.name || 'Error';
+  return typeof e;
+}

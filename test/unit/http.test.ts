@@ -1,0 +1,163 @@
+import { apiHandler, callerArn, errorResponse, parseJsonBody, type ApiEvent } from '../../functions/commons/http';
+import { ERROR_STATUS, ServiceError, type ErrorCode } from '../../functions/commons/errors';
+
+function event(over: Partial<ApiEvent> & { userArn?: string | null } = {}): ApiEvent {
+  const { userArn = 'arn:aws:iam::123456789012:user/alice', ...rest } = over;
+  return {
+    version: '2.0',
+    routeKey: 'POST /session-sigs',
+    rawPath: '/session-sigs',
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'x',
+      domainPrefix: 'x',
+      http: { method: 'POST', path: '/session-sigs', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
+      requestId: 'req-123',
+      routeKey: 'POST /session-sigs',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: userArn === null ? (undefined as never) : { iam: { userArn } as never },
+    },
+    ...rest,
+  } as ApiEvent;
+}
+
+const lambdaContext = { awsRequestId: 'lambda-1', getRemainingTimeInMillis: () => 29_000 };
+
+class RecordingLog {
+  lines: unknown[][] = [];
+  addContext() {}
+  appendKeys() {}
+  resetKeys() {}
+  info(...a: unknown[]) {
+    this.lines.push(['info', ...a]);
+  }
+  warn(...a: unknown[]) {
+    this.lines.push(['warn', ...a]);
+  }
+  error(...a: unknown[]) {
+    this.lines.push(['error', ...a]);
+  }
+}
+
+function wrap(route: Parameters<typeof apiHandler>[0]) {
+  const log = new RecordingLog();
+  let flushed = 0;
+  const h = apiHandler(route, { logger: log as never, metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => ((flushed++), undefined) as never } });
+  return { h, log, flushed: () => flushed };
+}
+
+describe('caller identity', () => {
+  it('reads the IAM user ARN', () => {
+    expect(callerArn(event())).toBe('arn:aws:iam::123456789012:user/alice');
+  });
+  it('missing caller → 401 UNAUTHENTICATED through the wrapper', async () => {
+    const { h } = wrap(async (e) => ({ body: { caller: callerArn(e) } }));
+    for (const ev of [event({ userArn: null }), event({ userArn: '' })]) {
+      const res = await h(ev, lambdaContext);
+      expect(res.statusCode).toBe(401);
+      expect(JSON.parse(res.body as string).error.code).toBe('UNAUTHENTICATED');
+    }
+  });
+});
+
+describe('JSON body', () => {
+  it('parses plain and base64 bodies; empty is undefined', () => {
+    expect(parseJsonBody({ body: '{"a":1}', isBase64Encoded: false }, 100)).toEqual({ a: 1 });
+    expect(parseJsonBody({ body: Buffer.from('{"a":"é"}').toString('base64'), isBase64Encoded: true }, 100)).toEqual({ a: 'é' });
+    expect(parseJsonBody({ body: undefined, isBase64Encoded: false }, 100)).toBeUndefined();
+    expect(parseJsonBody({ body: '', isBase64Encoded: false }, 100)).toBeUndefined();
+  });
+  it('oversized → 413 BODY_TOO_LARGE, measured in decoded bytes', async () => {
+    const { h } = wrap(async (e) => ({ body: parseJsonBody(e, 1024) }));
+    const big = JSON.stringify({ pad: 'x'.repeat(1100) });
+    const res = await h(event({ body: big }), lambdaContext);
+    expect(res.statusCode).toBe(413);
+    expect(JSON.parse(res.body as string).error).toMatchObject({ code: 'BODY_TOO_LARGE', requestId: 'req-123', details: { maxBytes: 1024 } });
+    const b64 = await h(event({ body: Buffer.from(big).toString('base64'), isBase64Encoded: true }), lambdaContext);
+    expect(b64.statusCode).toBe(413);
+    // 1000 bytes decoded is fine even though its base64 form is longer than 1024 characters.
+    const ok = JSON.stringify({ pad: 'y'.repeat(985) });
+    expect(Buffer.from(ok).toString('base64').length).toBeGreaterThan(1024);
+    const fine = await h(event({ body: Buffer.from(ok).toString('base64'), isBase64Encoded: true }), lambdaContext);
+    expect(fine.statusCode).toBe(200);
+  });
+  it('multi-byte characters count as bytes', () => {
+    expect(() => parseJsonBody({ body: JSON.stringify('é'.repeat(60)), isBase64Encoded: false }, 100)).toThrow(
+      expect.objectContaining({ code: 'BODY_TOO_LARGE' }),
+    );
+  });
+  it('invalid JSON → 400 INVALID_JSON without echoing the body', async () => {
+    const { h } = wrap(async (e) => ({ body: parseJsonBody(e, 1024) }));
+    const res = await h(event({ body: '{"secret": "0xSECRETVALUE"' }), lambdaContext);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('INVALID_JSON');
+    expect(res.body).not.toContain('SECRETVALUE');
+  });
+});
+
+describe('error mapping', () => {
+  it.each(Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>)('%s → %i with the error body shape', (code, status) => {
+    const { response } = errorResponse(new ServiceError(code, `msg for ${code}`), 'rid');
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(response.body);
+    expect(body).toEqual({ error: { code, message: `msg for ${code}`, requestId: 'rid' } });
+    if (status === 429 || status === 503) expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    else expect(response.headers['retry-after']).toBeUndefined();
+  });
+
+  it('uses retryAfterSeconds from details for Retry-After', () => {
+    const { response } = errorResponse(new ServiceError('RATE_LIMITED', 'slow down', { details: { retryAfterSeconds: 17.2 } }), 'rid');
+    expect(response.headers['retry-after']).toBe('18');
+  });
+
+  it('unknown errors → 500 INTERNAL with a generic message, no stack, no cause text; the log has no message either', async () => {
+    const secret = '0x' + 'ab'.repeat(32);
+    const { h, log, flushed } = wrap(async () => {
+      throw new TypeError(`boom with private key ${secret}`);
+    });
+    const res = await h(event(), lambdaContext);
+    expect(res.statusCode).toBe(500);
+    const body = JSON.parse(res.body as string);
+    expect(body).toEqual({ error: { code: 'INTERNAL', message: 'Internal error', requestId: 'req-123' } });
+    expect(res.body).not.toContain('boom');
+    expect(res.body).not.toContain('at ');
+    expect(JSON.stringify(log.lines)).not.toContain(secret);
+    expect(JSON.stringify(log.lines)).toContain('TypeError');
+    expect(flushed()).toBe(1);
+  });
+
+  it('non-Error throws map to INTERNAL too', async () => {
+    const { h } = wrap(async () => {
+      throw 'a string';
+    });
+    const res = await h(event(), lambdaContext);
+    expect(res.statusCode).toBe(500);
+  });
+
+  it('success: JSON headers, status, metrics flushed', async () => {
+    const { h, flushed } = wrap(async () => ({ status: 201, body: { ok: true } }));
+    const res = await h(event(), lambdaContext);
+    expect(res).toMatchObject({ statusCode: 201, headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(res.body as string)).toEqual({ ok: true });
+    expect(flushed()).toBe(1);
+  });
+
+  it('gives the route a deadline inside the Lambda time budget', async () => {
+    let deadline = 0;
+    const { h } = wrap(async (_e, ctx) => {
+      deadline = ctx.deadlineMs;
+      return { body: {} };
+    });
+    const before = Date.now();
+    await h(event(), { awsRequestId: 'x', getRemainingTimeInMillis: () => 10_000 });
+    expect(deadline).toBeGreaterThan(before);
+    expect(deadline).toBeLessThan(before + 10_000);
+  });
+});

@@ -1,0 +1,110 @@
+import { ethers } from 'ethers';
+import { parseIssueRequest, pkpTokenIdHex } from '../../functions/commons/domain/issue-request';
+import { ServiceError } from '../../functions/commons/errors';
+import { PKP_A, PKP_B } from './fakes';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const pkpReq = (id: string) => ({ resource: { kind: 'pkp', id }, ability: 'pkp-signing' });
+const valid = () => ({ pkpPublicKey: PKP_A, resourceAbilityRequests: [pkpReq('*')] });
+
+function refusal(body: unknown): { code: string; field: unknown } {
+  try {
+    parseIssueRequest(body, NOW);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ServiceError);
+    const se = e as ServiceError;
+    return { code: se.code, field: se.details?.field };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('parseIssueRequest: malformed bodies', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['no body', undefined, 'body'],
+    ['array body', [valid()], 'body'],
+    ['string body', 'hello', 'body'],
+    ['unknown top-level field', { ...valid(), extra: 1 }, 'extra'],
+    ['missing pkpPublicKey', { resourceAbilityRequests: [pkpReq('*')] }, 'pkpPublicKey'],
+    ['compressed pkp key', { ...valid(), pkpPublicKey: '0x02' + 'a'.repeat(64) }, 'pkpPublicKey'],
+    ['pkp key without 0x', { ...valid(), pkpPublicKey: PKP_A.slice(2) }, 'pkpPublicKey'],
+    ['pkp key non-hex', { ...valid(), pkpPublicKey: '0x04' + 'g'.repeat(128) }, 'pkpPublicKey'],
+    ['missing resourceAbilityRequests', { pkpPublicKey: PKP_A }, 'resourceAbilityRequests'],
+    ['empty resourceAbilityRequests', { ...valid(), resourceAbilityRequests: [] }, 'resourceAbilityRequests'],
+    ['too many resourceAbilityRequests', { ...valid(), resourceAbilityRequests: Array.from({ length: 33 }, () => pkpReq('*')) }, 'resourceAbilityRequests'],
+    ['entry not an object', { ...valid(), resourceAbilityRequests: ['pkp'] }, 'resourceAbilityRequests[0]'],
+    ['unknown entry field', { ...valid(), resourceAbilityRequests: [{ ...pkpReq('*'), x: 1 }] }, 'resourceAbilityRequests[0].x'],
+    ['resource not an object', { ...valid(), resourceAbilityRequests: [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource'],
+    ['unknown kind', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-pkp', id: '*' }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.kind'],
+    ['unknown resource field', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', x: 1 }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.x'],
+    ['ability of another kind', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'lit-action-execution' }] }, 'resourceAbilityRequests[0].ability'],
+    ['unknown ability', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'everything' }] }, 'resourceAbilityRequests[0].ability'],
+    ['missing id', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp' }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.id'],
+    ['empty id', { ...valid(), resourceAbilityRequests: [pkpReq('')] }, 'resourceAbilityRequests[0].resource.id'],
+    ['pkp id of another PKP (public key)', { ...valid(), resourceAbilityRequests: [pkpReq(PKP_B)] }, 'resourceAbilityRequests[0].resource.id'],
+    ['pkp id of another PKP (token id)', { ...valid(), resourceAbilityRequests: [pkpReq('12345')] }, 'resourceAbilityRequests[0].resource.id'],
+    ['pkp id garbage', { ...valid(), resourceAbilityRequests: [pkpReq('lit-pkp://abc')] }, 'resourceAbilityRequests[0].resource.id'],
+    ['lit-action id not a CID', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-action', id: 'not-a-cid' }, ability: 'lit-action-execution' }] }, 'resourceAbilityRequests[0].resource.id'],
+    ['acc id not hex', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: 'zz'.repeat(32) }, ability: 'access-control-condition-decryption' }] }, 'resourceAbilityRequests[0].resource.id'],
+    ['rli id not decimal', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'rate-limit-increase', id: '0x10' }, ability: 'rate-limit-increase-auth' }] }, 'resourceAbilityRequests[0].resource.id'],
+    ['duplicate entries', { ...valid(), resourceAbilityRequests: [pkpReq('*'), pkpReq('*')] }, 'resourceAbilityRequests[1]'],
+    ['expiration not a string', { ...valid(), expiration: 1780000000 }, 'expiration'],
+    ['expiration without zone', { ...valid(), expiration: '2026-06-01T01:00:00' }, 'expiration'],
+    ['expiration unparsable', { ...valid(), expiration: 'tomorrow' }, 'expiration'],
+    ['expiration impossible date', { ...valid(), expiration: '2026-13-45T00:00:00Z' }, 'expiration'],
+    ['expiration in the past', { ...valid(), expiration: '2026-05-31T23:59:59Z' }, 'expiration'],
+    ['expiration now', { ...valid(), expiration: '2026-06-01T00:00:00Z' }, 'expiration'],
+    ['authMethods not a list', { ...valid(), authMethods: { authMethodType: 1 } }, 'authMethods'],
+    ['authMethods empty', { ...valid(), authMethods: [] }, 'authMethods'],
+    ['authMethod type not integer', { ...valid(), authMethods: [{ authMethodType: '1', accessToken: 't' }] }, 'authMethods[0].authMethodType'],
+    ['authMethod type fractional', { ...valid(), authMethods: [{ authMethodType: 1.5, accessToken: 't' }] }, 'authMethods[0].authMethodType'],
+    ['authMethod token missing', { ...valid(), authMethods: [{ authMethodType: 1 }] }, 'authMethods[0].accessToken'],
+    ['authMethod token empty', { ...valid(), authMethods: [{ authMethodType: 1, accessToken: '' }] }, 'authMethods[0].accessToken'],
+    ['authMethod unknown field', { ...valid(), authMethods: [{ authMethodType: 1, accessToken: 't', userId: 'x' }] }, 'authMethods[0].userId'],
+  ];
+
+  it.each(cases)('%s → INVALID_REQUEST on its field', (_name, body, field) => {
+    expect(refusal(body)).toEqual({ code: 'INVALID_REQUEST', field });
+  });
+
+  it('does not echo the access token in the error message', () => {
+    try {
+      parseIssueRequest({ ...valid(), authMethods: [{ authMethodType: 'x', accessToken: 'SECRET-TOKEN' }] }, NOW);
+      throw new Error('expected a refusal');
+    } catch (e) {
+      expect((e as Error).message).not.toContain('SECRET-TOKEN');
+    }
+  });
+});
+
+describe('parseIssueRequest: valid bodies', () => {
+  it('canonicalizes the pkp key and names the PKP by token id in every accepted form', () => {
+    const tokenHex = pkpTokenIdHex(PKP_A);
+    expect(tokenHex).toBe(ethers.utils.keccak256(PKP_A).slice(2));
+    const decimal = BigInt('0x' + tokenHex).toString(10);
+    for (const id of [PKP_A, PKP_A.toUpperCase().replace('0X', '0x'), decimal, '0x' + tokenHex, '0x' + tokenHex.toUpperCase()]) {
+      const r = parseIssueRequest({ pkpPublicKey: PKP_A.toUpperCase().replace('0X', '0x'), resourceAbilityRequests: [pkpReq(id)] }, NOW);
+      expect(r.pkpPublicKey).toBe(PKP_A);
+      expect(r.resources).toEqual([{ kind: 'pkp', id: tokenHex, ability: 'pkp-signing' }]);
+    }
+  });
+
+  it('accepts every kind with its id forms, expiration and authMethods', () => {
+    const r = parseIssueRequest(
+      {
+        pkpPublicKey: PKP_A,
+        resourceAbilityRequests: [
+          pkpReq('*'),
+          { resource: { kind: 'lit-action', id: 'QmYLtiS6HqNabcS4kfPZdEiN6eWwWyTzLhVb3iMUdZ6Nd4' }, ability: 'lit-action-execution' },
+          { resource: { kind: 'access-control-condition', id: 'AB'.repeat(64) }, ability: 'access-control-condition-signing' },
+          { resource: { kind: 'rate-limit-increase', id: '007' }, ability: 'rate-limit-increase-auth' },
+        ],
+        expiration: '2026-06-01T00:10:00.000+00:00',
+        authMethods: [{ authMethodType: 6, accessToken: 'google-jwt' }],
+      },
+      NOW,
+    );
+    expect(r.resources.map((x) => x.id)).toEqual(['*', 'QmYLtiS6HqNabcS4kfPZdEiN6eWwWyTzLhVb3iMUdZ6Nd4', 'ab'.repeat(64), '7']);
+    expect(r.expiration?.toISOString()).toBe('2026-06-01T00:10:00.000Z');
+    expect(r.authMethods).toEqual([{ authMethodType: 6, accessToken: 'google-jwt' }]);
+  });
+});

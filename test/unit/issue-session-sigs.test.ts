@@ -1,0 +1,210 @@
+import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
+import type { SessionSigIssuer, SessionSigsParams } from '../../functions/commons/domain/lit-ports';
+import { ServiceError } from '../../functions/commons/errors';
+import { METRIC } from '../../functions/commons/metric-names';
+import { requestBoundStorage, runInSessionScope, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import {
+  CALLER,
+  DELEGATION_SIG,
+  MemoryAuditLog,
+  MemoryDelegationStore,
+  MemoryRateLimiter,
+  MemoryScopeStore,
+  OWNER,
+  PKP_A,
+  PKP_B,
+  RecordingLogger,
+  RecordingMetrics,
+  callerPolicy,
+  delegationRecord,
+  runtimeConfig,
+  walletSigJson,
+} from './fakes';
+
+/**
+ * Behaves like the SDK as far as the service can see: reuses a wallet sig found in localStorage
+ * (no node round), otherwise "asks the nodes" and stores a new one valid until the expiration.
+ */
+class FakeLit implements SessionSigIssuer {
+  calls: SessionSigsParams[] = [];
+  nodeRounds = 0;
+  fail: unknown;
+  async getPkpSessionSigs(p: SessionSigsParams) {
+    this.calls.push(p);
+    if (this.fail) throw this.fail;
+    let walletSig = requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE);
+    if (!walletSig) {
+      this.nodeRounds++;
+      // As the adapter does: a new wallet sig lasts until walletSigValidUntil when given.
+      walletSig = walletSigJson(p.walletSigValidUntil ?? p.expiration, `round-${this.nodeRounds}`);
+      requestBoundStorage.setItem(SDK_STORAGE_KEYS.SESSION_KEY, JSON.stringify({ publicKey: 'pub', secretKey: 'SESSION-SECRET' }));
+      requestBoundStorage.setItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE, walletSig);
+    }
+    return { sessionSigs: { 'http://127.0.0.1:1': { sig: 'session-sig', signedMessage: walletSig } }, expiresAt: p.expiration.toISOString() };
+  }
+}
+
+function setup(callers = [callerPolicy()]) {
+  const deps = {
+    config: runtimeConfig(callers),
+    sessionScopes: new MemoryScopeStore(),
+    delegations: new MemoryDelegationStore(),
+    rateLimiter: new MemoryRateLimiter(),
+    auditLog: new MemoryAuditLog(),
+    issuer: new FakeLit(),
+    ownerKey: async () => OWNER,
+    runInScope: runInSessionScope,
+    metrics: new RecordingMetrics(),
+    logger: new RecordingLogger(),
+  };
+  deps.delegations.record = delegationRecord();
+  return deps satisfies IssueDeps;
+}
+
+const body = (over: Record<string, unknown> = {}) => ({
+  pkpPublicKey: PKP_A,
+  resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }],
+  ...over,
+});
+let n = 0;
+const input = (b: unknown, caller = CALLER) => ({ requestId: `r${++n}`, caller, readBody: () => b, deadlineMs: Date.now() + 10_000 });
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ServiceError);
+    return (e as ServiceError).code;
+  }
+  return 'ISSUED';
+}
+
+describe('issueSessionSigs', () => {
+  it('issues with the current delegation and the owner identity, then serves the next request from the cached wallet sig', async () => {
+    const d = setup();
+    const first = await issueSessionSigs(d, input(body()));
+    expect(first.walletSigSource).toBe('nodes');
+    expect(first.sessionSigs).toHaveProperty(['http://127.0.0.1:1']);
+    expect(d.issuer.calls[0]).toMatchObject({ pkpPublicKey: PKP_A, capabilityAuthSig: DELEGATION_SIG, authMethods: undefined, owner: OWNER });
+    const second = await issueSessionSigs(d, input(body()));
+    expect(second.walletSigSource).toBe('cache');
+    expect(d.issuer.nodeRounds).toBe(1);
+    expect(d.metrics.counts).toMatchObject({ [METRIC.sessionSigsIssued]: 2, [METRIC.walletSigNodeRound]: 1, [METRIC.walletSigCacheHit]: 1 });
+    expect(d.auditLog.entries.map((e) => [e.outcome, e.walletSigSource])).toEqual([
+      ['issued', 'nodes'],
+      ['issued', 'cache'],
+    ]);
+    expect(new Date(first.delegationExpiresAt).getTime()).toBe(d.delegations.record!.expiresAt * 1000);
+  });
+
+  it('makes new wallet sigs last the caller maximum, so later requests asking later expiries still sign locally', async () => {
+    const d = setup([callerPolicy({ maxExpirationSeconds: 3600 })]);
+    await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 120_000).toISOString() })));
+    const until = d.issuer.calls[0].walletSigValidUntil!.getTime();
+    expect(until).toBeGreaterThan(Date.now() + 3500_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 3600_000);
+    const later = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 1800_000).toISOString() })));
+    expect(later.walletSigSource).toBe('cache');
+    expect(d.issuer.calls[1].expiration.getTime()).toBe(Date.parse(later.expiresAt));
+    expect(d.issuer.nodeRounds).toBe(1);
+  });
+
+  it('keeps scopes apart per PKP, caller and auth identity', async () => {
+    const d = setup([callerPolicy({ pkps: [PKP_A, PKP_B], allowCallerAuthMethods: true }), callerPolicy({ principal: 'arn:aws:iam::123456789012:role/other', pkps: [PKP_A] })]);
+    await issueSessionSigs(d, input(body()));
+    await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B })));
+    await issueSessionSigs(d, input(body(), 'arn:aws:iam::123456789012:role/other'));
+    await issueSessionSigs(d, input(body({ authMethods: [{ authMethodType: 6, accessToken: 'jwt-1' }] })));
+    expect(d.issuer.nodeRounds).toBe(4);
+    const identities = [...d.sessionScopes.items.keys()].map((k) => k.split('\0')[2]);
+    expect(identities.filter((i) => i === `owner:${OWNER.address.toLowerCase()}`)).toHaveLength(3);
+    const methods = identities.find((i) => i.startsWith('methods:'));
+    expect(methods).toMatch(/^methods:[0-9a-f]{64}$/);
+    expect(methods).not.toContain('jwt-1');
+  });
+
+  it('audits every refusal with its code and never stores secrets in the audit record', async () => {
+    const d = setup();
+    const refusals: Array<[unknown, string]> = [
+      [{ nope: 1 }, 'INVALID_REQUEST'],
+      [body({ pkpPublicKey: PKP_B }), 'PKP_NOT_ALLOWED'],
+      [body({ authMethods: [{ authMethodType: 6, accessToken: 'SECRET-JWT' }] }), 'AUTH_METHODS_NOT_ALLOWED'],
+    ];
+    for (const [b, code] of refusals) expect(await codeOf(issueSessionSigs(d, input(b)))).toBe(code);
+    expect(await codeOf(issueSessionSigs(d, { ...input(undefined), readBody: () => { throw new ServiceError('INVALID_JSON', 'bad'); } }))).toBe('INVALID_JSON');
+    expect(d.auditLog.entries.map((e) => [e.outcome, e.errorCode])).toEqual([
+      ['refused', 'INVALID_REQUEST'],
+      ['refused', 'PKP_NOT_ALLOWED'],
+      ['refused', 'AUTH_METHODS_NOT_ALLOWED'],
+      ['refused', 'INVALID_JSON'],
+    ]);
+    expect(d.auditLog.entries[1]).toMatchObject({ caller: CALLER, pkpPublicKey: PKP_B, resources: ['pkp:*/pkp-signing'] });
+    expect(JSON.stringify(d.auditLog.entries)).not.toContain('SECRET-JWT');
+    expect(d.issuer.calls).toHaveLength(0);
+    expect(d.metrics.counts[METRIC.issueFailed]).toBe(4);
+  });
+
+  it('never uses a missing, expired or nearly expired delegation (503 NO_VALID_DELEGATION)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const record of [undefined, delegationRecord({ expiresAt: now - 10 }), delegationRecord({ expiresAt: now + 59 })]) {
+      const d = setup();
+      d.delegations.record = record;
+      const err = await issueSessionSigs(d, input(body())).catch((e: ServiceError) => e);
+      expect(err).toMatchObject({ code: 'NO_VALID_DELEGATION', status: 503 });
+      expect(d.issuer.calls).toHaveLength(0);
+      expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'NO_VALID_DELEGATION' }]);
+    }
+    const ok = setup();
+    ok.delegations.record = delegationRecord({ expiresAt: now + 120 });
+    expect(await codeOf(issueSessionSigs(ok, input(body())))).toBe('ISSUED');
+  });
+
+  it('rate limits per caller with 429 and a retry hint', async () => {
+    const d = setup([callerPolicy({ rateLimitPerMinute: 2 })]);
+    // Pin the clock mid-window so all three calls share one minute.
+    const t = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+    const deps = { ...d, now: () => t };
+    await issueSessionSigs(deps, input(body()));
+    await issueSessionSigs(deps, input(body()));
+    const err = await issueSessionSigs(deps, input(body())).catch((e: ServiceError) => e);
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect((err as ServiceError).details?.retryAfterSeconds).toBe(30);
+    expect(d.issuer.calls).toHaveLength(2);
+    expect(d.auditLog.entries.map((e) => e.outcome)).toEqual(['issued', 'issued', 'refused']);
+  });
+
+  it('audits Lit failures as failed and writes nothing to the scope', async () => {
+    const d = setup();
+    d.issuer.fail = new ServiceError('LIT_NODE_ERROR', 'nodes refused', { details: { errorKind: 'Validation' } });
+    expect(await codeOf(issueSessionSigs(d, input(body())))).toBe('LIT_NODE_ERROR');
+    expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'LIT_NODE_ERROR', pkpPublicKey: PKP_A }]);
+    expect(d.sessionScopes.saves).toBe(0);
+  });
+
+  it('an owner key failure is a 503 and audited', async () => {
+    const d = { ...setup(), ownerKey: async () => { throw new ServiceError('OWNER_KEY_UNAVAILABLE', 'no key'); } };
+    expect(await codeOf(issueSessionSigs(d, input(body())))).toBe('OWNER_KEY_UNAVAILABLE');
+    expect((d.auditLog as MemoryAuditLog).entries).toMatchObject([{ outcome: 'failed', errorCode: 'OWNER_KEY_UNAVAILABLE' }]);
+  });
+
+  it('fails closed when the audit of an issuance cannot be written; a refusal keeps its own code', async () => {
+    const d = setup();
+    d.auditLog.failNext = true;
+    expect(await codeOf(issueSessionSigs(d, input(body())))).toBe('STORAGE_UNAVAILABLE');
+    d.auditLog.failNext = true;
+    expect(await codeOf(issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B }))))).toBe('PKP_NOT_ALLOWED');
+    expect(d.logger.lines.join('\n')).toContain('audit record not written');
+  });
+
+  it('asks Lit for the effective (clamped) expiry and never reuses a wallet sig shorter than it', async () => {
+    const d = setup([callerPolicy({ overMaxExpiration: 'clamp', maxExpirationSeconds: 3600 })]);
+    const short = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 120_000).toISOString() })));
+    expect(short.walletSigSource).toBe('nodes');
+    const long = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 86_400_000).toISOString() })));
+    expect(long.expirationClamped).toBe(true);
+    expect(long.walletSigSource).toBe('nodes');
+    const asked = d.issuer.calls[1].expiration.getTime();
+    expect(asked).toBeLessThanOrEqual(Date.now() + 3600_000);
+    expect(asked).toBeGreaterThan(Date.now() + 3500_000);
+  });
+});

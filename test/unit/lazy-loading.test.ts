@@ -1,0 +1,33 @@
+/**
+ * /health and /delegation must never load the Lit SDK (its load is the cold-start cost), and the
+ * issue handler must not load it at import time without a config. Checked in a fresh Node
+ * process, where `require.cache` shows exactly what a Lambda cold start would load.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function loadedAfterRequiring(files: string[]): { lit: number; ethers: number } {
+  const script = `
+    for (const f of ${JSON.stringify(files)}) require(f);
+    const keys = Object.keys(require.cache);
+    process.stdout.write(JSON.stringify({
+      lit: keys.filter((k) => k.includes('@lit-protocol')).length,
+      ethers: keys.filter((k) => k.includes('node_modules/ethers/')).length,
+    }));`;
+  const env = { ...process.env };
+  delete env.SERVICE_CONFIG;
+  const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('lazy loading', () => {
+  it('health and get-delegation load neither the Lit SDK nor ethers', () => {
+    expect(loadedAfterRequiring(['./functions/health', './functions/get-delegation'])).toEqual({ lit: 0, ethers: 0 });
+  });
+  it('importing the issue handler without a config loads no Lit SDK', () => {
+    expect(loadedAfterRequiring(['./functions/issue-session-sigs']).lit).toBe(0);
+  });
+});

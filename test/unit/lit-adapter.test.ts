@@ -1,0 +1,97 @@
+import { InitError, LIT_ABILITY, LOCAL_STORAGE_KEYS, NodeError } from '@lit-protocol/constants';
+import { ethers } from 'ethers';
+import { ABILITIES } from '../../functions/commons/config';
+import { mapLitError } from '../../functions/commons/adapters/lit/errors';
+import { STAKING_ABI_FRAGMENT, litClientSettings, litContractsContext } from '../../functions/commons/adapters/lit/network';
+import { ethWalletAuthMethodId } from '../../functions/commons/adapters/lit/contracts';
+import { SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { ServiceError } from '../../functions/commons/errors';
+import { LIT_CONTRACT_NAMES } from '../../functions/commons/config';
+
+const SECRET = '0x' + 'cd'.repeat(65);
+
+/** A NodeError exactly as the SDK's _throwNodeError builds it. */
+function sdkNodeError(): InstanceType<typeof NodeError> {
+  const res = { success: false, error: { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig', message: `bad auth sig ${SECRET}`, status: 400 } };
+  return new NodeError(
+    { info: { requestId: 'r1', errorCode: res.error.errorCode, message: res.error.message }, cause: res.error },
+    'There was an error getting the signing shares from the nodes. Response from the nodes: %s',
+    JSON.stringify(res),
+  );
+}
+
+describe('Lit error mapping', () => {
+  it('NodeError → 502 LIT_NODE_ERROR with the node errorKind/errorCode and none of its text', () => {
+    const e = mapLitError(sdkNodeError(), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_NODE_ERROR', status: 502, details: { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig' } });
+    expect(e.message).not.toContain(SECRET);
+    expect(JSON.stringify(e.details)).not.toContain(SECRET);
+  });
+
+  it('other SDK errors → 503 LIT_UNAVAILABLE with the SDK code/kind only', () => {
+    const e = mapLitError(new InitError({ info: { authSig: SECRET } }, `could not init ${SECRET}`), 'connect');
+    expect(e).toMatchObject({ code: 'LIT_UNAVAILABLE', status: 503, details: { errorCode: 'init_error', errorKind: 'Unexpected' } });
+    expect(e.message + JSON.stringify(e.details)).not.toContain(SECRET);
+  });
+
+  it('identifiers that are not plain identifiers are dropped', () => {
+    const e = mapLitError({ name: 'NodeError', message: '{"errorKind":"has spaces and 0xsecret"}', info: { errorCode: 'x'.repeat(200) } }, 'op');
+    expect(e.details).toEqual({ errorKind: undefined, errorCode: undefined });
+  });
+
+  it('ServiceErrors pass through', () => {
+    const se = new ServiceError('LIT_UNAVAILABLE', 'x');
+    expect(mapLitError(se, 'op')).toBe(se);
+  });
+});
+
+describe('Lit network settings', () => {
+  const contracts = Object.fromEntries(LIT_CONTRACT_NAMES.map((n, i) => [n, ethers.utils.hexZeroPad(ethers.utils.hexlify(i + 1), 20)])) as never;
+
+  it('custom: Staking address + ABI fragment with the connect function, http by default, never debug', () => {
+    const s = litClientSettings({
+      network: 'custom',
+      custom: { rpcUrl: 'http://127.0.0.1:8545', contracts, blockhashUrl: 'http://127.0.0.1:9/b' },
+      connectTimeoutMs: 5000,
+      connectAttempts: 2,
+    });
+    expect(s).toMatchObject({ litNetwork: 'custom', rpcUrl: 'http://127.0.0.1:8545', checkNodeAttestation: false, connectTimeout: 5000, debug: false });
+    expect(s.contractContext?.Staking.address).toBe(contracts['Staking' as never]);
+    expect(s.nodeProtocol).toBeUndefined();
+    const iface = new ethers.utils.Interface(STAKING_ABI_FRAGMENT as unknown as string[]);
+    expect(iface.getSighash('getActiveUnkickedValidatorStructsAndCounts')).toBe('0xc51d020e');
+    expect(iface.getEvent('StateChanged').format()).toBe('StateChanged(uint8)');
+  });
+
+  it('custom nodeProtocol becomes the SDK URL prefix; named networks pass their name', () => {
+    expect(litClientSettings({ network: 'custom', custom: { rpcUrl: 'http://x', contracts, nodeProtocol: 'https' }, connectTimeoutMs: 1, connectAttempts: 1 }).nodeProtocol).toBe('https://');
+    expect(litClientSettings({ network: 'datil-test', connectTimeoutMs: 1, connectAttempts: 1 })).toEqual({
+      litNetwork: 'datil-test',
+      connectTimeout: 1,
+      debug: false,
+      alertWhenUnauthorized: false,
+    });
+  });
+
+  it('LitContracts context names all 11 contracts, fresh each time', () => {
+    const lit = { network: 'custom' as const, custom: { rpcUrl: 'http://x', contracts }, connectTimeoutMs: 1, connectAttempts: 1 };
+    const a = litContractsContext(lit)!;
+    expect(Object.keys(a).sort()).toEqual([...LIT_CONTRACT_NAMES].sort());
+    expect(litContractsContext(lit)).not.toBe(a);
+  });
+});
+
+describe('pinned to the SDK', () => {
+  it('our ability names are the SDK LIT_ABILITY values', () => {
+    expect([...ABILITIES].sort()).toEqual(Object.values(LIT_ABILITY).sort());
+  });
+  it('storage keys match the SDK', () => {
+    expect(SDK_STORAGE_KEYS.SESSION_KEY).toBe(LOCAL_STORAGE_KEYS.SESSION_KEY);
+    expect(SDK_STORAGE_KEYS.WALLET_SIGNATURE).toBe(LOCAL_STORAGE_KEYS.WALLET_SIGNATURE);
+  });
+  it('EthWallet auth method id matches the contracts-sdk derivation', async () => {
+    const { getEthAuthMethodId } = await import('@lit-protocol/contracts-sdk/src/lib/auth-utils');
+    const address = ethers.Wallet.createRandom().address;
+    expect(ethWalletAuthMethodId(address.toLowerCase())).toBe(getEthAuthMethodId({ authMethodType: 1, accessToken: JSON.stringify({ address }) }));
+  });
+});

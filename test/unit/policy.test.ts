@@ -1,0 +1,109 @@
+import { authorizeIssue, findCallerPolicy, principalMatches, requireAdmin } from '../../functions/commons/domain/policy';
+import type { IssueRequest } from '../../functions/commons/domain/issue-request';
+import { ServiceError } from '../../functions/commons/errors';
+import { CALLER, PKP_A, PKP_B, callerPolicy } from './fakes';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const opts = { defaultExpirationSeconds: 600, nowMs: NOW };
+const req = (over: Partial<IssueRequest> = {}): IssueRequest => ({
+  pkpPublicKey: PKP_A,
+  resources: [{ kind: 'pkp', id: 'ab'.repeat(32), ability: 'pkp-signing' }],
+  ...over,
+});
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ServiceError);
+    return (e as ServiceError).code;
+  }
+  return 'ALLOWED';
+}
+
+describe('principal patterns', () => {
+  it.each([
+    ['arn:aws:iam::1:role/a', 'arn:aws:iam::1:role/a', true],
+    ['arn:aws:iam::1:role/a', 'arn:aws:iam::1:role/ab', false],
+    ['arn:aws:sts::1:assumed-role/app-*', 'arn:aws:sts::1:assumed-role/app-x/s', true],
+    ['arn:aws:sts::1:assumed-role/app-*', 'arn:aws:sts::1:assumed-role/other/s', false],
+    ['arn:aws:sts::1:assumed-role/*/s1', 'arn:aws:sts::1:assumed-role/r/s1', true],
+    ['arn:aws:sts::1:assumed-role/*/s1', 'arn:aws:sts::1:assumed-role/r/s12', false],
+    ['*:role/a*a', 'x:role/a', false],
+    ['*:role/a*a', 'x:role/aa', true],
+    ['arn:*', 'xarn:1', false],
+  ])('%s matches %s: %s', (pattern, arn, expected) => {
+    expect(principalMatches(pattern, arn)).toBe(expected);
+  });
+
+  it('prefers the exact ARN, then the most specific pattern, then the first listed', () => {
+    const broad = callerPolicy({ principal: 'arn:aws:sts::123456789012:*', rateLimitPerMinute: 1 });
+    const narrow = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-*', rateLimitPerMinute: 2 });
+    const tieA = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/*', rateLimitPerMinute: 3 });
+    const tieB = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/*/session-1', rateLimitPerMinute: 4 });
+    const exact = callerPolicy({ principal: CALLER, rateLimitPerMinute: 5 });
+    expect(findCallerPolicy({ callers: [broad, narrow] }, CALLER)?.rateLimitPerMinute).toBe(2);
+    expect(findCallerPolicy({ callers: [broad, narrow, tieA] }, CALLER)?.rateLimitPerMinute).toBe(3);
+    // Equal literal length: the first listed wins.
+    const tieC = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-backen*/session-1', rateLimitPerMinute: 6 });
+    const tieD = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/session-*', rateLimitPerMinute: 7 });
+    expect(findCallerPolicy({ callers: [tieD, tieC] }, CALLER)?.rateLimitPerMinute).toBe(7);
+    expect(findCallerPolicy({ callers: [tieC, tieD] }, CALLER)?.rateLimitPerMinute).toBe(6);
+    expect(findCallerPolicy({ callers: [broad, tieB, exact, narrow] }, CALLER)?.rateLimitPerMinute).toBe(5);
+    expect(findCallerPolicy({ callers: [narrow] }, 'arn:aws:iam::123456789012:user/bob')).toBeUndefined();
+  });
+});
+
+describe('authorizeIssue refusals (default deny)', () => {
+  it('refuses a caller no entry names', () => {
+    expect(codeOf(() => authorizeIssue({ callers: [] }, CALLER, req(), opts))).toBe('CALLER_NOT_ALLOWED');
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ principal: 'arn:aws:iam::1:role/other' })] }, CALLER, req(), opts))).toBe('CALLER_NOT_ALLOWED');
+  });
+  it('refuses a PKP the entry does not list, allows `*`', () => {
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy()] }, CALLER, req({ pkpPublicKey: PKP_B }), opts))).toBe('PKP_NOT_ALLOWED');
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ pkps: ['*'] })] }, CALLER, req({ pkpPublicKey: PKP_B }), opts))).toBe('ALLOWED');
+  });
+  it('refuses an ability the entry does not grant', () => {
+    const r = req({ resources: [{ kind: 'lit-action', id: 'QmYLtiS6HqNabcS4kfPZdEiN6eWwWyTzLhVb3iMUdZ6Nd4', ability: 'lit-action-execution' }] });
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy()] }, CALLER, r, opts))).toBe('ABILITY_NOT_ALLOWED');
+  });
+  it('refuses `*` resources without allowWildcardResources', () => {
+    const r = req({ resources: [{ kind: 'pkp', id: '*', ability: 'pkp-signing' }] });
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ allowWildcardResources: false })] }, CALLER, r, opts))).toBe('WILDCARD_NOT_ALLOWED');
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ allowWildcardResources: true })] }, CALLER, r, opts))).toBe('ALLOWED');
+  });
+  it('refuses caller auth methods without allowCallerAuthMethods', () => {
+    const r = req({ authMethods: [{ authMethodType: 6, accessToken: 'jwt' }] });
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy()] }, CALLER, r, opts))).toBe('AUTH_METHODS_NOT_ALLOWED');
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ allowCallerAuthMethods: true })] }, CALLER, r, opts))).toBe('ALLOWED');
+  });
+  it('admin routes need admin: true', () => {
+    expect(codeOf(() => requireAdmin({ callers: [callerPolicy()] }, CALLER))).toBe('ADMIN_REQUIRED');
+    expect(codeOf(() => requireAdmin({ callers: [] }, CALLER))).toBe('CALLER_NOT_ALLOWED');
+    expect(requireAdmin({ callers: [callerPolicy({ admin: true })] }, CALLER).admin).toBe(true);
+  });
+  it('a narrow entry restricts a caller a broad pattern would allow (entries never combine)', () => {
+    const broad = callerPolicy({ principal: 'arn:aws:sts::123456789012:*', pkps: [PKP_A, PKP_B] });
+    const narrow = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/*', pkps: [PKP_A] });
+    expect(codeOf(() => authorizeIssue({ callers: [broad, narrow] }, CALLER, req({ pkpPublicKey: PKP_B }), opts))).toBe('PKP_NOT_ALLOWED');
+  });
+});
+
+describe('authorizeIssue expiration', () => {
+  const at = (s: number) => new Date(NOW + s * 1000);
+  it('uses the default when none is asked, capped at the maximum', () => {
+    expect(authorizeIssue({ callers: [callerPolicy()] }, CALLER, req(), opts).expiration).toEqual(at(600));
+    expect(authorizeIssue({ callers: [callerPolicy({ maxExpirationSeconds: 300 })] }, CALLER, req(), opts).expiration).toEqual(at(300));
+  });
+  it('keeps an allowed expiration as asked', () => {
+    const a = authorizeIssue({ callers: [callerPolicy()] }, CALLER, req({ expiration: at(3600) }), opts);
+    expect(a).toMatchObject({ expiration: at(3600), clamped: false });
+  });
+  it("refuses one above the maximum with 'refuse'", () => {
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy()] }, CALLER, req({ expiration: at(3601) }), opts))).toBe('EXPIRATION_TOO_LONG');
+  });
+  it("clamps one above the maximum with 'clamp'", () => {
+    const a = authorizeIssue({ callers: [callerPolicy({ overMaxExpiration: 'clamp' })] }, CALLER, req({ expiration: at(86_400) }), opts);
+    expect(a).toMatchObject({ expiration: at(3600), clamped: true });
+  });
+});
