@@ -9,7 +9,6 @@ import { mapLitError } from './errors';
 import { ownerAuthMethod } from './owner-auth';
 import { toLitResourceAbilityRequests } from './resources';
 import { loadLitSdk } from './sdk';
-import { requestBoundStorage, SDK_STORAGE_KEYS } from '../../session-storage';
 
 export class LitSessionSigIssuer implements SessionSigIssuer {
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
@@ -29,10 +28,14 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
         capabilityAuthSigs: [p.capabilityAuthSig],
         resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
       };
-      if (longer && requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE) === null) {
-        // No reusable wallet sig in this scope: have the nodes sign one that lasts `longer` (the SDK
-        // uses one expiry for the wallet sig and the session sigs, so this call's session sigs are
-        // discarded); the call below then finds it and signs locally with the asked expiry.
+      if (longer) {
+        // The SDK uses one expiry for the wallet sig and the session sigs. So first ask with the
+        // longer one: when the scope's wallet sig is reusable this only signs locally, and when the
+        // SDK must re-sign (none cached, or it does not cover these resources) the nodes sign one
+        // that lasts `longer`. Its session sigs are discarded; the call below then finds that
+        // wallet sig and signs locally with the asked expiry. Checking the storage ourselves
+        // instead would miss the SDK's own re-sign reasons (resource coverage) and cache a
+        // short-lived wallet sig that the next request could not reuse.
         await client.getPkpSessionSigs({ ...request, expiration: longer });
       }
       const sessionSigs = await client.getPkpSessionSigs({ ...request, expiration });
