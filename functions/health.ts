@@ -5,7 +5,8 @@
  * 200 when ready, 503 when not, with the same body.
  */
 import { apiHandler, queryFlag } from './commons/http';
-import { litAdapters, tableAdapters } from './commons/composition';
+import { tableAdapters } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './commons/domain/delegation-limits';
 import { isServiceError } from './commons/errors';

@@ -6,7 +6,8 @@
  * unhandled rejection) and surface, mapped, when the request itself needs them.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
-import { litAdapters, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
 import { runInSessionScope } from './commons/session-storage';

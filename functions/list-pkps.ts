@@ -3,7 +3,8 @@
  * the stored delegation, so this function never needs the owner key.
  */
 import { callerArn, apiHandler } from './commons/http';
-import { litAdapters, runtimeConfig, tableAdapters } from './commons/composition';
+import { runtimeConfig, tableAdapters } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { requireAdmin } from './commons/domain/policy';
 import { ServiceError } from './commons/errors';
 

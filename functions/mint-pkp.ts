@@ -4,7 +4,8 @@
  * policy names it and the delegation is refreshed (the policy lives in the deployed config).
  */
 import { callerArn, apiHandler } from './commons/http';
-import { litAdapters, ownerKey, runtimeConfig } from './commons/composition';
+import { ownerKey, runtimeConfig } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { requireAdmin } from './commons/domain/policy';
 import { logger } from './commons/powertools';
 

@@ -3,7 +3,8 @@
  * `{ "force": false }` to refresh only when inside the margin; the default is to force.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
-import { litAdapters, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { refreshDelegation } from './commons/domain/delegation-refresher';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { requireAdmin } from './commons/domain/policy';

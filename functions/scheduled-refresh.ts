@@ -4,7 +4,8 @@
  * schedule's input) forces a refresh; otherwise it refreshes only inside the margin.
  */
 import type { Context } from 'aws-lambda';
-import { litAdapters, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { litAdapters } from './commons/lit-composition';
 import { refreshDelegation, type RefreshResult } from './commons/domain/delegation-refresher';
 import { logger, metrics, metricsSink } from './commons/powertools';
 

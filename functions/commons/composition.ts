@@ -49,11 +49,3 @@ export function lazyAsync<T>(make: () => Promise<T>): () => Promise<T> {
       throw e;
     }));
 }
-
-/** The Lit adapters, imported on first use so functions without Lit never load the adapter code either. */
-export const litAdapters = lazyAsync(async () => {
-  const { createLitAdapters } = await import('./adapters/lit');
-  return createLitAdapters(runtimeConfig().lit, {
-    onAttemptFailed: (info) => logger.warn('Lit connect attempt failed', { ...info }),
-  });
-});
