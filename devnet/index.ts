@@ -1,0 +1,203 @@
+/**
+ * The devnet: a local Lit network that the real, unmodified Lit JS SDK v7 uses offline. A real EVM
+ * (ganache) with Lit's contracts, N Lit nodes on 127.0.0.1 holding shares of a threshold BLS key
+ * and signing PKP requests with real ECDSA, registered as validators in Staking.
+ *
+ *   const devnet = await startDevnet();
+ *   const client = createLitNodeClient(devnet);   // sets client._blockHashUrl too
+ *   await client.connect();
+ *   ...
+ *   await disconnectLitNodeClient(client);
+ *   await devnet.stop();
+ *
+ * A client built by hand must set `client._blockHashUrl = devnet.blockhashUrl` after construction:
+ * the SDK otherwise refreshes its block hash, after 30 s, from a hard-coded public URL.
+ */
+import { LitNodeClient } from '@lit-protocol/lit-node-client';
+import { startChain, type ContractRef, type DevnetChain, type LitContractName, type StartChainOptions } from './chain';
+import type { EpochInfo } from './chain';
+import { startLitNodes, type DevnetNodeInfo, type LitNetwork, type NodeControls, type NodeFaults } from './nodes';
+
+export type { NodeFaults, NodeControls, DevnetNodeInfo } from './nodes';
+export type { EndpointCounts, NodeErrorCode, LitNodeErrorBody } from './nodes';
+
+export interface StartDevnetOptions {
+  /** Default 3. */
+  nodeCount?: number;
+  /** minNodeCount in Staking, and the BLS threshold. Default 2 (or nodeCount when smaller). */
+  threshold?: number;
+  /** pkpSign needs a capacity delegation, like Lit's paid networks. Default true; false is like datil-dev. */
+  requirePayment?: boolean;
+  /** Fixed node ports; default ephemeral. */
+  ports?: number[];
+  /** Mine a block this often (block hashes are the SIWE nonces). Default 2000 ms. */
+  blockTimeMs?: number;
+  /** Node faults at start, by node index. */
+  faults?: Partial<NodeFaults>[];
+  /** Anything else for the chain. */
+  chain?: Omit<StartChainOptions, 'blockIntervalMs'>;
+}
+
+/** What `new LitNodeClient(...)` takes for this devnet. */
+export interface DevnetLitNodeClientConfig {
+  litNetwork: 'custom';
+  rpcUrl: string;
+  contractContext: { Staking: ContractRef };
+  checkNodeAttestation: false;
+  debug: false;
+  connectTimeout: number;
+}
+
+export interface DevnetControls extends NodeControls {
+  /** Next epoch on chain (emits StateChanged; connected SDKs re-handshake within ~4 s). Returns its number. */
+  advanceEpoch(): Promise<number>;
+  /** The epoch the nodes accept (and the one before). */
+  currentEpoch(): number;
+}
+
+export interface Devnet {
+  /** `new LitNodeClient(devnet.litNodeClientConfig)`, then set `_blockHashUrl`: or use `createLitNodeClient`. */
+  litNodeClientConfig: DevnetLitNodeClientConfig;
+  /** Set `client._blockHashUrl = blockhashUrl` after constructing a LitNodeClient. */
+  blockhashUrl: string;
+  /** For `new LitContracts({ network: 'custom', customContext, rpc, privateKey | signer })`. */
+  contractsContext: { network: 'custom'; rpc: string; customContext: Record<LitContractName, ContractRef> };
+  /** The funded wallet that owns things on this devnet. A devnet key: secret all the same, never log it. */
+  ownerWallet: { address: string; privateKey: string };
+  /** The BLS network public key (48-byte compressed G1, hex). */
+  networkPublicKey: string;
+  nodes: DevnetNodeInfo[];
+  threshold: number;
+  requirePayment: boolean;
+  chain: DevnetChain;
+  controls: DevnetControls;
+  /** Stop nodes, indexer and chain. Idempotent. Disconnect your LitNodeClients first. */
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
+  const nodeCount = options.nodeCount ?? 3;
+  const threshold = options.threshold ?? Math.min(2, nodeCount);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new RangeError('nodeCount must be a positive integer');
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > nodeCount) throw new RangeError('threshold must be 1..nodeCount');
+  const requirePayment = options.requirePayment ?? true;
+
+  const chain = await startChain({ ...options.chain, blockIntervalMs: options.blockTimeMs ?? 2000 });
+  let network: LitNetwork | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await network?.stop();
+    await chain.stop();
+  };
+  try {
+    let epoch: EpochInfo = await chain.getEpoch();
+    network = await startLitNodes({
+      chainView: chain.chainView,
+      nodeCount,
+      threshold,
+      requirePayment,
+      ports: options.ports,
+      faults: options.faults,
+      currentEpoch: () => epoch.number,
+    });
+    await chain.setValidators(
+      network.nodes.map((n) => ({ ip: '127.0.0.1', port: n.port, nodeAddress: n.nodeAddress })),
+      threshold,
+    );
+    epoch = await chain.getEpoch();
+    const controls: DevnetControls = {
+      ...network.controls,
+      async advanceEpoch() {
+        const before = epoch.number;
+        try {
+          await chain.advanceEpoch();
+        } catch (error) {
+          // Two advances within one block second can run out of gas (ganache estimates the gas
+          // against the previous block's timestamp); one retry in a later block is enough.
+          if ((await chain.getEpoch()).number !== before) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1100));
+          await chain.advanceEpoch();
+        }
+        epoch = await chain.getEpoch();
+        return epoch.number;
+      },
+      currentEpoch: () => epoch.number,
+    };
+    return {
+      litNodeClientConfig: {
+        litNetwork: 'custom',
+        rpcUrl: chain.rpcUrl,
+        contractContext: { Staking: chain.contracts.Staking },
+        checkNodeAttestation: false,
+        debug: false,
+        connectTimeout: 10_000,
+      },
+      blockhashUrl: network.blockhashUrl,
+      contractsContext: { network: 'custom', rpc: chain.rpcUrl, customContext: chain.contracts },
+      ownerWallet: chain.ownerWallet,
+      networkPublicKey: network.networkPublicKey,
+      nodes: network.nodes,
+      threshold,
+      requirePayment,
+      chain,
+      controls,
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The SDK internals the two helpers below work around; see `disconnectLitNodeClient`. */
+interface LitClientInternals {
+  _connectingPromise: Promise<unknown> | null;
+  _stakingContract?: { off(event: string, listener: unknown): unknown };
+  _stakingContractListener?: unknown;
+  _listenForNewEpoch(): void;
+  connect(): Promise<void>;
+  /** Set by createLitNodeClient: the Staking contract instance the StateChanged listener was put on. */
+  __devnetListenedOn?: { off(event: string, listener: unknown): unknown };
+}
+
+/**
+ * A LitNodeClient for the devnet (not yet connected), with the SDK's block-hash indexer URL
+ * pointed at the devnet. `overrides` go into the constructor (e.g. `storageProvider`).
+ * Disconnect it with `disconnectLitNodeClient`.
+ */
+export function createLitNodeClient(
+  devnet: Pick<Devnet, 'litNodeClientConfig' | 'blockhashUrl'>,
+  overrides: Partial<ConstructorParameters<typeof LitNodeClient>[0]> = {},
+): LitNodeClient {
+  const client = new LitNodeClient({ ...devnet.litNodeClientConfig, ...overrides } as ConstructorParameters<typeof LitNodeClient>[0]);
+  (client as unknown as { _blockHashUrl: string })._blockHashUrl = devnet.blockhashUrl;
+  const internals = client as unknown as LitClientInternals;
+  const listen = internals._listenForNewEpoch.bind(client);
+  internals._listenForNewEpoch = () => {
+    const alreadyListening = Boolean(internals._stakingContractListener);
+    listen();
+    if (!alreadyListening && internals._stakingContractListener) internals.__devnetListenedOn = internals._stakingContract;
+  };
+  return client;
+}
+
+/**
+ * Disconnect a LitNodeClient for good, so that the process can exit. SDK 7.4.0's `disconnect()`
+ * is not enough once an epoch has changed while connected:
+ * - every re-connect makes a new Staking contract instance, and `disconnect()` removes the
+ *   StateChanged listener from the newest one, not from the one it was put on, whose provider
+ *   then polls the chain forever (createLitNodeClient records that instance; this removes it);
+ * - a StateChanged handler already running calls `connect()` after `disconnect()`, which
+ *   subscribes again (this waits for a connect in flight and turns `connect` into a no-op).
+ * Do not reuse the client afterwards.
+ */
+export async function disconnectLitNodeClient(client: LitNodeClient): Promise<void> {
+  const internals = client as unknown as LitClientInternals;
+  for (let p = internals._connectingPromise; p; p = internals._connectingPromise) await p.catch(() => undefined);
+  internals.connect = async () => undefined;
+  const listener = internals._stakingContractListener;
+  await client.disconnect();
+  if (listener && internals.__devnetListenedOn) internals.__devnetListenedOn.off('StateChanged', listener);
+}

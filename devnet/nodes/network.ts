@@ -1,0 +1,177 @@
+/**
+ * A devnet Lit network: N nodes on 127.0.0.1 sharing one threshold BLS key, one capacity-use
+ * ledger and one view of the chain, plus a blockhash indexer (the SDK's `_blockHashUrl`) that
+ * stays up whatever faults the nodes are told to show.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ethers } from 'ethers';
+import type { ChainView } from '../chain/chain-view';
+import { createBlsNetworkKey } from './bls-network-key';
+import type { NodeFaults } from './faults';
+import { blockhashReply, LitNode, type EndpointCounts } from './lit-node';
+import type { NodeContext } from './node-context';
+import { UsageLedger } from './usage-ledger';
+
+export interface StartLitNodesOptions {
+  chainView: ChainView;
+  /** Default 3. */
+  nodeCount?: number;
+  /** Signatures any `threshold` nodes make combine. Default 2 (or nodeCount when smaller). */
+  threshold?: number;
+  /** pkpSign needs a capacity delegation. Default true (datil, datil-test); false is like datil-dev. */
+  requirePayment?: boolean;
+  /** Fixed ports, one per node; default ephemeral. */
+  ports?: number[];
+  /** Faults per node index, at start. */
+  faults?: Partial<NodeFaults>[];
+  /** The current epoch number (the Staking contract's), read on every request. Default: always 1. */
+  currentEpoch?: () => number;
+  /** Random source for injected errors. */
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface DevnetNodeInfo {
+  index: number;
+  url: string;
+  port: number;
+  /** The address registered for the node in Staking. */
+  nodeAddress: string;
+}
+
+export interface LitNetwork {
+  nodes: DevnetNodeInfo[];
+  /** 48-byte compressed G1 network public key, hex without 0x. */
+  networkPublicKey: string;
+  threshold: number;
+  /** `http://127.0.0.1:<port>/get_most_recent_valid_block` */
+  blockhashUrl: string;
+  controls: NodeControls;
+  stop(): Promise<void>;
+}
+
+export interface NodeControls {
+  setFaults(index: number | 'all', faults: Partial<NodeFaults>): void;
+  getFaults(index: number): NodeFaults;
+  /** Stop a node answering (connection refused) or bring it back on the same port. */
+  setNodeDown(index: number, down: boolean): Promise<void>;
+  isNodeUp(index: number): boolean;
+  /** Requests received per endpoint, per node (a down node receives none). */
+  counts(index: number): EndpointCounts;
+  /** Summed over all nodes. */
+  totalCounts(): EndpointCounts;
+  /** Non-2xx answers per endpoint, per node. */
+  refusals(index: number): EndpointCounts;
+  /** Reset counters and refusals (not capacity uses). */
+  resetCounts(): void;
+  /** Uses of a capacity delegation as the network counts them. */
+  capacityUses(delegationSig: { sig: string; address: string }): number;
+  /** Forget all capacity delegation uses. */
+  resetCapacityUses(): void;
+}
+
+/** Random compressed secp256k1 points: the handshake's HD root keys (only their form is checked by the SDK). */
+function randomHdRootPubkeys(count: number): string[] {
+  return Array.from({ length: count }, () => ethers.utils.computePublicKey(ethers.utils.randomBytes(32), true).slice(2));
+}
+
+export async function startLitNodes(options: StartLitNodesOptions): Promise<LitNetwork> {
+  const nodeCount = options.nodeCount ?? 3;
+  const threshold = options.threshold ?? Math.min(2, nodeCount);
+  if (options.ports && options.ports.length !== nodeCount) throw new RangeError('ports must name one port per node');
+  const key = createBlsNetworkKey(nodeCount, threshold);
+  const usage = new UsageLedger();
+  const blsVerified = new Set<string>();
+  const hdRootPubkeys = randomHdRootPubkeys(10);
+  const now = options.now ?? Date.now;
+  const currentEpoch = options.currentEpoch ?? (() => 1);
+  const nodes: LitNode[] = [];
+  const infos: DevnetNodeInfo[] = [];
+  let indexer: http.Server | undefined;
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    if (indexer?.listening) {
+      const closed = new Promise<void>((resolve) => indexer!.close(() => resolve()));
+      indexer.closeAllConnections();
+      await closed;
+    }
+    for (const share of key.shares) share.secret = 0n;
+  };
+
+  try {
+    for (let index = 0; index < nodeCount; index++) {
+      const ctx: NodeContext = {
+        index,
+        url: '', // set once the port is known, before any request can arrive
+        blsShare: key.shares[index],
+        networkPublicKeyHex: key.publicKeyHex,
+        chainView: options.chainView,
+        requirePayment: options.requirePayment ?? true,
+        signerCount: () => nodeCount,
+        currentEpoch,
+        usage,
+        blsVerified,
+        now,
+      };
+      const node = new LitNode(ctx, { faults: options.faults?.[index], random: options.random, hdRootPubkeys });
+      nodes.push(node);
+      const port = await node.listen(options.ports?.[index] ?? 0);
+      ctx.url = `http://127.0.0.1:${port}`;
+      infos.push({ index, url: ctx.url, port, nodeAddress: ethers.Wallet.createRandom().address });
+    }
+
+    indexer = http.createServer((req, res) => {
+      const body = JSON.stringify(blockhashReply({ chainView: options.chainView, now }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => indexer!.listen(0, '127.0.0.1', () => resolve()));
+    const indexerPort = (indexer.address() as AddressInfo).port;
+
+    const nodeAt = (index: number): LitNode => {
+      const node = nodes[index];
+      if (!node) throw new RangeError(`no node ${index}`);
+      return node;
+    };
+    const sum = (pick: (n: LitNode) => EndpointCounts): EndpointCounts => {
+      const total = { ...pick(nodes[0]) };
+      for (const n of nodes.slice(1)) for (const [k, v] of Object.entries(pick(n))) total[k as keyof EndpointCounts] += v;
+      return total;
+    };
+    const controls: NodeControls = {
+      setFaults(index, faults) {
+        for (const n of index === 'all' ? nodes : [nodeAt(index)]) n.setFaults(faults);
+      },
+      getFaults: (index) => nodeAt(index).getFaults(),
+      setNodeDown: (index, down) => (down ? nodeAt(index).down() : nodeAt(index).up()),
+      isNodeUp: (index) => nodeAt(index).isUp,
+      counts: (index) => ({ ...nodeAt(index).counts }),
+      totalCounts: () => sum((n) => n.counts),
+      refusals: (index) => ({ ...nodeAt(index).refusals }),
+      resetCounts() {
+        for (const n of nodes) {
+          for (const k of Object.keys(n.counts) as (keyof EndpointCounts)[]) {
+            n.counts[k] = 0;
+            n.refusals[k] = 0;
+          }
+        }
+      },
+      capacityUses: (delegationSig) => usage.usedBy(delegationSig.address, delegationSig.sig),
+      resetCapacityUses: () => usage.clear(),
+    };
+
+    return {
+      nodes: infos,
+      networkPublicKey: key.publicKeyHex,
+      threshold,
+      blockhashUrl: `http://127.0.0.1:${indexerPort}/get_most_recent_valid_block`,
+      controls,
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run devnet` as another project would use it: start the CLI, read its JSON config from
+ * stdout, use the network with the real SDK (here with --no-payment: pkpSign without a capacity
+ * delegation, like datil-dev), stop it with SIGTERM and check that it exits cleanly and frees
+ * its ports. Also the CLI's argument parsing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ethers } from 'ethers';
+import { LitContracts } from '@lit-protocol/contracts-sdk';
+import { createLitNodeClient, disconnectLitNodeClient } from '../../devnet';
+import { parseCliArgs, toStartOptions, type DevnetConfigJson } from '../../devnet/cli';
+import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
+import { ethWalletAuthMethod, mintPkp, pkpSigningRequests } from './helpers/lit-fixtures';
+
+jest.setTimeout(120_000);
+
+const root = path.resolve(__dirname, '../..');
+
+describe('devnet CLI arguments', () => {
+  it('defaults to 3 nodes, threshold 2, payment required, ephemeral ports', () => {
+    expect(parseCliArgs([])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true });
+    expect(toStartOptions(parseCliArgs([])).ports).toBeUndefined();
+  });
+
+  it('reads every flag, in both --flag value and --flag=value forms', () => {
+    const cli = parseCliArgs(['--nodes', '5', '--threshold=4', '--no-payment', '--port-base', '7470']);
+    expect(cli).toEqual({ nodeCount: 5, threshold: 4, requirePayment: false, portBase: 7470 });
+    expect(toStartOptions(cli).ports).toEqual([7470, 7471, 7472, 7473, 7474]);
+    expect(parseCliArgs(['--nodes', '1']).threshold).toBe(1);
+  });
+
+  it.each([[['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']]])('refuses %j', (argv) => {
+    expect(() => parseCliArgs(argv)).toThrow();
+  });
+});
+
+describe('npm run devnet (tsx devnet/cli.ts)', () => {
+  let child: ChildProcess;
+  let config: DevnetConfigJson;
+  let stderr = '';
+  let guard: OfflineGuard;
+
+  beforeAll(async () => {
+    child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', '--nodes', '2', '--threshold', '2', '--no-payment'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let stdout = '';
+    config = await new Promise<DevnetConfigJson>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        try {
+          resolve(JSON.parse(stdout) as DevnetConfigJson);
+        } catch {
+          // not complete yet
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`devnet CLI exited early (${code}): ${stderr}`)));
+    });
+    guard = installOfflineGuard();
+  });
+
+  afterAll(async () => {
+    guard?.restore();
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('prints the client config as JSON on stdout and its start time on stderr', () => {
+    expect(config.litNodeClientConfig).toMatchObject({ litNetwork: 'custom', checkNodeAttestation: false, debug: false });
+    expect(config.litNodeClientConfig.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(config.nodes.map((n) => n.url)).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(Object.keys(config.contractsContext.customContext)).toHaveLength(11);
+    expect(config.requirePayment).toBe(false);
+    expect(config.ownerWallet.privateKey).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(stderr).toMatch(/up in \d+ ms/);
+    expect(stderr).not.toContain(config.ownerWallet.privateKey);
+  });
+
+  it('serves the real SDK: mint, session sigs and pkpSign without a capacity delegation', async () => {
+    const owner = new ethers.Wallet(config.ownerWallet.privateKey);
+    const contracts = new LitContracts({ network: 'custom', rpc: config.contractsContext.rpc, customContext: config.contractsContext.customContext as never, privateKey: owner.privateKey, debug: false });
+    await contracts.connect();
+    const pkp = await mintPkp(contracts, [owner.address]);
+    const client = createLitNodeClient(config);
+    try {
+      await client.connect();
+      const sessionSigs = await client.getPkpSessionSigs({
+        pkpPublicKey: pkp.publicKey,
+        authMethods: [await ethWalletAuthMethod(client, owner)],
+        resourceAbilityRequests: pkpSigningRequests(),
+        expiration: new Date(Date.now() + 600_000).toISOString(),
+      });
+      const digest = ethers.utils.arrayify(ethers.utils.id('from the CLI devnet'));
+      const result = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs });
+      expect(ethers.utils.recoverAddress(digest, result.signature)).toBe(pkp.ethAddress);
+    } finally {
+      await disconnectLitNodeClient(client);
+    }
+    expect(guard.blocked).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM: exit code 0 and its ports closed', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stopped');
+    for (const url of [config.litNodeClientConfig.rpcUrl, ...config.nodes.map((n) => n.url), config.blockhashUrl]) {
+      await expect(fetch(url)).rejects.toThrow();
+    }
+  });
+});

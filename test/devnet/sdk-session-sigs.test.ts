@@ -1,0 +1,255 @@
+/**
+ * The real Lit SDK (lit-node-client 7.4.0) against a real devnet (ganache chain + 3 nodes,
+ * threshold 2, payment required), fully offline: session sigs, BLS verification with the SDK's
+ * wasm, pkpSign, and every refusal the nodes make. One devnet for the whole file.
+ */
+import { LitNodeClient } from '@lit-protocol/lit-node-client';
+import { LitContracts } from '@lit-protocol/contracts-sdk';
+import { ethers } from 'ethers';
+import { createLitNodeClient, disconnectLitNodeClient, startDevnet, type Devnet } from '../../devnet';
+import { sessionSigningDigest } from '../../devnet/nodes';
+import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
+import { MemoryStorage } from './helpers/memory-storage';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from './helpers/lit-fixtures';
+import { pkpSignBody, postToNode } from './helpers/raw-node';
+
+// The SDK's own wasm (the copy lit-node-client 7.4.0 uses), to check the network's BLS signature independently.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/wasm') as {
+  blsVerify(variant: string, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<void>;
+};
+
+jest.setTimeout(120_000);
+
+type SessionSigs = Record<string, { sig: string; signedMessage: string; address: string; algo: string; derivedVia: string }>;
+type AuthSig = { sig: string; signedMessage: string; address: string; derivedVia: string };
+
+const storage = new MemoryStorage();
+const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
+const digestOf = (text: string): Uint8Array => ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+describe('devnet with the real Lit SDK', () => {
+  let guard: OfflineGuard;
+  let devnet: Devnet;
+  let client: LitNodeClient;
+  let owner: ethers.Wallet;
+  let stranger: ethers.Wallet;
+  let ownerContracts: LitContracts;
+  let pkp: MintedPkp;
+  let otherPkp: MintedPkp;
+  let capacityTokenId: string;
+  let delegation: AuthSig;
+
+  const signSessionKeyCalls = (): number[] => devnet.nodes.map((n) => devnet.controls.counts(n.index).sign_session_key);
+
+  const delegate = async (opts: { wallet?: ethers.Wallet; to?: string[]; uses?: string; expiration?: string; tokenId?: string } = {}): Promise<AuthSig> =>
+    (
+      await client.createCapacityDelegationAuthSig({
+        dAppOwnerWallet: opts.wallet ?? owner,
+        capacityTokenId: opts.tokenId ?? capacityTokenId,
+        delegateeAddresses: opts.to ?? [pkp.ethAddress],
+        uses: opts.uses ?? '100',
+        expiration: opts.expiration ?? inAnHour(),
+      })
+    ).capacityDelegationAuthSig as AuthSig;
+
+  const sessionSigsFor = async (target: MintedPkp, opts: { authWallet?: ethers.Wallet; delegation?: AuthSig | null; expiration?: string } = {}): Promise<SessionSigs> => {
+    storage.clear();
+    return (await client.getPkpSessionSigs({
+      pkpPublicKey: target.publicKey,
+      authMethods: [await ethWalletAuthMethod(client, opts.authWallet ?? owner)],
+      resourceAbilityRequests: pkpSigningRequests(),
+      capabilityAuthSigs: opts.delegation === null ? [] : [opts.delegation ?? delegation],
+      expiration: opts.expiration ?? inAnHour(),
+    })) as SessionSigs;
+  };
+
+  const sign = (target: MintedPkp, sessionSigs: SessionSigs, text = 'hello devnet') =>
+    client.pkpSign({ pubKey: target.publicKey, toSign: digestOf(text), sessionSigs });
+
+  beforeAll(async () => {
+    guard = installOfflineGuard();
+    const started = Date.now();
+    devnet = await startDevnet({ blockTimeMs: 1000 });
+    console.log(`startDevnet (3 nodes, threshold 2) took ${Date.now() - started} ms`);
+    owner = new ethers.Wallet(devnet.ownerWallet.privateKey);
+    stranger = ethers.Wallet.createRandom();
+    ownerContracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
+    await ownerContracts.connect();
+    pkp = await mintPkp(ownerContracts, [owner.address]);
+    otherPkp = await mintPkp(ownerContracts, [owner.address]);
+    capacityTokenId = await mintCapacityToken(ownerContracts);
+    client = createLitNodeClient(devnet, { storageProvider: { provider: storage } } as never);
+    await client.connect();
+    delegation = await delegate();
+  });
+
+  afterAll(async () => {
+    if (client) await disconnectLitNodeClient(client);
+    await devnet?.stop();
+    guard?.restore();
+  });
+
+  it('connects: every node handshaken, threshold from Staking, the network key from the nodes', () => {
+    expect(client.ready).toBe(true);
+    expect([...client.connectedNodes].sort()).toEqual(devnet.nodes.map((n) => n.url).sort());
+    expect(client.config.minNodeCount).toBe(2);
+    expect(client.networkPubKey).toBe(devnet.networkPublicKey);
+    for (const n of devnet.nodes) expect(devnet.controls.counts(n.index).handshake).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('session sigs and signing', () => {
+    let sessionSigs: SessionSigs;
+
+    it('gets PKP session sigs in exactly one sign_session_key round, with a BLS signature the SDK wasm verifies', async () => {
+      devnet.controls.resetCounts();
+      sessionSigs = await sessionSigsFor(pkp);
+      expect(signSessionKeyCalls()).toEqual([1, 1, 1]);
+      expect(Object.keys(sessionSigs).sort()).toEqual(devnet.nodes.map((n) => n.url).sort());
+
+      const body = JSON.parse(Object.values(sessionSigs)[0].signedMessage) as { capabilities: AuthSig[] & { algo?: string }[] };
+      const litBls = (body.capabilities as (AuthSig & { algo?: string })[]).find((c) => c.algo === 'LIT_BLS')!;
+      expect(litBls.address).toBe(pkp.ethAddress);
+      const signature = Buffer.from((JSON.parse(litBls.sig) as { ProofOfPossession: string }).ProofOfPossession, 'hex');
+      const networkKey = Buffer.from(devnet.networkPublicKey, 'hex');
+      await expect(wasm.blsVerify('Bls12381G2', networkKey, sessionSigningDigest(litBls.signedMessage), signature)).resolves.toBeUndefined();
+      await expect(wasm.blsVerify('Bls12381G2', networkKey, sessionSigningDigest(`${litBls.signedMessage} `), signature)).rejects.toBeDefined();
+    });
+
+    it('reuses the cached wallet sig from shared storage: zero sign_session_key calls on a repeat', async () => {
+      devnet.controls.resetCounts();
+      const again = (await client.getPkpSessionSigs({
+        pkpPublicKey: pkp.publicKey,
+        authMethods: [await ethWalletAuthMethod(client, owner)],
+        resourceAbilityRequests: pkpSigningRequests(),
+        capabilityAuthSigs: [delegation],
+        expiration: inAnHour(),
+      })) as SessionSigs;
+      expect(signSessionKeyCalls()).toEqual([0, 0, 0]);
+      expect(devnet.controls.totalCounts().handshake).toBe(0);
+      const caps = (s: SessionSigs) => (JSON.parse(Object.values(s)[0].signedMessage) as { capabilities: { sig: string }[] }).capabilities.map((c) => c.sig);
+      expect(caps(again)).toEqual(caps(sessionSigs));
+    });
+
+    it('signs with the PKP: the combined ECDSA signature recovers to the PKP address, and counts one use of the delegation', async () => {
+      const usesBefore = devnet.controls.capacityUses(delegation);
+      const digest = digestOf('hello devnet');
+      const result = await sign(pkp, sessionSigs);
+      expect(ethers.utils.recoverAddress(digest, result.signature)).toBe(pkp.ethAddress);
+      expect(devnet.controls.capacityUses(delegation)).toBe(usesBefore + 1);
+    });
+
+    it('makes no request to any host but 127.0.0.1', () => {
+      expect(guard.blocked).toEqual([]);
+    });
+  });
+
+  describe('sign_session_key refusals', () => {
+    it('refuses an auth method that is not permitted for the PKP', async () => {
+      await expect(sessionSigsFor(pkp, { authWallet: stranger })).rejects.toThrow(/NodeNotAuthorized/);
+    });
+
+    it('refuses an expired auth sig', async () => {
+      storage.clear();
+      const expired = await ethWalletAuthMethod(client, owner, new Date(Date.now() - 60_000).toISOString());
+      await expect(
+        client.getPkpSessionSigs({ pkpPublicKey: pkp.publicKey, authMethods: [expired], resourceAbilityRequests: pkpSigningRequests(), expiration: inAnHour() }),
+      ).rejects.toThrow(/NodeAuthSigExpired/);
+    });
+
+    it('refuses a tampered auth sig', async () => {
+      storage.clear();
+      const method = await ethWalletAuthMethod(client, owner);
+      const authSig = JSON.parse(method.accessToken) as AuthSig;
+      const tampered = { ...authSig, signedMessage: authSig.signedMessage.replace('This is a test statement', 'This is a tost statement') };
+      expect(tampered.signedMessage).not.toBe(authSig.signedMessage);
+      await expect(
+        client.getPkpSessionSigs({
+          pkpPublicKey: pkp.publicKey,
+          authMethods: [{ authMethodType: 1, accessToken: JSON.stringify(tampered) }],
+          resourceAbilityRequests: pkpSigningRequests(),
+          expiration: inAnHour(),
+        }),
+      ).rejects.toThrow(/NodeInvalidAuthSig/);
+    });
+
+    it('refuses an auth method type the devnet does not support, saying so', async () => {
+      storage.clear();
+      await expect(
+        client.getPkpSessionSigs({
+          pkpPublicKey: pkp.publicKey,
+          authMethods: [{ authMethodType: 6, accessToken: 'a-google-token' }],
+          resourceAbilityRequests: pkpSigningRequests(),
+          expiration: inAnHour(),
+        }),
+      ).rejects.toThrow(/NodeUnsupportedAuthMethod/);
+    });
+  });
+
+  describe('pkpSign refusals', () => {
+    it('refuses session sigs without a capacity delegation', async () => {
+      const sigs = await sessionSigsFor(pkp, { delegation: null });
+      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityDelegationRequired/);
+    });
+
+    it('refuses a delegation for another PKP', async () => {
+      const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ to: [otherPkp.ethAddress] }) });
+      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityDelegationNotForPkp/);
+    });
+
+    it('refuses a delegation signed by someone who does not own the capacity token', async () => {
+      const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ wallet: stranger }) });
+      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityTokenInvalid/);
+    });
+
+    it('refuses a delegation whose uses are exhausted, counting uses across the network', async () => {
+      const limited = await delegate({ uses: '2' });
+      const sigs = await sessionSigsFor(pkp, { delegation: limited });
+      await sign(pkp, sigs, 'one');
+      await sign(pkp, sigs, 'two');
+      expect(devnet.controls.capacityUses(limited)).toBe(2);
+      await expect(sign(pkp, sigs, 'three')).rejects.toThrow(/NodeCapacityDelegationExhausted/);
+    });
+
+    it('refuses an expired delegation (the SDK stops it first; a node refuses it too)', async () => {
+      const expired = await delegate({ expiration: new Date(Date.now() - 60_000).toISOString() });
+      const sigs = await sessionSigsFor(pkp, { delegation: expired });
+      await expect(sign(pkp, sigs)).rejects.toThrow(/Expired capability/);
+      const node = devnet.nodes[0];
+      const reply = await postToNode(node.url, '/web/pkp/sign/v1', pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!));
+      expect(reply.status).toBe(402);
+      expect(reply.body.errorCode).toBe('NodeCapacityDelegationExpired');
+    });
+
+    it('refuses a tampered session sig', async () => {
+      const sigs = await sessionSigsFor(pkp);
+      const tampered = Object.fromEntries(
+        Object.entries(sigs).map(([url, s]) => [url, { ...s, signedMessage: s.signedMessage.replace('"issuedAt":"', '"issuedAt":"1') }]),
+      ) as SessionSigs;
+      await expect(sign(pkp, tampered)).rejects.toThrow(/NodeInvalidSessionSig/);
+    });
+
+    it('refuses a session sig made for another node', async () => {
+      const sigs = await sessionSigsFor(pkp);
+      const urls = Object.keys(sigs);
+      const rotated = Object.fromEntries(urls.map((url, i) => [url, sigs[urls[(i + 1) % urls.length]]])) as SessionSigs;
+      await expect(sign(pkp, rotated)).rejects.toThrow(/NodeWrongNodeAddress/);
+    });
+
+    it('refuses a session sig for signing with another PKP', async () => {
+      const sigs = await sessionSigsFor(pkp);
+      await expect(sign(otherPkp, sigs)).rejects.toThrow(/NodeInvalidSessionSig|NodeCapacityDelegationNotForPkp/);
+    });
+
+    it('refuses an expired session sig (the SDK stops it first; a node refuses it too)', async () => {
+      const sigs = await sessionSigsFor(pkp, { expiration: new Date(Date.now() + 1500).toISOString() });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await expect(sign(pkp, sigs)).rejects.toThrow(/Expired/);
+      const node = devnet.nodes[1];
+      const reply = await postToNode(node.url, '/web/pkp/sign/v1', pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!));
+      expect(reply.status).toBe(401);
+      expect(reply.body.errorCode).toBe('NodeSessionSigExpired');
+      expect(JSON.stringify(reply.body)).not.toContain(sigs[node.url].sig);
+    });
+  });
+});
