@@ -6,12 +6,12 @@
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ethers } from 'ethers';
-import { startDevnet, createLitNodeClient, type Devnet } from '../../devnet';
+import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
 import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from '../devnet/helpers/lit-fixtures';
 import { bindScopeStorage, ScopeStorage } from '../../functions/commons/session-storage';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './helpers/secrets-manager-standin';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../helpers/secrets-manager-standin';
 import type { ApiEvent } from '../../functions/commons/http';
 
 jest.setTimeout(180_000);
@@ -214,7 +214,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
       const sig = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs: second.body.sessionSigs });
       expect(ethers.utils.recoverAddress(digest, sig.signature)).toBe(ethers.utils.getAddress(pkp.ethAddress));
     } finally {
-      await client.disconnect();
+      await disconnectLitNodeClient(client);
     }
   });
 
@@ -241,7 +241,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
       expect(walletSigPkpAddresses(await sigsFor(pkp))).toEqual(new Set([ethers.utils.getAddress(pkp.ethAddress)]));
       expect(walletSigPkpAddresses(await sigsFor(pkpB))).toEqual(new Set([ethers.utils.getAddress(pkp.ethAddress)]));
     } finally {
-      await client.disconnect();
+      await disconnectLitNodeClient(client);
     }
   });
 
@@ -275,7 +275,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
       const sig = await client.pkpSign({ pubKey: pkpB.publicKey, toSign: digest, sessionSigs: concurrent[1].body.sessionSigs });
       expect(ethers.utils.recoverAddress(digest, sig.signature)).toBe(ethers.utils.getAddress(pkpB.ethAddress));
     } finally {
-      await client.disconnect();
+      await disconnectLitNodeClient(client);
     }
   });
 
