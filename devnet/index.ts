@@ -110,16 +110,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     const controls: DevnetControls = {
       ...network.controls,
       async advanceEpoch() {
-        const before = epoch.number;
-        try {
-          await chain.advanceEpoch();
-        } catch (error) {
-          // Two advances within one block second can run out of gas (ganache estimates the gas
-          // against the previous block's timestamp); one retry in a later block is enough.
-          if ((await chain.getEpoch()).number !== before) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 1100));
-          await chain.advanceEpoch();
-        }
+        await chain.advanceEpoch();
         epoch = await chain.getEpoch();
         return epoch.number;
       },

@@ -16,6 +16,9 @@ import { DevnetChainView } from './devnet-chain-view';
 import { KeyVault } from './key-vault';
 import { KeyPoolKeeper } from './key-pool';
 
+/** Enough for advanceEpoch/setEpoch with every storage slot written fresh. */
+const EPOCH_TX_GAS_LIMIT = 200_000;
+
 export type { ChainView, CapacityTokenInfo } from './chain-view';
 export { pkpTokenIdFromPublicKey } from './devnet-chain-view';
 export { LIT_CONTRACT_NAMES, type LitContractName } from '../contracts/compile';
@@ -279,14 +282,16 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
         await send(() => staking.setValidators(structs, threshold));
       },
       async advanceEpoch() {
-        await send(() => staking.advanceEpoch());
+        // An explicit gas limit: ganache estimates against the previous block's timestamp, and two
+        // advances in one block second then under-estimate the endTime store and revert.
+        await send(() => staking.advanceEpoch({ gasLimit: EPOCH_TX_GAS_LIMIT }));
         return (await getEpoch()).number;
       },
       async setEpoch(epoch) {
         const current = await getEpoch();
         const epochLength = epoch.epochLength ?? current.epochLength;
         const endTime = epoch.endTime ?? Math.floor(Date.now() / 1000) + epochLength;
-        await send(() => staking.setEpoch(epoch.number, epochLength, endTime));
+        await send(() => staking.setEpoch(epoch.number, epochLength, endTime, { gasLimit: EPOCH_TX_GAS_LIMIT }));
       },
       getEpoch,
       latestBlockhash: () => blocks.latest(),

@@ -252,6 +252,11 @@ describe('devnet chain with the real LitContracts', () => {
       expect((await chain.getEpoch()).number).toBe(7);
       await expect(stranger.stakingContract.write.advanceEpoch()).rejects.toThrow(/not the admin/);
     });
+
+    it('advances the epoch several times within one block second', async () => {
+      const before = (await chain.getEpoch()).number;
+      for (let i = 1; i <= 3; i++) expect(await chain.advanceEpoch()).toBe(before + i);
+    });
   });
 
   describe('block hashes', () => {
