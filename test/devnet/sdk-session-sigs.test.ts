@@ -242,8 +242,18 @@ describe('devnet with the real Lit SDK', () => {
     });
 
     it('refuses an expired session sig (the SDK stops it first; a node refuses it too)', async () => {
-      const sigs = await sessionSigsFor(pkp, { expiration: new Date(Date.now() + 1500).toISOString() });
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // The wallet sig must outlive the nodes' round on a loaded machine, so make it first with a
+      // long expiry; the short-lived session sigs are then signed locally from the cached one.
+      await sessionSigsFor(pkp);
+      const expiresAt = Date.now() + 1000;
+      const sigs = (await client.getPkpSessionSigs({
+        pkpPublicKey: pkp.publicKey,
+        authMethods: [await ethWalletAuthMethod(client, owner)],
+        resourceAbilityRequests: pkpSigningRequests(),
+        capabilityAuthSigs: [delegation],
+        expiration: new Date(expiresAt).toISOString(),
+      })) as SessionSigs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
       await expect(sign(pkp, sigs)).rejects.toThrow(/Expired/);
       const node = devnet.nodes[1];
       const reply = await postToNode(node.url, '/web/pkp/sign/v1', pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!));
