@@ -71,7 +71,7 @@ describe('delegation refresher', () => {
 
   it('leaves a fresh delegation alone unless forced, but still reports its seconds left', async () => {
     const d = setup();
-    d.delegations.record = delegationRecord({ version: 4, expiresAt: NOW_S + 20 * 3600, capacityExpiresAt: NOW_S + 100 });
+    d.delegations.record = delegationRecord({ version: 4, expiresAt: NOW_S + 20 * 3600, capacityExpiresAt: NOW_S + 100, delegatees: delegateesFor(d.config) });
     expect((await refreshDelegation(d, opts)).outcome).toBe('still-valid');
     expect(d.signer.calls).toHaveLength(0);
     expect(d.metrics.gauges[METRIC.delegationSecondsLeft]).toEqual([20 * 3600]);
@@ -79,6 +79,33 @@ describe('delegation refresher', () => {
     const forced = await refreshDelegation(d, { ...opts, force: true });
     expect(forced.outcome).toBe('refreshed');
     expect(d.delegations.record?.version).toBe(5);
+  });
+
+  it('replaces a fresh delegation that no longer matches the config: new policy PKP, other token, other uses', async () => {
+    const fresh = { version: 4, expiresAt: NOW_S + 20 * 3600 };
+    // The policy names PKP_A and PKP_B; the stored delegation only PKP_A (PKP_B was added since).
+    const d = setup();
+    d.delegations.record = delegationRecord({ ...fresh, delegatees: [ethers.utils.computeAddress(PKP_A)] });
+    expect((await refreshDelegation(d, opts)).outcome).toBe('refreshed');
+    expect(d.signer.calls[0].delegateeAddresses).toEqual(delegateesFor(d.config));
+    expect(d.delegations.record?.version).toBe(5);
+    // Matching delegatees (in any order and case): left alone.
+    const same = setup();
+    same.delegations.record = delegationRecord({ ...fresh, delegatees: [...(delegateesFor(same.config) as string[])].reverse().map((a) => a.toLowerCase()) });
+    expect((await refreshDelegation(same, opts)).outcome).toBe('still-valid');
+    // Another capacity token id, or other uses, than the config names.
+    for (const drift of [{ capacityTokenId: '8' }, { uses: '10' }]) {
+      const other = setup();
+      other.delegations.record = delegationRecord({ ...fresh, delegatees: delegateesFor(other.config), ...drift });
+      expect((await refreshDelegation(other, opts)).outcome).toBe('refreshed');
+      expect(other.delegations.record).toMatchObject({ capacityTokenId: '7', version: 5 });
+      expect(other.delegations.record?.uses).toBeUndefined();
+    }
+    // Restricted on record, unrestricted in the config.
+    const open = setup(runtimeConfig([callerPolicy({ pkps: ['*'] })], { delegatees: 'unrestricted' }));
+    open.delegations.record = delegationRecord({ ...fresh });
+    expect((await refreshDelegation(open, opts)).outcome).toBe('refreshed');
+    expect(open.delegations.record?.delegatees).toBe('unrestricted');
   });
 
   it('a lost race returns the winner record without error and without overwriting it', async () => {

@@ -65,6 +65,20 @@ export function needsRefresh(record: DelegationRecord | undefined, nowMs: number
   return record === undefined || record.expiresAt * 1000 - nowMs <= marginSeconds * 1000;
 }
 
+/**
+ * Was `record` made for what the config asks now (capacity token, uses, delegatees)? A policy
+ * that gained a PKP, or a new token id, must not wait for the old delegation to near its expiry:
+ * until then the nodes would refuse every request for the new PKP.
+ */
+export function delegationMatchesConfig(record: DelegationRecord, config: Pick<RuntimeConfig, 'delegation' | 'policy'>): boolean {
+  if (record.capacityTokenId !== config.delegation.capacityTokenId) return false;
+  if ((record.uses ?? undefined) !== (config.delegation.uses ?? undefined)) return false;
+  const wanted = delegateesFor(config);
+  if (wanted === 'unrestricted' || record.delegatees === 'unrestricted') return wanted === record.delegatees;
+  const have = new Set(record.delegatees.map((a) => a.toLowerCase()));
+  return wanted.length === have.size && wanted.every((a) => have.has(a.toLowerCase()));
+}
+
 /** Refreshes if needed (or forced). Counts DelegationRefreshFailed and rethrows on any failure. */
 export async function refreshDelegation(deps: RefresherDeps, options: RefreshOptions): Promise<RefreshResult> {
   try {
@@ -81,11 +95,13 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
   const { delegation: cfg } = deps.config;
   const current = await deps.delegations.getCurrent();
 
-  if (!options.force && !needsRefresh(current, now(), cfg.refreshMarginSeconds)) {
+  const drifted = current !== undefined && !delegationMatchesConfig(current, deps.config);
+  if (!options.force && !drifted && !needsRefresh(current, now(), cfg.refreshMarginSeconds)) {
     emitGauges(deps, current, now());
     return { outcome: 'still-valid', record: current };
   }
 
+  if (drifted && !options.force) deps.logger.info('the stored delegation does not match the config (token, uses or delegatees): refreshing');
   const owner = await deps.ownerKey();
   const delegatees = delegateesFor(deps.config);
   if (Array.isArray(delegatees) && delegatees.length === 0) {
