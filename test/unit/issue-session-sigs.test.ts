@@ -1,3 +1,4 @@
+import { ethers } from 'ethers';
 import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
 import type { SessionSigIssuer, SessionSigsParams } from '../../functions/commons/domain/lit-ports';
 import { ServiceError } from '../../functions/commons/errors';
@@ -111,6 +112,7 @@ describe('issueSessionSigs', () => {
 
   it('keeps scopes apart per PKP, caller and auth identity', async () => {
     const d = setup([callerPolicy({ pkps: [PKP_A, PKP_B], allowCallerAuthMethods: true }), callerPolicy({ principal: 'arn:aws:iam::123456789012:role/other', pkps: [PKP_A] })]);
+    d.delegations.record = delegationRecord({ delegatees: [ethers.utils.computeAddress(PKP_A), ethers.utils.computeAddress(PKP_B)] });
     await issueSessionSigs(d, input(body()));
     await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B })));
     await issueSessionSigs(d, input(body(), 'arn:aws:iam::123456789012:role/other'));
@@ -159,6 +161,20 @@ describe('issueSessionSigs', () => {
     expect(await codeOf(issueSessionSigs(ok, input(body())))).toBe('ISSUED');
   });
 
+  it('never uses a restricted delegation that does not name the PKP (503 NO_VALID_DELEGATION, no node call)', async () => {
+    const d = setup([callerPolicy({ pkps: [PKP_A, PKP_B] })]);
+    // The policy gained PKP_B after the stored delegation (PKP_A only) was made.
+    const err = await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B }))).catch((e: ServiceError) => e);
+    expect(err).toMatchObject({ code: 'NO_VALID_DELEGATION', status: 503 });
+    expect(d.issuer.calls).toHaveLength(0);
+    expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'NO_VALID_DELEGATION', pkpPublicKey: PKP_B }]);
+    // Named (in any case), or unrestricted: issued.
+    d.delegations.record = delegationRecord({ delegatees: [ethers.utils.computeAddress(PKP_B).toLowerCase()] });
+    expect(await codeOf(issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B }))))).toBe('ISSUED');
+    d.delegations.record = delegationRecord({ delegatees: 'unrestricted' });
+    expect(await codeOf(issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B }))))).toBe('ISSUED');
+  });
+
   it('rate limits per caller with 429 and a retry hint', async () => {
     const d = setup([callerPolicy({ rateLimitPerMinute: 2 })]);
     // Pin the clock mid-window so all three calls share one minute.
@@ -171,6 +187,17 @@ describe('issueSessionSigs', () => {
     expect((err as ServiceError).details?.retryAfterSeconds).toBe(30);
     expect(d.issuer.calls).toHaveLength(2);
     expect(d.auditLog.entries.map((e) => e.outcome)).toEqual(['issued', 'issued', 'refused']);
+  });
+
+  it('counts every session of an assumed role against one limit (a new session name does not reset it)', async () => {
+    const role = 'arn:aws:sts::123456789012:assumed-role/app-backend';
+    const d = setup([callerPolicy({ principal: `${role}/*`, rateLimitPerMinute: 2 })]);
+    const t = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+    const deps = { ...d, now: () => t };
+    expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s1`)))).toBe('ISSUED');
+    expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s2`)))).toBe('ISSUED');
+    expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s3`)))).toBe('RATE_LIMITED');
+    expect(d.issuer.calls).toHaveLength(2);
   });
 
   it('audits Lit failures as failed and writes nothing to the scope', async () => {

@@ -1,4 +1,4 @@
-import { authorizeIssue, findCallerPolicy, principalMatches, requireAdmin } from '../../functions/commons/domain/policy';
+import { authorizeIssue, findCallerPolicy, principalMatches, rateLimitSubject, requireAdmin } from '../../functions/commons/domain/policy';
 import type { IssueRequest } from '../../functions/commons/domain/issue-request';
 import { ServiceError } from '../../functions/commons/errors';
 import { CALLER, PKP_A, PKP_B, callerPolicy } from './fakes';
@@ -51,6 +51,15 @@ describe('principal patterns', () => {
     expect(findCallerPolicy({ callers: [tieC, tieD] }, CALLER)?.rateLimitPerMinute).toBe(6);
     expect(findCallerPolicy({ callers: [broad, tieB, exact, narrow] }, CALLER)?.rateLimitPerMinute).toBe(5);
     expect(findCallerPolicy({ callers: [narrow] }, 'arn:aws:iam::123456789012:user/bob')).toBeUndefined();
+  });
+});
+
+describe('rateLimitSubject', () => {
+  it('counts an assumed-role session as its role, and every other principal as itself', () => {
+    expect(rateLimitSubject('arn:aws:sts::123456789012:assumed-role/app-backend/session-1')).toBe('arn:aws:sts::123456789012:assumed-role/app-backend');
+    expect(rateLimitSubject('arn:aws-cn:sts::123456789012:assumed-role/r/i-0abc')).toBe('arn:aws-cn:sts::123456789012:assumed-role/r');
+    for (const arn of ['arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:role/app', 'arn:aws:sts::123456789012:federated-user/bob'])
+      expect(rateLimitSubject(arn)).toBe(arn);
   });
 });
 

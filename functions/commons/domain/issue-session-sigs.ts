@@ -4,6 +4,7 @@
  * whatever its outcome; the record names what was asked, never what was issued.
  */
 import { createHash } from 'node:crypto';
+import { ethers } from 'ethers';
 import type { RuntimeConfig } from '../config';
 import { ServiceError, toServiceError } from '../errors';
 import { METRIC } from '../metric-names';
@@ -12,7 +13,7 @@ import type { SessionScopeOptions, SessionScopeRun } from '../session-storage/ru
 import { describeResources, parseIssueRequest, type CallerAuthMethod, type IssueRequest } from './issue-request';
 import type { IssuedSessionSigs, OwnerKeySource, SessionSigIssuer } from './lit-ports';
 import type { MetricsSink } from './metrics-sink';
-import { authorizeIssue } from './policy';
+import { authorizeIssue, rateLimitSubject } from './policy';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './delegation-limits';
 
 export { DELEGATION_MIN_REMAINING_SECONDS };
@@ -87,6 +88,20 @@ export function requireUsableDelegation(record: DelegationRecord | undefined, no
   return record;
 }
 
+/**
+ * A restricted delegation that does not name this PKP (the policy gained it after the last
+ * refresh) is stale for it: the nodes would refuse it, so say so clearly instead of a 502.
+ */
+export function requireDelegationCovers(record: DelegationRecord, pkpPublicKey: string): void {
+  if (record.delegatees === 'unrestricted') return;
+  const address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
+  if (!record.delegatees.some((a) => a.toLowerCase() === address)) {
+    throw new ServiceError('NO_VALID_DELEGATION', 'The capacity delegation does not name this PKP yet; the next delegation refresh will include it', {
+      details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
+    });
+  }
+}
+
 export async function issueSessionSigs(deps: IssueDeps, input: IssueInput): Promise<IssueResult> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
@@ -134,7 +149,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   });
   audit.expiration = auth.expiration.toISOString();
 
-  const decision = await deps.rateLimiter.consume(input.caller, auth.policy.rateLimitPerMinute, now());
+  const decision = await deps.rateLimiter.consume(rateLimitSubject(input.caller), auth.policy.rateLimitPerMinute, now());
   if (!decision.allowed) {
     throw new ServiceError('RATE_LIMITED', `More than ${auth.policy.rateLimitPerMinute} requests this minute`, {
       details: { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: auth.policy.rateLimitPerMinute },
@@ -144,6 +159,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   // The owner key is needed even with caller auth methods: the scope of the default identity names it.
   const [delegationRecord, owner] = await Promise.all([deps.delegations.getCurrent(), deps.ownerKey()]);
   const delegation = requireUsableDelegation(delegationRecord, now());
+  requireDelegationCovers(delegation, request.pkpPublicKey);
 
   const scope: SessionScope = {
     pkpPublicKey: request.pkpPublicKey,

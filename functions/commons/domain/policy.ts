@@ -60,6 +60,17 @@ export function requireAdmin(policy: PolicyConfig, arn: string): CallerPolicy {
   return found;
 }
 
+/**
+ * Whom a rate limit counts: the caller ARN, except that an assumed-role session
+ * (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) counts as its role. Whoever may assume
+ * the role picks the session name freely, so counting per session would let one role multiply
+ * its limit by starting new sessions.
+ */
+export function rateLimitSubject(arn: string): string {
+  const m = /^(arn:[^:]+:sts::\d{12}:assumed-role\/[^/]+)\/[^/]+$/.exec(arn);
+  return m ? m[1] : arn;
+}
+
 export interface IssueAuthorization {
   policy: CallerPolicy;
   /** The expiry the session sigs get. */
