@@ -8,8 +8,8 @@
 export interface FunctionNeeds {
   /** Reads the owner's Ethereum private key from Secrets Manager. */
   ownerKey: boolean;
-  /** Access to the service table. */
-  table: 'read' | 'readwrite';
+  /** Access to the service table ('none': no grant on the table or its key). */
+  table: 'none' | 'read' | 'readwrite';
   /** Loads the Lit SDK and talks to the Lit network or its chain. */
   lit: boolean;
 }
@@ -79,7 +79,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/mint-pkp.ts',
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
-    needs: { ownerKey: true, table: 'readwrite', lit: true },
+    // Mints on chain only: it never reads or writes the table.
+    needs: { ownerKey: true, table: 'none', lit: true },
   },
   {
     id: 'Health',

@@ -179,7 +179,7 @@ export class ServiceFunction extends Construct {
     const { def } = props;
     // Table grants include the table's KMS key (decrypt; encrypt for writers).
     if (def.needs.table === 'read') props.table.grantReadData(this.role);
-    else {
+    else if (def.needs.table === 'readwrite') {
       props.table.grantReadWriteData(this.role);
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
         Validations.of(this.role).acknowledge({

@@ -76,6 +76,7 @@ describe('service stack', () => {
     const noOwnerKey = ALL_FUNCTIONS.filter((d) => !d.needs.ownerKey).map((d) => d.id);
     const readOnly = ALL_FUNCTIONS.filter((d) => d.needs.table === 'read').map((d) => d.id);
     const readWrite = ALL_FUNCTIONS.filter((d) => d.needs.table === 'readwrite').map((d) => d.id);
+    const noTable = ALL_FUNCTIONS.filter((d) => d.needs.table === 'none').map((d) => d.id);
 
     it('the route table has both kinds, so these tests test something', () => {
       expect(ownerKey.length).toBeGreaterThan(0);
@@ -98,6 +99,15 @@ describe('service stack', () => {
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
       for (const w of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'kms:Encrypt', 'kms:GenerateDataKey*'])
         expect(actions).not.toContain(w);
+    });
+
+    it('MintPkp, which never touches the table, gets no table access', () => {
+      expect(noTable).toEqual(['MintPkp']);
+    });
+
+    it.each(noTable)('%s has no grant on the table or its key', (id) => {
+      const actions = actionsOfFunction(built.service$, id);
+      expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual([]);
     });
 
     it.each(readWrite)('%s reads and writes the table, with the table key', (id) => {
