@@ -9,7 +9,11 @@ export interface FunctionNeeds {
   /** Reads the owner's Ethereum private key from Secrets Manager. */
   ownerKey: boolean;
   /** Access to the service table ('none': no grant on the table or its key). */
-  table: 'none' | 'read' | 'readwrite';
+  /**
+   * 'read-delegation': may read the capacity delegation items only (a LeadingKeys condition), never
+   * the session scopes, which hold session secret keys.
+   */
+  table: 'none' | 'read-delegation' | 'readwrite';
   /** Loads the Lit SDK and talks to the Lit network or its chain. */
   lit: boolean;
 }
@@ -51,7 +55,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/get-delegation.ts',
     description: 'Show the current capacity delegation',
     admin: false,
-    needs: { ownerKey: false, table: 'read', lit: false },
+    needs: { ownerKey: false, table: 'read-delegation', lit: false },
   },
   {
     id: 'RefreshDelegation',
@@ -70,7 +74,7 @@ export const ROUTES: readonly RouteDef[] = [
     description: 'List PKPs owned by the owner wallet (admin)',
     admin: true,
     // The owner address is public: it is read from the stored delegation, not from the key.
-    needs: { ownerKey: false, table: 'read', lit: true },
+    needs: { ownerKey: false, table: 'read-delegation', lit: true },
   },
   {
     id: 'MintPkp',
@@ -89,7 +93,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/health.ts',
     description: 'Readiness: Lit connection, delegation validity, capacity NFT expiry',
     admin: false,
-    needs: { ownerKey: false, table: 'read', lit: false },
+    needs: { ownerKey: false, table: 'read-delegation', lit: false },
   },
 ];
 

@@ -14,7 +14,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, toRuntimeConfig, type ServiceConfig } from '../functions/commons/config';
 import { METRICS_NAMESPACE } from '../functions/commons/metric-names';
-import { OWNER_KEY_SECRET_ENV, TABLE_NAME_ENV } from '../functions/commons/table';
+import { DELEGATION_PARTITION, OWNER_KEY_SECRET_ENV, TABLE_NAME_ENV } from '../functions/commons/table';
 import type { FunctionDef } from './routes';
 
 /** Repository root: handler entries in the route table are relative to it. */
@@ -178,7 +178,18 @@ export class ServiceFunction extends Construct {
   private grantFromNeeds(props: ServiceFunctionProps): void {
     const { def } = props;
     // Table grants include the table's KMS key (decrypt; encrypt for writers).
-    if (def.needs.table === 'read') props.table.grantReadData(this.role);
+    if (def.needs.table === 'read-delegation') {
+      // Not grantReadData: that would let GET /delegation and /health read every session scope,
+      // and with them the session secret keys. These functions read one partition.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DELEGATION_PARTITION] } },
+        }),
+      );
+      props.table.encryptionKey?.grantDecrypt(this.role);
+    }
     else if (def.needs.table === 'readwrite') {
       props.table.grantReadWriteData(this.role);
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {

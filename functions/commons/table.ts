@@ -10,6 +10,12 @@ export const TABLE_KEYS = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * Partition key value of the capacity delegation items (current and history). The read-only
+ * functions may read this partition and no other: session scopes hold secret key material.
+ */
+export const DELEGATION_PARTITION = 'DELEGATION';
+
 /** Environment variable that names the table in every function. */
 export const TABLE_NAME_ENV = 'TABLE_NAME';
 /** Environment variable that names the owner-key secret (only in functions that may read it). */

@@ -74,7 +74,7 @@ describe('service stack', () => {
   describe('least privilege from `needs`', () => {
     const ownerKey = ALL_FUNCTIONS.filter((d) => d.needs.ownerKey).map((d) => d.id);
     const noOwnerKey = ALL_FUNCTIONS.filter((d) => !d.needs.ownerKey).map((d) => d.id);
-    const readOnly = ALL_FUNCTIONS.filter((d) => d.needs.table === 'read').map((d) => d.id);
+    const readOnly = ALL_FUNCTIONS.filter((d) => d.needs.table === 'read-delegation').map((d) => d.id);
     const readWrite = ALL_FUNCTIONS.filter((d) => d.needs.table === 'readwrite').map((d) => d.id);
     const noTable = ALL_FUNCTIONS.filter((d) => d.needs.table === 'none').map((d) => d.id);
 
@@ -92,6 +92,14 @@ describe('service stack', () => {
     it.each(ownerKey)('%s may read the owner-key secret and nothing else in Secrets Manager', (id) => {
       const actions = actionsOfFunction(built.service$, id).filter((a) => a.startsWith('secretsmanager:'));
       expect(actions.sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    });
+
+    it.each(readOnly)('%s reads only the delegation partition, never the session scopes', (id) => {
+      const statements = statementsGranting(built.service$, id, 'dynamodb:GetItem');
+      expect(statements).toHaveLength(1);
+      const [statement] = statements;
+      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['DELEGATION'] } });
+      expect([statement.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     });
 
     it.each(readOnly)('%s reads the table and cannot write it, nor encrypt with its key', (id) => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { TABLE_KEYS } from '../../table';
 import type { SessionScope } from '../../ports';
 import { n, s, type Item } from './attributes';
+import { DELEGATION_PARTITION } from '../../table';
 
 export const PK = TABLE_KEYS.partitionKey;
 export const SK = TABLE_KEYS.sortKey;
@@ -26,9 +27,9 @@ export function scopeDigest(scope: SessionScope): string {
 
 export const scopeKey = (scope: SessionScope): Item => ({ [PK]: s(`SCOPE#${scopeDigest(scope)}`), [SK]: s('STORAGE') });
 
-export const delegationCurrentKey = (): Item => ({ [PK]: s('DELEGATION'), [SK]: s('CURRENT') });
+export const delegationCurrentKey = (): Item => ({ [PK]: s(DELEGATION_PARTITION), [SK]: s('CURRENT') });
 export const delegationHistoryKey = (version: number): Item => ({
-  [PK]: s('DELEGATION'),
+  [PK]: s(DELEGATION_PARTITION),
   [SK]: s(`V#${String(version).padStart(10, '0')}`),
 });
 
