@@ -75,6 +75,9 @@ async function checkDelegation(ctx: NodeContext, authSig: WalletAuthSig, pkpAddr
     refuseUnless(token.expiresAt * 1000 > now, 'NodeCapacityTokenInvalid', `capacity token ${tokenId} has expired`);
   }
 
+  // A delegate_to that is not a list is malformed, not unrestricted: reading it as "anyone" would
+  // let any PKP spend a delegation its owner meant for one.
+  refuseUnless(restriction.delegate_to === undefined || Array.isArray(restriction.delegate_to), 'NodeInvalidCapacityDelegation', 'capacity delegation delegate_to must be a list of addresses');
   if (Array.isArray(restriction.delegate_to) && restriction.delegate_to.length > 0) {
     const pkp = pkpAddress.toLowerCase().replace(/^0x/, '');
     const delegatees = restriction.delegate_to.map((a) => String(a).toLowerCase().replace(/^0x/, ''));

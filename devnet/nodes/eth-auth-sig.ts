@@ -28,7 +28,8 @@ export function isWalletAuthSig(value: unknown): value is WalletAuthSig {
 
 /**
  * Checks that `authSig.sig` is the EIP-191 signature of `signedMessage` by `address`, that the
- * message is a SIWE message from that address, and that it has not expired.
+ * message is a SIWE message from that address, and that it has an expiration time that has not
+ * passed (and no notBefore still ahead).
  */
 export function verifyWalletAuthSig(
   authSig: WalletAuthSig,
@@ -53,7 +54,9 @@ export function verifyWalletAuthSig(
     throw new NodeRefusal('NodeInvalidSiwe', `${what}: SIWE address is malformed`);
   }
   if (siweAddress !== claimed) throw new NodeRefusal(codes.invalid, `${what}: SIWE address is not the signer`);
-  const expires = timeOf(siwe.expirationTime);
-  if (siwe.expirationTime !== undefined && !(expires > now)) throw new NodeRefusal(codes.expired, `${what} has expired`);
+  // An auth sig must say when it stops being valid: without this, omitting the field would make one valid forever.
+  if (siwe.expirationTime === undefined) throw new NodeRefusal(codes.invalid, `${what} has no expiration time`);
+  if (!(timeOf(siwe.expirationTime) > now)) throw new NodeRefusal(codes.expired, `${what} has expired`);
+  if (siwe.notBefore !== undefined && timeOf(siwe.notBefore) > now) throw new NodeRefusal(codes.invalid, `${what} is not valid yet (notBefore)`);
   return { address: claimed, siwe };
 }

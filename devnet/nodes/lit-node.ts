@@ -172,7 +172,8 @@ export class LitNode {
     if (epoch === undefined || epoch === null) return;
     const current = this.ctx.currentEpoch();
     if (typeof epoch !== 'number' || !(epoch === current || epoch === current - 1)) {
-      throw new NodeRefusal('NodeInvalidEpoch', `epoch ${String(epoch)} is not the current epoch (${current}) or the one before`);
+      const given = typeof epoch === 'number' ? String(epoch) : '(not a number)';
+      throw new NodeRefusal('NodeInvalidEpoch', `epoch ${given} is not the current epoch (${current}) or the one before`);
     }
   }
 

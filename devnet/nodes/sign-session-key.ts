@@ -43,6 +43,7 @@ export async function signSessionKey(ctx: NodeContext, body: Record<string, unkn
   refuseUnless(siwe.uri === sessionKey, 'NodeInvalidSiwe', 'siweMessage uri is not the session key');
   refuseUnless(timeOf(siwe.expirationTime) > now, 'NodeAuthSigExpired', 'siweMessage has no expiration time or has expired');
   refuseUnless(!(timeOf(siwe.issuedAt) > now + CLOCK_SKEW_MS), 'NodeInvalidSiwe', 'siweMessage is issued in the future');
+  refuseUnless(!(timeOf(siwe.notBefore) > now), 'NodeInvalidSiwe', 'siweMessage is not valid yet (notBefore)');
   refuseUnless(ctx.chainView.isRecentBlockhash(siwe.nonce), 'NodeInvalidBlockhash', 'siweMessage nonce is not a recent block hash');
 
   refuseUnless(Array.isArray(authMethods) && authMethods.length > 0, 'NodeInvalidRequest', 'authMethods must be a non-empty array');
@@ -51,7 +52,9 @@ export async function signSessionKey(ctx: NodeContext, body: Record<string, unkn
     const m = method as { authMethodType?: unknown; accessToken?: unknown } | null;
     refuseUnless(m && typeof m === 'object', 'NodeInvalidRequest', `authMethods[${i}] is not an object`);
     if (m.authMethodType !== AUTH_METHOD_TYPE_ETH_WALLET) {
-      throw new NodeRefusal('NodeUnsupportedAuthMethod', `authMethods[${i}]: auth method type ${String(m.authMethodType)} is not supported by the devnet (only 1, EthWallet)`);
+      // Echo the type only when it is a number: a caller who swapped the fields would see their token in the error.
+      const type = typeof m.authMethodType === 'number' ? String(m.authMethodType) : '(not a number)';
+      throw new NodeRefusal('NodeUnsupportedAuthMethod', `authMethods[${i}]: auth method type ${type} is not supported by the devnet (only 1, EthWallet)`);
     }
     let authSig: unknown;
     try {

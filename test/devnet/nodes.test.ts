@@ -5,6 +5,7 @@
  */
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
+import nacl from 'tweetnacl';
 import type { CapacityTokenInfo, ChainView } from '../../devnet/chain/chain-view';
 import { startLitNodes, type LitNetwork } from '../../devnet/nodes';
 import { sessionSigningDigest } from '../../devnet/nodes/bls-network-key';
@@ -179,6 +180,37 @@ describe('devnet nodes (in-memory chain view)', () => {
       expect(reply.body.errorCode).toBe(code);
     });
 
+    it.each([
+      ['without an expiration time', { expirationTime: undefined }, 'NodeInvalidAuthSig'],
+      ['not valid yet (notBefore ahead)', { notBefore: inAnHour() }, 'NodeInvalidAuthSig'],
+    ])('refuses an EthWallet auth sig %s', async (_what, fields, code) => {
+      const message = new SiweMessage({
+        domain: 'localhost', address: owner.address, uri: 'https://localhost/login', version: '1', chainId: 1, nonce: chain.blockhash.slice(2, 18),
+        expirationTime: inAnHour(), ...fields,
+      }).prepareMessage();
+      const authSig = { sig: await owner.signMessage(message), derivedVia: 'web3.eth.personal.sign', signedMessage: message, address: owner.address };
+      const reply = await postToNode(network.nodes[0].url, '/web/sign_session_key/v1', await signBody({ authMethods: [{ authMethodType: 1, accessToken: JSON.stringify(authSig) }] }));
+      expect(reply.body.errorCode).toBe(code);
+    });
+
+    it('refuses a session SIWE that is not valid yet (notBefore ahead)', async () => {
+      const siweMessage = new SiweMessage({
+        domain: 'litprotocol.com', address: pkpWallet.address, uri: sessionKey, version: '1', chainId: 1, nonce: chain.blockhash,
+        issuedAt: new Date().toISOString(), expirationTime: inAnHour(), notBefore: new Date(Date.now() + 600_000).toISOString(),
+      }).prepareMessage();
+      const reply = await postToNode(network.nodes[0].url, '/web/sign_session_key/v1', await signBody({ siweMessage }));
+      expect(reply.body.errorCode).toBe('NodeInvalidSiwe');
+    });
+
+    it('never echoes what was sent in a refusal, even a token put in the wrong field', async () => {
+      const token = 'eyJhbGciOiJSUzI1NiJ9.secret-google-token';
+      const unsupported = await postToNode(network.nodes[0].url, '/web/sign_session_key/v1', await signBody({ authMethods: [{ authMethodType: token, accessToken: 6 }] }));
+      expect(unsupported.body.errorCode).toBe('NodeUnsupportedAuthMethod');
+      const badEpoch = await postToNode(network.nodes[0].url, '/web/handshake/', { epoch: token });
+      expect(badEpoch.body.errorCode).toBe('NodeInvalidEpoch');
+      for (const reply of [unsupported, badEpoch]) expect(JSON.stringify(reply.body)).not.toContain('secret-google-token');
+    });
+
     it('refuses a wallet the PKP does not permit, without echoing the auth sig', async () => {
       const body = await signBody({ authMethods: [await walletAuthMethod(ethers.Wallet.createRandom(), chain)] });
       const reply = await postToNode(network.nodes[0].url, '/web/sign_session_key/v1', body);
@@ -186,6 +218,116 @@ describe('devnet nodes (in-memory chain view)', () => {
       expect(reply.body.errorCode).toBe('NodeNotAuthorized');
       const sig = (JSON.parse((body.authMethods as { accessToken: string }[])[0].accessToken) as { sig: string }).sig;
       expect(JSON.stringify(reply.body)).not.toContain(sig.slice(2, 40));
+    });
+  });
+
+  describe('pkp/sign (session sigs built as the SDK builds them)', () => {
+    const session = nacl.sign.keyPair();
+    const sessionPublicKey = Buffer.from(session.publicKey).toString('hex');
+    const pkpTokenIdHex = ethers.utils.keccak256(pkpPublicKey).slice(2);
+    const recap = (att: Record<string, unknown>): string => `urn:recap:${Buffer.from(JSON.stringify({ att, prf: [] })).toString('base64url')}`;
+    const digest = ethers.utils.arrayify(ethers.utils.id('pkp/sign at the node level'));
+    let litBls: Record<string, string>;
+
+    beforeAll(async () => {
+      chain.tokens.set('1', { tokenId: '1', owner: owner.address, expiresAt: Math.floor(Date.now() / 1000) + 86400, requestsPerKilosecond: 10n });
+      chain.tokens.set('2', { tokenId: '2', owner: owner.address, expiresAt: Math.floor(Date.now() / 1000) - 3600, requestsPerKilosecond: 10n });
+      // The wallet sig the network signs in sign_session_key, combined from a threshold of shares: the SDK's LIT_BLS capability.
+      const siweMessage = new SiweMessage({
+        domain: 'litprotocol.com', address: pkpWallet.address, uri: `lit:session:${sessionPublicKey}`, version: '1', chainId: 1, nonce: chain.blockhash,
+        issuedAt: new Date().toISOString(), expirationTime: inAnHour(), resources: [recap({ 'lit-pkp://*': { 'Threshold/Signing': [{}] } })],
+      }).prepareMessage();
+      const body = await signBody({ sessionKey: `lit:session:${sessionPublicKey}`, siweMessage });
+      const replies = await Promise.all(network.nodes.slice(0, 2).map((n) => postToNode(n.url, '/web/sign_session_key/v1', body)));
+      const shares = replies.map((r) => Buffer.from((r.body.signatureShare as { ProofOfPossession: string }).ProofOfPossession, 'hex'));
+      const combined = Buffer.from(await wasm.blsCombine('Bls12381G2', shares)).toString('hex');
+      litBls = { sig: JSON.stringify({ ProofOfPossession: combined }), algo: 'LIT_BLS', derivedVia: 'lit.bls', signedMessage: siweMessage, address: pkpWallet.address };
+    });
+
+    const delegation = async (opts: { tokenId?: string; restriction?: Record<string, unknown>; expirationTime?: string | null; uses?: string } = {}) => {
+      const tokenId = opts.tokenId ?? '1';
+      const restriction = opts.restriction ?? { nft_id: [tokenId], delegate_to: [pkpWallet.address.slice(2)], uses: opts.uses ?? '100' };
+      const message = new SiweMessage({
+        domain: 'localhost', address: owner.address, uri: 'lit:capability:delegation', version: '1', chainId: 1, nonce: chain.blockhash,
+        issuedAt: new Date().toISOString(), expirationTime: opts.expirationTime === null ? undefined : (opts.expirationTime ?? inAnHour()),
+        resources: [recap({ [`lit-ratelimitincrease://${tokenId}`]: { 'Auth/Auth': [restriction] } })],
+      }).prepareMessage();
+      return { sig: await owner.signMessage(message), derivedVia: 'web3.eth.personal.sign', signedMessage: message, address: owner.address };
+    };
+
+    /** Per node, the ed25519 session sig the SDK's getSessionSigs makes. */
+    const sessionSigFor = (nodeUrl: string, capabilities: unknown[], opts: { keyPair?: nacl.SignKeyPair; resource?: string } = {}) => {
+      const keyPair = opts.keyPair ?? session;
+      const address = Buffer.from(keyPair.publicKey).toString('hex');
+      const signedMessage = JSON.stringify({
+        sessionKey: address,
+        resourceAbilityRequests: [{ resource: { resource: opts.resource ?? '*', resourcePrefix: 'lit-pkp' }, ability: 'pkp-signing' }],
+        capabilities,
+        issuedAt: new Date().toISOString(),
+        expiration: inAnHour(),
+        nodeAddress: nodeUrl,
+      });
+      const sig = Buffer.from(nacl.sign.detached(Buffer.from(signedMessage, 'utf8'), keyPair.secretKey)).toString('hex');
+      return { sig, derivedVia: 'litSessionSignViaNacl', signedMessage, address, algo: 'ed25519' };
+    };
+    const pkpSignOn = (index: number, capabilities: unknown[], opts: Parameters<typeof sessionSigFor>[2] = {}) =>
+      postToNode(network.nodes[index].url, '/web/pkp/sign/v1', { toSign: Array.from(digest), pubkey: pkpPublicKey, authSig: sessionSigFor(network.nodes[index].url, capabilities, opts), epoch });
+
+    it('answers on every node with ECDSA shares the SDK combines into a signature recovering to the PKP', async () => {
+      const capabilities = [await delegation(), litBls];
+      const replies = await Promise.all(network.nodes.map((n) => pkpSignOn(n.index, capabilities)));
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+      const combined = await combineEcdsaShares(replies.map((r) => r.body.signatureShare));
+      const signature = ethers.utils.joinSignature({ r: `0x${combined.r}`, s: `0x${combined.s}`, recoveryParam: combined.recid });
+      expect(ethers.utils.recoverAddress(digest, signature)).toBe(pkpWallet.address);
+    });
+
+    it('refuses a delegation of an expired capacity token', async () => {
+      const reply = await pkpSignOn(0, [await delegation({ tokenId: '2' }), litBls]);
+      expect(reply.status).toBe(402);
+      expect(reply.body.errorCode).toBe('NodeCapacityTokenInvalid');
+    });
+
+    it.each([
+      ['delegate_to names only another PKP', () => ({ nft_id: ['1'], delegate_to: [ethers.Wallet.createRandom().address.slice(2)] }), 'NodeCapacityDelegationNotForPkp'],
+      ['delegate_to is not a list (read as "anyone" it would let any PKP spend it)', () => ({ nft_id: ['1'], delegate_to: ethers.Wallet.createRandom().address.slice(2) }), 'NodeInvalidCapacityDelegation'],
+      ['nft_id names another token than the resource', () => ({ nft_id: ['2'] }), 'NodeInvalidCapacityDelegation'],
+    ])('refuses a delegation whose %s', async (_what, restriction, code) => {
+      const reply = await pkpSignOn(0, [await delegation({ restriction: restriction() }), litBls]);
+      expect(reply.body.errorCode).toBe(code);
+    });
+
+    it('refuses a delegation without an expiration time', async () => {
+      const reply = await pkpSignOn(0, [await delegation({ expirationTime: null }), litBls]);
+      expect(reply.body.errorCode).toBe('NodeInvalidCapacityDelegation');
+    });
+
+    it('counts uses per delegation and refuses past them', async () => {
+      const once = await delegation({ uses: '1', expirationTime: new Date(Date.now() + 1800_000).toISOString() });
+      expect((await pkpSignOn(1, [once, litBls])).status).toBe(200);
+      const again = await pkpSignOn(1, [once, litBls]);
+      expect(again.status).toBe(429);
+      expect(again.body.errorCode).toBe('NodeCapacityDelegationExhausted');
+      expect(network.controls.capacityUses(once)).toBe(1);
+    });
+
+    it('refuses a LIT_BLS capability made for another session key', async () => {
+      const reply = await pkpSignOn(0, [await delegation(), litBls], { keyPair: nacl.sign.keyPair() });
+      expect(reply.body.errorCode).toBe('NodeInvalidSessionSig');
+    });
+
+    it('refuses a LIT_BLS capability whose signature is not the network\'s', async () => {
+      const share = JSON.parse(litBls.sig) as { ProofOfPossession: string };
+      const forged = { ...litBls, sig: JSON.stringify({ ProofOfPossession: share.ProofOfPossession.replace(/^(..)/, (b) => (b === 'a0' ? 'a1' : 'a0')) }) };
+      const reply = await pkpSignOn(0, [await delegation(), forged]);
+      expect(reply.body.errorCode).toBe('NodeInvalidBlsSignature');
+    });
+
+    it('refuses a session sig whose resources name another PKP', async () => {
+      const reply = await pkpSignOn(0, [await delegation(), litBls], { resource: 'ff'.repeat(32) });
+      expect(reply.body.errorCode).toBe('NodeResourceNotCovered');
+      expect(pkpTokenIdHex).toHaveLength(64);
+      expect((await pkpSignOn(0, [await delegation(), litBls], { resource: pkpTokenIdHex })).status).toBe(200);
     });
   });
 
