@@ -132,7 +132,15 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       nodes: network.nodes,
       threshold,
       requirePayment,
-      chain,
+      // The nodes' epoch follows an epoch changed through `devnet.chain` as well as through the controls.
+      chain: {
+        ...chain,
+        advanceEpoch: controls.advanceEpoch,
+        async setEpoch(next) {
+          await chain.setEpoch(next);
+          epoch = await chain.getEpoch();
+        },
+      },
       controls,
       stop,
     };

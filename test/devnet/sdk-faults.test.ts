@@ -139,6 +139,17 @@ describe('devnet faults with the real Lit SDK', () => {
     expect(await sign(await sessionSigs())).toBe(pkp.ethAddress);
   });
 
+  it('follows an epoch set through devnet.chain too: the nodes accept the epoch the SDK reads from Staking', async () => {
+    const target = devnet.controls.currentEpoch() + 5;
+    const handshakesBefore = devnet.controls.totalCounts().handshake;
+    await devnet.chain.setEpoch({ number: target });
+    expect(devnet.controls.currentEpoch()).toBe(target);
+    const reply = await postToNode(devnet.nodes[0].url, '/web/handshake/', { clientPublicKey: 'test', challenge: '00'.repeat(32), epoch: target });
+    expect(reply.status).toBe(200);
+    await eventually(() => devnet.controls.totalCounts().handshake >= handshakesBefore + 4 && client.currentEpochNumber! >= target - 1, 20_000);
+    expect(await sign(await sessionSigs())).toBe(pkp.ethAddress);
+  });
+
   it('made no request to any host but 127.0.0.1', () => {
     expect(guard.blocked).toEqual([]);
   });
