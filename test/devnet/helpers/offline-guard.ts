@@ -1,8 +1,8 @@
 /**
  * Fails any network access that is not to the loopback interface: the devnet tests prove the real
  * Lit SDK runs fully offline. Wraps `globalThis.fetch` (the SDK's node requests and blockhash
- * refresh) and `http.request` / `https.request` (ethers' JSON-RPC, including the SDK's fallback
- * public RPCs). Every blocked attempt is recorded so a test can assert there were none.
+ * refresh) and `http.request` / `https.request` / `http.get` / `https.get` (ethers' JSON-RPC,
+ * including the SDK's fallback public RPCs). Every blocked attempt is recorded so a test can assert there were none.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -28,6 +28,8 @@ export function installOfflineGuard(): OfflineGuard {
   const realFetch = globalThis.fetch;
   const realHttpRequest = http.request;
   const realHttpsRequest = https.request;
+  const realHttpGet = http.get;
+  const realHttpsGet = https.get;
 
   globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
@@ -49,6 +51,9 @@ export function installOfflineGuard(): OfflineGuard {
     }) as unknown as T;
   http.request = guard(realHttpRequest, 'http');
   https.request = guard(realHttpsRequest, 'https');
+  // `get` calls the module's own request function, not the exported one: it needs its own guard.
+  http.get = guard(realHttpGet, 'http');
+  https.get = guard(realHttpsGet, 'https');
 
   return {
     blocked,
@@ -56,6 +61,8 @@ export function installOfflineGuard(): OfflineGuard {
       globalThis.fetch = realFetch;
       http.request = realHttpRequest;
       https.request = realHttpsRequest;
+      http.get = realHttpGet;
+      https.get = realHttpsGet;
     },
   };
 }
