@@ -4,7 +4,7 @@
  * follow its `needs` from the route table and nothing else.
  */
 import * as path from 'node:path';
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -201,7 +201,21 @@ export class ServiceFunction extends Construct {
     }
     // The secret grant needs no wildcard acknowledgement: a name or partial ARN ends in -?????? (one
     // secret's random suffix), which is not a wildcard finding.
-    if (def.needs.ownerKey) props.ownerKeySecret.grantRead(this.role);
+    if (def.needs.ownerKey) {
+      props.ownerKeySecret.grantRead(this.role);
+      // A secret under a customer-managed key also needs kms:Decrypt, through Secrets Manager only.
+      // Explicit: an imported key ARN from another environment gets no grant from grantRead.
+      const keyArn = props.config.ownerKeySecretKmsKeyArn;
+      if (keyArn) {
+        this.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+          }),
+        );
+      }
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing).',

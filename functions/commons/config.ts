@@ -153,6 +153,12 @@ export interface ServiceConfig {
   lit: LitConfig;
   /** Name or ARN of the Secrets Manager secret that holds the owner's Ethereum private key. */
   ownerKeySecret: string;
+  /**
+   * ARN of the customer-managed KMS key the secret is encrypted with, if not the default
+   * `aws/secretsmanager` key. The functions that read the secret get kms:Decrypt on it, via
+   * Secrets Manager only. @default the AWS managed key (no grant needed)
+   */
+  ownerKeySecretKmsKeyArn?: string;
   delegation: DelegationConfig;
   session: SessionConfig;
   policy: PolicyConfig;
@@ -337,7 +343,7 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
 export function parseServiceConfig(raw: unknown): ServiceConfig {
   const r = new Reader();
   const root = r.obj(raw, 'config');
-  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'delegation', 'session', 'policy', 'api', 'observability']);
+  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'delegation', 'session', 'policy', 'api', 'observability']);
 
   const serviceName = r.str(root, 'serviceName', 'config', {
     default: 'lit-session-service',
@@ -360,6 +366,11 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   const ownerKeySecret = r.str(root, 'ownerKeySecret', 'config', {
     pattern: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
     hint: 'a Secrets Manager secret name or ARN',
+  });
+
+  const ownerKeySecretKmsKeyArn = r.optStr(root, 'ownerKeySecretKmsKeyArn', 'config', {
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-fA-F-]{36}$/,
+    hint: 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
   });
 
   const d = r.obj(root.delegation, 'delegation');
@@ -409,7 +420,7 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { serviceName, lit, ownerKeySecret, delegation, session, policy: { callers }, api, observability };
+  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, delegation, session, policy: { callers }, api, observability };
 }
 
 /** Name of the environment variable that carries the runtime config into every function. */

@@ -5,7 +5,7 @@ import { OWNER_KEY_SECRET_ENV, TABLE_NAME_ENV } from '../../functions/commons/ta
 import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES } from '../../lib/routes';
 import { ACCESS_LOG_FIELDS } from '../../lib/service-api';
 import { delegationAlarmPeriod } from '../../lib/service-alarms';
-import { actionsOfFunction, buildApp, CUSTOM_CONFIG, functionLogicalId, statementsGranting, type Built } from './helpers';
+import { actionsOfFunction, buildApp, CUSTOM_CONFIG, exampleConfig, functionLogicalId, statementsGranting, type Built } from './helpers';
 
 type Res = Record<string, { Properties: any }>;
 
@@ -107,6 +107,23 @@ describe('service stack', () => {
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
       for (const w of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'kms:Encrypt', 'kms:GenerateDataKey*'])
         expect(actions).not.toContain(w);
+    });
+
+    it('with a customer-managed key on the owner-key secret, only the owner-key functions may decrypt with it, via Secrets Manager', () => {
+      const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+      const cmk = buildApp({ config: exampleConfig((raw) => (raw.ownerKeySecretKmsKeyArn = keyArn)) });
+      for (const id of ownerKey) {
+        const [statement] = statementsGranting(cmk.service$, id, 'kms:Decrypt').filter((st) => JSON.stringify(st.Resource) === JSON.stringify(keyArn));
+        expect(statement).toBeDefined();
+        expect(JSON.stringify(statement.Condition)).toContain('kms:ViaService');
+        expect(JSON.stringify(statement.Condition)).toContain('secretsmanager.');
+      }
+      for (const id of noOwnerKey) {
+        const decrypts = statementsGranting(cmk.service$, id, 'kms:Decrypt');
+        expect(decrypts.filter((st) => JSON.stringify(st.Resource).includes(keyArn))).toEqual([]);
+      }
+      // Without the setting, no function gets a grant on any key but the table's.
+      for (const id of ownerKey) expect(JSON.stringify(statementsGranting(built.service$, id, 'kms:Decrypt'))).not.toContain(':key/1234abcd');
     });
 
     it('MintPkp, which never touches the table, gets no table access', () => {

@@ -131,4 +131,13 @@ describe('service config', () => {
     raw.policy.callers[0].pkps = ['0x04' + 'AB'.repeat(64)];
     expect(parseServiceConfig(raw).policy.callers[0].pkps).toEqual([PKP]);
   });
+
+  it('takes an optional KMS key ARN for the owner-key secret and refuses anything else', () => {
+    const raw = validConfig();
+    expect(parseServiceConfig(raw).ownerKeySecretKmsKeyArn).toBeUndefined();
+    raw.ownerKeySecretKmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(parseServiceConfig(raw).ownerKeySecretKmsKeyArn).toBe(raw.ownerKeySecretKmsKeyArn);
+    raw.ownerKeySecretKmsKeyArn = 'alias/my-key';
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^config\.ownerKeySecretKmsKeyArn: must be a KMS key ARN/)]);
+  });
 });
