@@ -8,7 +8,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The 11 contract names LitContracts needs for network 'custom', deployed by the devnet. */
+/**
+ * The 11 contract names LitContracts needs for network 'custom', deployed by the devnet. The service
+ * has the same list (functions/commons/config.ts); kept apart on purpose: the devnet imports nothing
+ * from the service, so other projects can use it alone.
+ */
 export const LIT_CONTRACT_NAMES = [
   'Allowlist',
   'LITToken',
