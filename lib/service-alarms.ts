@@ -68,38 +68,40 @@ export class ServiceAlarms extends Construct {
     const dims = { [METRIC_SERVICE_DIMENSION]: name };
     const five = Duration.minutes(5);
 
-    this.refresherErrors = new cloudwatch.Alarm(this, 'RefresherErrors', {
-      alarmDescription: `${name}: the delegation refresher function failed (see its log group)`,
-      metric: props.refresher.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    /** An alarm that fires on any occurrence in a 5-minute period; no data means nothing happened. */
+    const onAnyOccurrence = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
 
-    this.refreshFailed = new cloudwatch.Alarm(this, 'RefreshFailed', {
-      alarmDescription: `${name}: a delegation refresh run reported failure (${METRIC.delegationRefreshFailed})`,
-      metric: new cloudwatch.Metric({
+    this.refresherErrors = onAnyOccurrence(
+      'RefresherErrors',
+      `${name}: the delegation refresher function failed (see its log group)`,
+      props.refresher.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
+    );
+
+    this.refreshFailed = onAnyOccurrence(
+      'RefreshFailed',
+      `${name}: a delegation refresh run reported failure (${METRIC.delegationRefreshFailed})`,
+      new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: METRIC.delegationRefreshFailed,
         dimensionsMap: dims,
         statistic: cloudwatch.Stats.SUM,
         period: five,
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    );
 
-    this.deadLetters = new cloudwatch.Alarm(this, 'RefresherDeadLetters', {
-      alarmDescription: `${name}: refresher runs were lost (undeliverable or failed after retries) and sit in the dead-letter queue`,
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetters = onAnyOccurrence(
+      'RefresherDeadLetters',
+      `${name}: refresher runs were lost (undeliverable or failed after retries) and sit in the dead-letter queue`,
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: cloudwatch.Stats.MAXIMUM }),
+    );
 
     this.delegationNearExpiry = new cloudwatch.Alarm(this, 'DelegationNearExpiry', {
       alarmDescription:
