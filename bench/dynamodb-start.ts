@@ -9,7 +9,7 @@ import { fmtMs, max, median, summarize, timed } from './stats';
 const STARTS = 3;
 
 export async function runDynamoDbStart(): Promise<SectionResult> {
-  const { startDynamoDbLocal } = await import('../test/helpers/dynamodb-local');
+  const { startDynamoDbLocal } = await import('../local/dynamodb-local');
   const ready: number[] = [];
   const withTable: number[] = [];
   const stops: number[] = [];

@@ -52,8 +52,8 @@ function muteSdkStorageWarnings(): { count: () => number; restore: () => void } 
 
 export async function runIssuance(options: IssuanceOptions): Promise<SectionResult> {
   const { startDevnet } = await import('../devnet');
-  const { startDynamoDbLocal } = await import('../test/helpers/dynamodb-local');
-  const { litContractsFor, mintPkp, mintCapacityToken } = await import('../test/devnet/helpers/lit-fixtures');
+  const { startDynamoDbLocal } = await import('../local/dynamodb-local');
+  const { litContractsFor, mintPkp, mintCapacityToken } = await import('../devnet/fixtures');
   const { installOfflineGuard } = await import('../test/devnet/helpers/offline-guard');
   const { readRuntimeConfig } = await import('../functions/commons/config');
   const { createDynamoAdapters } = await import('../functions/commons/adapters/dynamodb');

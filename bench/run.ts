@@ -63,7 +63,7 @@ function hasCommand(cmd: string, args: string[]): boolean {
 
 function sections(opts: Options): (Section & { requires: () => string | undefined })[] {
   const DEVNET = ['devnet/index.ts', 'devnet/chain/index.ts'];
-  const DDB = ['test/helpers/dynamodb-local.ts'];
+  const DDB = ['local/dynamodb-local.ts'];
   const java = () => (hasCommand('java', ['-version']) ? undefined : 'no `java` on PATH (DynamoDB Local needs Java 17+)');
   return [
     {
@@ -91,7 +91,7 @@ function sections(opts: Options): (Section & { requires: () => string | undefine
         missing([
           ...DEVNET,
           ...DDB,
-          'test/devnet/helpers/lit-fixtures.ts',
+          'devnet/fixtures.ts',
           'test/devnet/helpers/offline-guard.ts',
           'functions/commons/domain/issue-session-sigs.ts',
           'functions/commons/domain/delegation-refresher.ts',

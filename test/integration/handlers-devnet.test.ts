@@ -10,8 +10,8 @@ import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet 
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
 import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from '../devnet/helpers/lit-fixtures';
 import { bindScopeStorage, ScopeStorage } from '../../functions/commons/session-storage';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local';
-import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../helpers/secrets-manager-standin';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager';
 import type { ApiEvent } from '../../functions/commons/http';
 
 jest.setTimeout(180_000);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createDynamoAdapters } from '../../functions/commons/adapters/dynamodb';
 import type { AuditEntry, DelegationRecord } from '../../functions/commons/ports';
 import { TABLE_KEYS } from '../../functions/commons/table';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { countingClient } from './fixtures';
 
 let ddb: DynamoDbLocal;

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Wallet } from 'ethers';
 import { SiweMessage } from 'siwe';
 import type { SessionScope } from '../../functions/commons/ports';
-import { createLocalClient } from '../helpers/dynamodb-local';
+import { createLocalClient } from '../../local/dynamodb-local';
 
 const wallet = Wallet.createRandom();
 

@@ -17,7 +17,7 @@ import {
   SDK_STORAGE_KEYS,
   unboundStorageAccessCount,
 } from '../../functions/commons/session-storage';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../helpers/dynamodb-local';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { countingClient, latch, scope, sessionKey, walletSig } from './fixtures';
 
 const { SESSION_KEY, WALLET_SIGNATURE } = SDK_STORAGE_KEYS;
