@@ -12,9 +12,9 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, toRuntimeConfig, type ServiceConfig } from '../functions/commons/config';
-import { METRICS_NAMESPACE } from '../functions/commons/metric-names';
-import { DELEGATION_PARTITION, OWNER_KEY_SECRET_ENV, TABLE_NAME_ENV } from '../functions/commons/table';
+import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, type ServiceConfig } from '../functions/commons/config';
+import { DELEGATION_PARTITION } from '../functions/commons/table';
+import { functionEnvironment } from './function-environment';
 import type { FunctionDef } from './routes';
 
 /** Repository root: handler entries in the route table are relative to it. */
@@ -112,15 +112,7 @@ export class ServiceFunction extends Construct {
     const { def, config } = props;
     const root = props.projectRoot ?? PROJECT_ROOT;
 
-    const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: config.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      [RUNTIME_CONFIG_ENV]: JSON.stringify(toRuntimeConfig(config)),
-      [TABLE_NAME_ENV]: props.table.tableName,
-    };
-    // Only functions that may read the key learn where it is.
-    if (def.needs.ownerKey) environment[OWNER_KEY_SECRET_ENV] = config.ownerKeySecret;
+    const environment = functionEnvironment(def, config, props.table.tableName);
     const bytes = environmentBytes(environment);
     if (bytes > LAMBDA_ENV_LIMIT_BYTES) throw new EnvironmentTooLargeError(def.id, bytes);
 

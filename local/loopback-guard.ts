@@ -1,8 +1,9 @@
 /**
- * Fails any network access that is not to the loopback interface: the devnet tests prove the real
- * Lit SDK runs fully offline. Wraps `globalThis.fetch` (the SDK's node requests and blockhash
+ * Fails any network access that is not to the loopback interface. The local stack installs it in
+ * every emulated function (nothing leaves the machine) and the devnet tests use it to prove the
+ * real Lit SDK runs fully offline. Wraps `globalThis.fetch` (the SDK's node requests and blockhash
  * refresh) and `http.request` / `https.request` / `http.get` / `https.get` (ethers' JSON-RPC,
- * including the SDK's fallback public RPCs). Every blocked attempt is recorded so a test can assert there were none.
+ * including the SDK's fallback public RPCs, and the AWS SDK). Every blocked attempt is recorded.
  */
 import http from 'node:http';
 import https from 'node:https';

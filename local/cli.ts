@@ -1,0 +1,154 @@
+/**
+ * `npm start`: the local stack in the foreground. Progress goes to stderr as each part starts;
+ * the ready banner (URL, PKP, a copy-paste curl) to stdout. Ctrl-C stops everything.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CALLER_HEADER, LOCAL_CALLERS, LocalStackError, startLocalStack, type LocalStack, type ProgressEvent } from './stack';
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the service on this machine: DynamoDB Local, a Secrets Manager stand-in, the devnet (a local
+Lit network) and the service's functions behind a local HTTP API. No AWS account, no network.
+
+Options:
+  --port N              HTTP port on 127.0.0.1 (default 8787; 0 picks a free one)
+  --data-dir DIR        keep state (tables, devnet chain and keys, PKP) in DIR across restarts;
+                        without it every start is fresh
+  --caller ARN          the IAM caller of requests without the ${CALLER_HEADER} header
+                        (default ${LOCAL_CALLERS.app})
+  --nodes N             Lit nodes in a fresh devnet (default 3, threshold 2)
+  --log-level LEVEL     function log level: DEBUG, INFO, WARN, ERROR (default INFO)
+  --refresh-every SECS  run the delegation refresher this often (default: its schedule, 1 hour)
+  --verbose             print function log lines to stderr too
+  --help                this text
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`failed: ${message}\n`);
+  process.exit(1);
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        port: { type: 'string', default: '8787' },
+        'data-dir': { type: 'string' },
+        caller: { type: 'string' },
+        nodes: { type: 'string' },
+        'log-level': { type: 'string', default: 'INFO' },
+        'refresh-every': { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail(`arguments: ${(e as Error).message}. See npm start -- --help`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`arguments: --port must be 0..65535, got '${args.port}'`);
+  const nodes = args.nodes === undefined ? undefined : Number(args.nodes);
+  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 1 || nodes > 10)) fail(`arguments: --nodes must be 1..10, got '${args.nodes}'`);
+  const level = String(args['log-level']).toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) fail(`arguments: --log-level must be DEBUG, INFO, WARN or ERROR`);
+  const refreshEvery = args['refresh-every'] === undefined ? undefined : Number(args['refresh-every']);
+  if (refreshEvery !== undefined && (!Number.isFinite(refreshEvery) || refreshEvery < 0)) fail(`arguments: --refresh-every must be a number of seconds`);
+  if (args.caller !== undefined && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/.test(args.caller)) fail(`arguments: --caller must be an IAM or STS ARN, got '${args.caller}'`);
+
+  const dataDir = args['data-dir'];
+  const logFile = dataDir ? path.resolve(dataDir, 'logs', 'functions.log') : path.join(os.tmpdir(), `lit-session-service-local-${process.pid}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true, mode: 0o700 });
+  const log = fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  const verbose = args.verbose;
+
+  const err = (s: string) => process.stderr.write(s);
+  err(`Starting the local stack${dataDir ? ` (data dir ${path.resolve(dataDir)})` : ' (fresh state; --data-dir keeps it)'}\n`);
+  const onProgress = (p: ProgressEvent) => {
+    if (p.phase === 'start') err(`  … ${p.label}\n`);
+    else if (p.phase === 'done') err(`  ✓ ${p.label.padEnd(42)} ${seconds(p.ms).padStart(7)}${p.message ? `  ${p.message}` : ''}\n`);
+    else err(`  ✗ ${p.label.padEnd(42)} ${seconds(p.ms).padStart(7)}\n`);
+  };
+
+  const started = Date.now();
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      dataDir,
+      port,
+      devnet: nodes === undefined ? undefined : { nodeCount: nodes, threshold: Math.min(2, nodes) },
+      logLevel: level as 'INFO',
+      refreshEveryMs: refreshEvery === undefined ? undefined : refreshEvery * 1000,
+      defaultCaller: args.caller,
+      onProgress,
+      onLog: (line) => {
+        const text = `${line.source}\t${line.text}\n`;
+        log.write(text);
+        if (verbose) err(text);
+      },
+    });
+  } catch (e) {
+    log.end();
+    if (e instanceof LocalStackError) fail(`${e.part}: ${e.what}. ${e.hint}`);
+    fail(`${(e as Error).message}`);
+  }
+
+  const caller = args.caller ?? stack.callers.app;
+  process.stdout.write(
+    [
+      '',
+      `lit-session-service local stack ready at ${stack.url}`,
+      `  started in ${seconds(Date.now() - started)}`,
+      `  PKP      ${stack.pkp.publicKey}`,
+      `  address  ${stack.pkp.ethAddress}`,
+      `  caller   ${caller} (default; set the ${CALLER_HEADER} header per request; admin: ${stack.callers.admin})`,
+      `  devnet   ${stack.devnet.nodes.length} Lit nodes, chain ${stack.devnet.contractsContext.rpc}`,
+      `  state    ${stack.persistent ? stack.dataDir : 'fresh (removed at stop; --data-dir keeps it)'}`,
+      `  logs     ${logFile}`,
+      '',
+      'Issue session sigs:',
+      stack.curl(),
+      '',
+      `Routes: POST /session-sigs, GET /delegation, POST /delegation/refresh, GET /pkps, POST /pkps, GET /health. npm run demo signs with the PKP. Ctrl-C stops.`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      err(`${signal} again: exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    err(`\n${signal}: stopping…\n`);
+    stack.stop().then(
+      () => {
+        log.end(() => {
+          process.stdout.write('stopped\n');
+          process.exit(0);
+        });
+      },
+      (e: Error) => {
+        err(`stop failed: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,178 @@
+/**
+ * The local API Gateway and the emulated Lambda environments, with test functions bundled by the
+ * same esbuild step as the service's: the payload 2.0 event, the emulated IAM authorizer, the
+ * gateway's own answers (404, 403, 413, 500, 503), warm and cold environments, timeouts, crashes,
+ * init failures, the loopback guard, and what reaches the logs.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RouteDef } from '../../lib/routes';
+import { bundleFunctions } from '../../local/bundle';
+import { FunctionHost, type LogLine } from '../../local/function-host';
+import { CALLER_HEADER, MAX_PAYLOAD_BYTES, startGateway, type Gateway } from '../../local/http-gateway';
+
+jest.setTimeout(120_000);
+
+const needs = { ownerKey: false, table: 'none', lit: false } as const;
+const ROUTES: RouteDef[] = [
+  { id: 'Echo', method: 'POST', path: '/echo', entry: 'test/local/fixtures/echo-handler.ts', description: 'echo', admin: false, needs, timeoutSeconds: 5, memoryMb: 256 },
+  { id: 'Misbehave', method: 'POST', path: '/misbehave', entry: 'test/local/fixtures/misbehaving-handler.ts', description: 'misbehave', admin: false, needs, timeoutSeconds: 1, memoryMb: 256 },
+  { id: 'FailingInit', method: 'GET', path: '/init', entry: 'test/local/fixtures/failing-init-handler.ts', description: 'init', admin: false, needs, memoryMb: 256 },
+];
+const DEFAULT_CALLER = 'arn:aws:iam::000000000000:user/default-caller';
+const CALLER = 'arn:aws:sts::123456789012:assumed-role/app/i-1';
+
+describe('local API Gateway and Lambda environments', () => {
+  let dir: string;
+  let host: FunctionHost;
+  let gateway: Gateway;
+  const logs: LogLine[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'));
+    const bundles = await bundleFunctions(ROUTES, path.join(dir, 'bundles'));
+    host = new FunctionHost({
+      functions: ROUTES,
+      bundles,
+      environment: (def) => ({ FIXTURE_VALUE: `value-for-${def.id}`, FIXTURE_FAIL_INIT: 'yes' }),
+      onLog: (l) => logs.push(l),
+    });
+    gateway = await startGateway({ routes: ROUTES, invoke: (id, e) => host.invoke(id, e), defaultCaller: DEFAULT_CALLER, onLog: (l) => logs.push(l), localRoutes: { '/_local/info': () => ({ hello: 'local' }) } });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await host?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (p: string, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
+    fetch(`${gateway.url}${p}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('turns a request into a payload 2.0 event with the caller where the IAM authorizer puts it', async () => {
+    const res = await post('/echo?x=1&x=2&y=z', JSON.stringify({ a: 1 }), { [CALLER_HEADER]: CALLER, 'x-custom': 'kept' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-fixture')).toBe('echo');
+    expect(res.headers.get('apigw-requestid')).toMatch(/=$/);
+    const out = await res.json();
+    expect(out.event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /echo',
+      rawPath: '/echo',
+      rawQueryString: 'x=1&x=2&y=z',
+      queryStringParameters: { x: '1,2', y: 'z' },
+      body: '{"a":1}',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST', path: '/echo', sourceIp: '127.0.0.1' }, authorizer: { iam: { userArn: CALLER, accountId: '123456789012' } }, stage: '$default', routeKey: 'POST /echo' },
+    });
+    expect(out.event.requestContext.requestId).toBe(res.headers.get('apigw-requestid'));
+    expect(out.event.headers['x-custom']).toBe('kept');
+    expect(out.event.headers[CALLER_HEADER]).toBeUndefined(); // identity travels only in the authorizer context
+    // The function's own environment, memory and deadline.
+    expect(out).toMatchObject({ functionName: 'Echo', memory: '256', env: { FIXTURE_VALUE: 'value-for-Echo' } });
+    expect(out.remaining).toBeGreaterThan(0);
+    expect(out.remaining).toBeLessThanOrEqual(5_000);
+    expect(out.pid).toBe(process.pid); // a thread, not a process: nothing to leave behind
+  });
+
+  it('uses the default caller without the header, and refuses an unsigned request before any function runs', async () => {
+    const out = await (await post('/echo', '{}')).json();
+    expect(out.event.requestContext.authorizer.iam.userArn).toBe(DEFAULT_CALLER);
+    const before = host.invocations('Echo');
+    const unsigned = await post('/echo', '{}', { [CALLER_HEADER]: 'none' });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
+    expect(host.invocations('Echo')).toBe(before);
+  });
+
+  it('answers 404 for a path or method outside the route table, and serves local routes', async () => {
+    expect((await post('/nothing', '{}')).status).toBe(404);
+    const wrongMethod = await fetch(`${gateway.url}/echo`);
+    expect(wrongMethod.status).toBe(404);
+    expect(await wrongMethod.json()).toEqual({ message: 'Not Found' });
+    expect(await (await fetch(`${gateway.url}/_local/info`)).json()).toEqual({ hello: 'local' });
+  });
+
+  it('base64-encodes a binary body, and decodes a base64 response', async () => {
+    const out = await (await post('/echo', new Uint8Array([0, 159, 146, 150]), { 'content-type': 'application/octet-stream' })).json();
+    expect(out.event.isBase64Encoded).toBe(true);
+    expect([...Buffer.from(out.event.body, 'base64')]).toEqual([0, 159, 146, 150]);
+    const bin = await post('/misbehave', JSON.stringify({ do: 'binary' }));
+    expect([...new Uint8Array(await bin.arrayBuffer())]).toEqual([0, 1, 2, 255]);
+    const plain = await post('/misbehave', JSON.stringify({ do: 'plain' }));
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toEqual({ plain: true });
+  });
+
+  it('refuses a body over the 10 MB payload limit with 413, without invoking', async () => {
+    const before = host.invocations('Echo');
+    const res = await post('/echo', new Uint8Array(MAX_PAYLOAD_BYTES + 1));
+    expect(res.status).toBe(413);
+    expect(host.invocations('Echo')).toBe(before);
+  });
+
+  it('keeps an environment warm, and recycle makes the next invocation a cold start', async () => {
+    const stamp = async () => (await (await post('/echo', '{}')).json()).threadStamp;
+    const a = await stamp();
+    expect(await stamp()).toBe(a);
+    const cold = host.coldStartCount('Echo');
+    await host.recycle('Echo');
+    const b = await stamp();
+    expect(b).not.toBe(a);
+    expect(host.coldStartCount('Echo')).toBe(cold + 1);
+  });
+
+  it('a timeout is 503 and retires the environment; the next request gets a fresh one', async () => {
+    const cold = host.coldStartCount('Misbehave');
+    const res = await post('/misbehave', JSON.stringify({ do: 'sleep', ms: 3_000 }));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ message: 'Service Unavailable' });
+    const next = await post('/misbehave', '{}');
+    expect(await next.json()).toEqual({ ok: true });
+    expect(host.coldStartCount('Misbehave')).toBeGreaterThan(cold);
+  });
+
+  it('a thrown error is 500 with nothing of its message, in the response or the logs', async () => {
+    const res = await post('/misbehave', JSON.stringify({ do: 'throw' }));
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('{"message":"Internal Server Error"}');
+    const lines = logs.filter((l) => l.source === 'Misbehave').map((l) => l.text);
+    expect(lines.some((t) => /"errorType":"RangeError"/.test(t))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/secret-looking|deadbeef/);
+  });
+
+  it('an uncaught exception kills the environment: 500, then a fresh environment serves', async () => {
+    const res = await post('/misbehave', JSON.stringify({ do: 'crash' }));
+    expect(res.status).toBe(500);
+    expect(await (await post('/misbehave', '{}')).json()).toEqual({ ok: true });
+  });
+
+  it('the loopback guard stops a function from reaching the network, and logs it', async () => {
+    const out = await (await post('/misbehave', JSON.stringify({ do: 'fetch-outside' }))).json();
+    expect(out.reached).toBe(false);
+    expect(out.error).toMatch(/offline guard/);
+    for (let i = 0; i < 20 && !logs.some((l) => /loopback guard blocked/.test(l.text)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(logs.find((l) => /loopback guard blocked/.test(l.text))?.text).toMatch(/example\.com/);
+  });
+
+  it('an init failure is 500 and is retried in a fresh environment next time', async () => {
+    const first = await fetch(`${gateway.url}/init`);
+    expect(first.status).toBe(500);
+    expect(logs.some((l) => l.source === 'FailingInit' && /function init failed.*TypeError/.test(l.text))).toBe(true);
+    const second = await fetch(`${gateway.url}/init`);
+    expect(second.status).toBe(500);
+    expect(host.coldStartCount('FailingInit')).toBe(2);
+  });
+
+  it('writes one access-log line per request with the route, caller and status', () => {
+    const access = logs.filter((l) => l.source === 'api').map((l) => JSON.parse(l.text));
+    expect(access.length).toBeGreaterThan(10);
+    expect(access).toEqual(expect.arrayContaining([
+      expect.objectContaining({ routeKey: 'POST /echo', caller: CALLER, status: 200 }),
+      expect.objectContaining({ routeKey: 'POST /echo', caller: '-', status: 403 }),
+      expect.objectContaining({ routeKey: 'POST /misbehave', status: 503, integrationError: 'timeout' }),
+      expect.objectContaining({ routeKey: 'POST /misbehave', status: 500, integrationError: 'RangeError' }),
+    ]));
+  });
+});
