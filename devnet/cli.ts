@@ -8,7 +8,9 @@
  *
  * Flags: --nodes <n> (default 3), --threshold <t> (default 2), --no-payment (pkpSign without a
  * capacity delegation, like datil-dev), --port-base <p> (nodes on p, p+1, …; default ephemeral),
- * --block-time-ms <ms> (default 2000).
+ * --block-time-ms <ms> (default 2000), --state-dir <dir> (keep the devnet there and come back to it
+ * on the next start: same chain, owner wallet, contracts, network key and PKPs; see
+ * `StartDevnetOptions.stateDir`). With --state-dir, the owner key printed is the saved one.
  */
 import { startDevnet, type Devnet, type StartDevnetOptions } from './index';
 
@@ -18,6 +20,9 @@ export interface CliOptions {
   requirePayment: boolean;
   portBase?: number;
   blockTimeMs?: number;
+  stateDir?: string;
+  /** --state-dir without --nodes or --threshold: a saved devnet keeps its own shape (a new one gets the defaults). */
+  shapeFromState?: true;
 }
 
 /** What the CLI prints on stdout. */
@@ -34,6 +39,9 @@ export interface DevnetConfigJson {
   requirePayment: boolean;
   chainId: number;
   startupMs: number;
+  /** With --state-dir: the directory, and whether this start restored it. */
+  stateDir?: string;
+  restored: boolean;
 }
 
 export class CliUsageError extends Error {}
@@ -47,6 +55,7 @@ function intFlag(name: string, value: string | undefined, min: number): number {
 export function parseCliArgs(argv: string[]): CliOptions {
   const options: CliOptions = { nodeCount: 3, threshold: 2, requirePayment: true };
   let thresholdGiven = false;
+  let nodesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -54,6 +63,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     switch (flag) {
       case '--nodes':
         options.nodeCount = intFlag('--nodes', value(), 1);
+        nodesGiven = true;
         break;
       case '--threshold':
         options.threshold = intFlag('--threshold', value(), 1);
@@ -68,11 +78,19 @@ export function parseCliArgs(argv: string[]): CliOptions {
       case '--block-time-ms':
         options.blockTimeMs = intFlag('--block-time-ms', value(), 0);
         break;
+      case '--state-dir': {
+        const dir = value();
+        if (!dir || dir.startsWith('--')) throw new CliUsageError('--state-dir needs a directory');
+        options.stateDir = dir;
+        break;
+      }
       default:
         throw new CliUsageError(`unknown argument: ${arg}`);
     }
   }
   if (!thresholdGiven) options.threshold = Math.min(options.threshold, options.nodeCount);
+  // (--port-base names one port per node, so it needs the node count: it keeps the flags' shape.)
+  if (options.stateDir !== undefined && !nodesGiven && !thresholdGiven && options.portBase === undefined) options.shapeFromState = true;
   if (options.threshold > options.nodeCount) throw new CliUsageError('--threshold cannot exceed --nodes');
   if (options.portBase !== undefined && options.portBase + options.nodeCount - 1 > 65535) throw new CliUsageError('--port-base too high');
   return options;
@@ -80,11 +98,11 @@ export function parseCliArgs(argv: string[]): CliOptions {
 
 export function toStartOptions(cli: CliOptions): StartDevnetOptions {
   return {
-    nodeCount: cli.nodeCount,
-    threshold: cli.threshold,
+    ...(cli.shapeFromState ? {} : { nodeCount: cli.nodeCount, threshold: cli.threshold }),
     requirePayment: cli.requirePayment,
     ports: cli.portBase === undefined ? undefined : Array.from({ length: cli.nodeCount }, (_, i) => cli.portBase! + i),
     blockTimeMs: cli.blockTimeMs,
+    ...(cli.stateDir === undefined ? {} : { stateDir: cli.stateDir }),
   };
 }
 
@@ -100,6 +118,8 @@ export function configJson(devnet: Devnet, startupMs: number): DevnetConfigJson 
     requirePayment: devnet.requirePayment,
     chainId: devnet.chain.chainId,
     startupMs,
+    ...(devnet.stateDir === undefined ? {} : { stateDir: devnet.stateDir }),
+    restored: devnet.restored,
   };
 }
 
@@ -108,14 +128,16 @@ async function main(): Promise<void> {
   try {
     cli = parseCliArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`devnet: ${(e as Error).message}\nusage: npm run devnet -- [--nodes n] [--threshold t] [--no-payment] [--port-base p] [--block-time-ms ms]\n`);
+    process.stderr.write(`devnet: ${(e as Error).message}\nusage: npm run devnet -- [--nodes n] [--threshold t] [--no-payment] [--port-base p] [--block-time-ms ms] [--state-dir dir]\n`);
     process.exitCode = 2;
     return;
   }
-  process.stderr.write(`devnet: starting chain and ${cli.nodeCount} nodes (threshold ${cli.threshold}, payment ${cli.requirePayment ? 'required' : 'off'})…\n`);
+  const shape = cli.shapeFromState ? `the nodes saved in ${cli.stateDir} (3, threshold 2, if new)` : `${cli.nodeCount} nodes, threshold ${cli.threshold}`;
+  process.stderr.write(`devnet: starting chain and ${shape}; payment ${cli.requirePayment ? 'required' : 'off'}…\n`);
   const started = process.hrtime.bigint();
   const devnet = await startDevnet(toStartOptions(cli));
   const startupMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+  if (devnet.stateDir) process.stderr.write(`devnet: ${devnet.restored ? 'restored' : 'created'} state in ${devnet.stateDir}\n`);
   process.stderr.write(`devnet: up in ${startupMs} ms (${Math.round(process.uptime() * 1000)} ms since the process started); chain ${devnet.litNodeClientConfig.rpcUrl}; nodes ${devnet.nodes.map((n) => n.url).join(' ')}\n`);
   process.stderr.write('devnet: the JSON on stdout includes the owner wallet private key (a throwaway devnet key). Ctrl-C to stop.\n');
   process.stdout.write(`${JSON.stringify(configJson(devnet, startupMs), null, 2)}\n`);

@@ -10,22 +10,41 @@
  *   await disconnectLitNodeClient(client);
  *   await devnet.stop();
  *
+ * `startDevnet({ stateDir })` keeps the devnet on disk and restores it on the next start (same
+ * chain, owner wallet, contracts, network key and PKPs; see `StartDevnetOptions.stateDir`).
+ *
  * A client built by hand must set `client._blockHashUrl = devnet.blockhashUrl` after construction:
  * the SDK otherwise refreshes its block hash, after 30 s, from a hard-coded public URL.
  */
 import { LitNodeClient } from '@lit-protocol/lit-node-client';
-import { startChain, type ContractRef, type DevnetChain, type LitContractName, type StartChainOptions } from './chain';
+import { ethers } from 'ethers';
+import { startChain, LIT_CONTRACT_NAMES, type ContractRef, type DevnetChain, type LitContractName, type StartChainOptions } from './chain';
 import type { EpochInfo } from './chain';
 import { startLitNodes, type DevnetNodeInfo, type LitNetwork, type NodeControls, type NodeFaults } from './nodes';
+import { DevnetStateDir, preflightChainDb } from './state/state-dir';
+import { DevnetStateError } from './state/errors';
 
 export type { NodeFaults, NodeControls, DevnetNodeInfo } from './nodes';
 export type { EndpointCounts, NodeErrorCode, LitNodeErrorBody } from './nodes';
+export { DevnetStateError, type DevnetStateErrorCode } from './state/errors';
 
 export interface StartDevnetOptions {
-  /** Default 3. */
+  /** Default 3 (with a stateDir that holds a devnet: its nodeCount; another value is refused). */
   nodeCount?: number;
-  /** minNodeCount in Staking, and the BLS threshold. Default 2 (or nodeCount when smaller). */
+  /** minNodeCount in Staking, and the BLS threshold. Default 2 (or nodeCount when smaller); with a stateDir, as for nodeCount. */
   threshold?: number;
+  /**
+   * Keep the devnet here and come back to it: the first start creates the state, later starts
+   * restore it (same chain with every block, contract address, balance and token; same owner
+   * wallet; same node addresses, BLS network key and PKP keys; capacity delegation uses).
+   * Node ports may differ between runs unless `ports` is given. Refused, with a DevnetStateError
+   * naming the file (codes in devnet/state/errors.ts), when the directory is in use, partial,
+   * corrupt, of another format version, or of another nodeCount/threshold/chainId: never silently
+   * replaced by a fresh devnet. Files are 0600 in a 0700 directory (they hold private keys).
+   * Absent: a fresh devnet in memory, gone at stop. Deploy-time `chain` options (costs, epoch
+   * length, owner funding) only apply to the first start.
+   */
+  stateDir?: string;
   /** pkpSign needs a capacity delegation, like Lit's paid networks. Default true; false is like datil-dev. */
   requirePayment?: boolean;
   /** Fixed node ports; default ephemeral. */
@@ -66,6 +85,10 @@ export interface Devnet {
   ownerWallet: { address: string; privateKey: string };
   /** The BLS network public key (48-byte compressed G1, hex). */
   networkPublicKey: string;
+  /** The state directory (absolute), when started with one. */
+  stateDir?: string;
+  /** True when this start restored an existing state directory; false for a fresh devnet. */
+  restored: boolean;
   nodes: DevnetNodeInfo[];
   threshold: number;
   requirePayment: boolean;
@@ -76,20 +99,54 @@ export interface Devnet {
 }
 
 export async function startDevnet(options: StartDevnetOptions = {}): Promise<Devnet> {
-  const nodeCount = options.nodeCount ?? 3;
-  const threshold = options.threshold ?? Math.min(2, nodeCount);
-  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new RangeError('nodeCount must be a positive integer');
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > nodeCount) throw new RangeError('threshold must be 1..nodeCount');
+  {
+    const n = options.nodeCount ?? 3;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError('nodeCount must be a positive integer');
+    const t = options.threshold ?? Math.min(2, n);
+    if (!Number.isInteger(t) || t < 1 || t > n) throw new RangeError('threshold must be 1..nodeCount');
+  }
   const requirePayment = options.requirePayment ?? true;
+  const state = options.stateDir
+    ? DevnetStateDir.open(options.stateDir, { nodeCount: options.nodeCount, threshold: options.threshold, chainId: options.chain?.chainId })
+    : undefined;
+  const nodeCount = state?.nodeCount ?? options.nodeCount ?? 3;
+  const threshold = state?.threshold ?? options.threshold ?? Math.min(2, nodeCount);
 
-  const chain = await startChain({ ...options.chain, blockIntervalMs: options.blockTimeMs ?? 2000 });
+  let chain: DevnetChain;
+  try {
+    if (state?.restored) await preflightChainDb(state.chainDbPath);
+    chain = await startChain({
+      ...options.chain,
+      ...(state ? { chainId: state.chainId } : {}),
+      blockIntervalMs: options.blockTimeMs ?? 2000,
+      persistence: state && {
+        dbPath: state.chainDbPath,
+        adminPrivateKey: state.adminPrivateKey,
+        ownerPrivateKey: state.ownerPrivateKey,
+        deployed: state.manifest?.contracts,
+        vault: state.vault,
+      },
+    });
+  } catch (error) {
+    if (state) {
+      state.discardFirstStart();
+      state.close();
+    }
+    throw state?.restored ? asChainDbError(error, state.chainDbPath) : error;
+  }
   let network: LitNetwork | undefined;
   let stopped = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (discardFirstStart = false): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await network?.stop();
-    await chain.stop();
+    try {
+      await network?.stop();
+      await chain.stop();
+    } finally {
+      // The chain's database is closed: only now may a failed first start's files go, and the lock.
+      if (discardFirstStart) state?.discardFirstStart();
+      state?.close();
+    }
   };
   try {
     let epoch: EpochInfo = await chain.getEpoch();
@@ -101,12 +158,27 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       ports: options.ports,
       faults: options.faults,
       currentEpoch: () => epoch.number,
+      identity: state?.identity,
+      usage: state?.usage,
     });
+    // Every start: node ports may have changed, and a restored chain still lists the old ones.
     await chain.setValidators(
       network.nodes.map((n) => ({ ip: '127.0.0.1', port: n.port, nodeAddress: n.nodeAddress })),
       threshold,
     );
     epoch = await chain.getEpoch();
+    if (state && !state.restored) {
+      state.commit({
+        nodeCount,
+        threshold,
+        chainId: chain.chainId,
+        contracts: Object.fromEntries(LIT_CONTRACT_NAMES.map((name) => [name, chain.contracts[name].address])) as Record<LitContractName, string>,
+        adminAddress: new ethers.Wallet(state.adminPrivateKey).address,
+        ownerAddress: chain.ownerWallet.address,
+        networkPublicKey: network.networkPublicKey,
+        nodeAddresses: network.nodes.map((n) => n.nodeAddress),
+      });
+    }
     const controls: DevnetControls = {
       ...network.controls,
       async advanceEpoch() {
@@ -129,6 +201,8 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       contractsContext: { network: 'custom', rpc: chain.rpcUrl, customContext: chain.contracts },
       ownerWallet: chain.ownerWallet,
       networkPublicKey: network.networkPublicKey,
+      stateDir: state?.dir,
+      restored: state?.restored ?? false,
       nodes: network.nodes,
       threshold,
       requirePayment,
@@ -142,12 +216,18 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
         },
       },
       controls,
-      stop,
+      stop: () => stop(),
     };
   } catch (error) {
-    await stop().catch(() => undefined);
+    await stop(true).catch(() => undefined);
     throw error;
   }
+}
+
+/** A restored chain that fails inside its database: say which directory, not just leveldb's words. */
+function asChainDbError(error: unknown, dbPath: string): unknown {
+  if (error instanceof DevnetStateError || !(error instanceof Error) || !/IO error|Corruption|leveldb/i.test(error.message)) return error;
+  return new DevnetStateError('DEVNET_STATE_CORRUPT', dbPath, `the chain database ${dbPath} is damaged (${error.message}). Restore it, or start with an empty directory.`, { cause: error });
 }
 
 /** The SDK internals the two helpers below work around; see `disconnectLitNodeClient`. */

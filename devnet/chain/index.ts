@@ -15,6 +15,7 @@ import type { ChainView } from './chain-view';
 import { DevnetChainView } from './devnet-chain-view';
 import { KeyVault } from './key-vault';
 import { KeyPoolKeeper } from './key-pool';
+import { DevnetStateError } from '../state/errors';
 
 /** Enough for advanceEpoch/setEpoch with every storage slot written fresh. */
 const EPOCH_TX_GAS_LIMIT = 200_000;
@@ -47,6 +48,26 @@ export interface StartChainOptions {
   keyPoolAutoRefill?: boolean;
   /** Called with errors from background work (block mining, key pool refills). Default: console.warn of the message. */
   onBackgroundError?: (error: Error) => void;
+  /** Keep the chain on disk and come back to it (see `ChainPersistence`). Default: in memory, gone at stop. */
+  persistence?: ChainPersistence;
+}
+
+/**
+ * What a chain kept on disk needs to be the same chain on the next run. The devnet's state
+ * directory (`devnet/state`) supplies it; the deploy-time options (costs, epoch length, key pool
+ * size) only apply to the first run, when the contracts are deployed.
+ */
+export interface ChainPersistence {
+  /** ganache's database directory (created on the first run). */
+  dbPath: string;
+  /** The admin (deployer) account: it administers the contracts, so it must be the same account on every run. */
+  adminPrivateKey: string;
+  /** The owner wallet; funded on the first run only. */
+  ownerPrivateKey: string;
+  /** Contract addresses from the first run. Absent on the first run: deploy them. */
+  deployed?: Record<LitContractName, string>;
+  /** The PKP key vault, holding the saved keys and saving new ones (`KeyVault` `onGenerated`). */
+  vault: KeyVault;
 }
 
 export interface ValidatorEndpoint {
@@ -120,19 +141,24 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
   const onBackgroundError = options.onBackgroundError ?? ((e: Error) => console.warn(`[devnet chain] ${e.message}`));
   const artifacts = loadArtifacts();
 
+  const persistence = options.persistence;
   const server = ganache.server({
     chain: { chainId },
     logging: { quiet: true },
     miner: { instamine: 'eager' },
-    wallet: { totalAccounts: 1, defaultBalance: 1_000_000 },
+    wallet: persistence
+      ? { accounts: [{ secretKey: persistence.adminPrivateKey, balance: `0x${(1_000_000n * ETHER).toString(16)}` }] }
+      : { totalAccounts: 1, defaultBalance: 1_000_000 },
+    ...(persistence ? { database: { dbPath: persistence.dbPath } } : {}),
   });
   await server.listen(0, '127.0.0.1');
   const rpcUrl = `http://127.0.0.1:${server.address().port}`;
   const eip1193 = server.provider as unknown as Eip1193;
   const provider = new ethers.providers.Web3Provider(eip1193 as unknown as ethers.providers.ExternalProvider, { chainId, name: 'lit-devnet' });
 
-  const blocks = new BlockTracker(options.recentBlockhashWindow ?? 64);
-  const vault = new KeyVault();
+  const recentWindow = options.recentBlockhashWindow ?? 64;
+  const blocks = new BlockTracker(recentWindow);
+  const vault = persistence?.vault ?? new KeyVault();
   let stopped = false;
   let mineTimer: NodeJS.Timeout | undefined;
   let keeper: KeyPoolKeeper | undefined;
@@ -162,13 +188,31 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
   };
 
   try {
-    const latest = await provider.getBlock('latest');
-    blocks.record(latest.hash);
+    // A restored chain: the recent hashes are still valid SIWE nonces (a cached wallet sig made
+    // just before a restart carries one), so put the last window of them back.
+    const latestNumber = await provider.getBlockNumber();
+    for (let n = Math.max(0, latestNumber - recentWindow + 1); n <= latestNumber; n++) blocks.record((await provider.getBlock(n)).hash);
     await eip1193.request({ method: 'eth_subscribe', params: ['newHeads'] });
     eip1193.on('message', onMessage);
 
     const [deployerAddress] = await provider.listAccounts();
     const admin = provider.getSigner(deployerAddress);
+    /** A restored chain: the contracts of the first run, checked to be there. */
+    const attachAll = async (addresses: Record<LitContractName, string>): Promise<Record<LitContractName, ethers.Contract>> => {
+      const attached = {} as Record<LitContractName, ethers.Contract>;
+      for (const name of LIT_CONTRACT_NAMES) {
+        const code = await provider.getCode(addresses[name]);
+        if (code === '0x') {
+          throw new DevnetStateError(
+            'DEVNET_STATE_CORRUPT',
+            persistence!.dbPath,
+            `the chain database ${persistence!.dbPath} has no ${name} contract at ${addresses[name]}: it is not the chain this state was made with (replaced, emptied or damaged). Restore it, or start with an empty directory.`,
+          );
+        }
+        attached[name] = new ethers.Contract(addresses[name], artifacts.contracts[name].abi as ethers.ContractInterface, admin);
+      }
+      return attached;
+    };
     const deploy = async (name: LitContractName, ...args: unknown[]): Promise<ethers.Contract> => {
       const { abi, bytecode } = artifacts.contracts[name];
       const factory = new ethers.ContractFactory(abi as ethers.ContractInterface, bytecode, admin);
@@ -191,42 +235,51 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
 
     // One transaction at a time: ganache's eager instamine mis-orders concurrent nonces of one
     // sender. Sequential deploys also keep contract addresses in a stable order.
-    const staking = await deploy('Staking', options.epochLengthSeconds ?? 3600);
-    const router = await deploy('PubkeyRouter');
-    const pkpNft = await deploy('PKPNFT', router.address, staking.address, options.pkpMintCostWei ?? ETHER / 1000n);
-    await send(() => router.setPkpNftAddress(pkpNft.address));
-    const pkpPermissions = await deploy('PKPPermissions', pkpNft.address, router.address);
-    const pkpNftMetadata = await deploy('PKPNFTMetadata');
-    await send(() => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address));
-    const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
-    const rateLimitNft = await deploy(
-      'RateLimitNFT',
-      options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n,
-      options.capacityMaxExpirationSeconds ?? 366 * 86400,
-    );
-    const allowlist = await deploy('Allowlist');
-    const litToken = await deploy('LITToken');
-    const multisender = await deploy('Multisender');
-    const stakingBalances = await deploy('StakingBalances');
-    const deployed: Record<LitContractName, ethers.Contract> = {
-      Allowlist: allowlist,
-      LITToken: litToken,
-      Multisender: multisender,
-      PKPHelper: pkpHelper,
-      PKPNFT: pkpNft,
-      PKPNFTMetadata: pkpNftMetadata,
-      PKPPermissions: pkpPermissions,
-      PubkeyRouter: router,
-      RateLimitNFT: rateLimitNft,
-      Staking: staking,
-      StakingBalances: stakingBalances,
+    const deployAll = async (): Promise<Record<LitContractName, ethers.Contract>> => {
+      const staking = await deploy('Staking', options.epochLengthSeconds ?? 3600);
+      const router = await deploy('PubkeyRouter');
+      const pkpNft = await deploy('PKPNFT', router.address, staking.address, options.pkpMintCostWei ?? ETHER / 1000n);
+      await send(() => router.setPkpNftAddress(pkpNft.address));
+      const pkpPermissions = await deploy('PKPPermissions', pkpNft.address, router.address);
+      const pkpNftMetadata = await deploy('PKPNFTMetadata');
+      await send(() => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address));
+      const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
+      const rateLimitNft = await deploy(
+        'RateLimitNFT',
+        options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n,
+        options.capacityMaxExpirationSeconds ?? 366 * 86400,
+      );
+      const allowlist = await deploy('Allowlist');
+      const litToken = await deploy('LITToken');
+      const multisender = await deploy('Multisender');
+      const stakingBalances = await deploy('StakingBalances');
+      return {
+        Allowlist: allowlist,
+        LITToken: litToken,
+        Multisender: multisender,
+        PKPHelper: pkpHelper,
+        PKPNFT: pkpNft,
+        PKPNFTMetadata: pkpNftMetadata,
+        PKPPermissions: pkpPermissions,
+        PubkeyRouter: router,
+        RateLimitNFT: rateLimitNft,
+        Staking: staking,
+        StakingBalances: stakingBalances,
+      };
     };
+    const deployed = persistence?.deployed ? await attachAll(persistence.deployed) : await deployAll();
+    const staking = deployed.Staking;
+    const pkpNft = deployed.PKPNFT;
+    const pkpPermissions = deployed.PKPPermissions;
+    const rateLimitNft = deployed.RateLimitNFT;
     const contracts = Object.fromEntries(
       LIT_CONTRACT_NAMES.map((name) => [name, { address: deployed[name].address, abi: artifacts.contracts[name].abi as ethers.ContractInterface }]),
     ) as Record<LitContractName, ContractRef>;
 
-    const owner = ethers.Wallet.createRandom();
-    await send(() => admin.sendTransaction({ to: owner.address, value: options.ownerFundingWei ?? 1000n * ETHER }) as Promise<ethers.ContractTransaction>);
+    const owner = persistence ? new ethers.Wallet(persistence.ownerPrivateKey) : ethers.Wallet.createRandom();
+    if (!persistence?.deployed) {
+      await send(() => admin.sendTransaction({ to: owner.address, value: options.ownerFundingWei ?? 1000n * ETHER }) as Promise<ethers.ContractTransaction>);
+    }
 
     keeper = new KeyPoolKeeper(pkpNft, vault, (publicKeys) => send(() => pkpNft.addKeysToPool(publicKeys)), {
       size: options.keyPoolSize ?? 16,

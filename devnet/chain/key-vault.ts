@@ -8,19 +8,42 @@ import { secp256k1 } from '@noble/curves/secp256k1';
  * are generated before their public keys are put in the PKPNFT contract's pool, so a key is known
  * to the vault before anyone can mint it. Nothing here is ever logged.
  */
+export interface KeyVaultOptions {
+  /**
+   * Called synchronously with each batch of new keys, before `generate` returns (and so before
+   * their public keys can reach the pool): a persistent devnet writes them to disk here, and a
+   * throw stops the batch from being used.
+   */
+  onGenerated?: (keys: ReadonlyArray<{ publicKey: string; privateKey: Uint8Array }>) => void;
+}
+
 export class KeyVault {
   private readonly keys = new Map<string, Uint8Array>();
 
+  constructor(private readonly options: KeyVaultOptions = {}) {}
+
   /** Generate `count` key pairs; returns the uncompressed public keys (`0x04…`, 65 bytes). */
   generate(count: number): string[] {
-    const publicKeys: string[] = [];
+    const batch: { publicKey: string; privateKey: Uint8Array }[] = [];
     for (let i = 0; i < count; i++) {
       const privateKey = secp256k1.utils.randomPrivateKey();
-      const publicKey = `0x${Buffer.from(secp256k1.getPublicKey(privateKey, false)).toString('hex')}`;
-      this.keys.set(publicKey, privateKey);
-      publicKeys.push(publicKey);
+      batch.push({ publicKey: `0x${Buffer.from(secp256k1.getPublicKey(privateKey, false)).toString('hex')}`, privateKey });
     }
-    return publicKeys;
+    this.options.onGenerated?.(batch);
+    for (const { publicKey, privateKey } of batch) this.keys.set(publicKey, privateKey);
+    return batch.map((k) => k.publicKey);
+  }
+
+  /**
+   * Put back keys kept from an earlier run (a restored devnet). Throws when a private key does
+   * not give its public key, naming neither.
+   */
+  load(keys: Iterable<{ publicKey: string; privateKey: Uint8Array }>): void {
+    for (const { publicKey, privateKey } of keys) {
+      const derived = `0x${Buffer.from(secp256k1.getPublicKey(privateKey, false)).toString('hex')}`;
+      if (derived !== normalizePublicKey(publicKey)) throw new Error('a PKP private key does not match its public key');
+      this.keys.set(derived, Uint8Array.from(privateKey));
+    }
   }
 
   /** A copy of the private key for `publicKey` (`0x04…`, any hex case), or undefined. */

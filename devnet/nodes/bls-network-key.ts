@@ -70,3 +70,29 @@ export function verifyNetworkSignature(publicKeyHex: string, message: Uint8Array
     return false;
   }
 }
+
+/**
+ * The secret that `shares` (at least one, all from one sharing) interpolate to at x = 0: the
+ * network secret when given `threshold` consistent shares. Used to check saved shares.
+ */
+export function secretOfShares(shares: BlsKeyShare[]): bigint {
+  if (shares.length === 0) throw new RangeError('no shares');
+  let secret = 0n;
+  for (const i of shares) {
+    // Lagrange basis at 0: prod over j != i of x_j / (x_j - x_i).
+    let basis = 1n;
+    for (const j of shares) {
+      if (j === i) continue;
+      basis = Fr.mul(basis, Fr.div(BigInt(j.identifier), Fr.sub(BigInt(j.identifier), BigInt(i.identifier))));
+    }
+    secret = Fr.add(secret, Fr.mul(basis, i.secret));
+  }
+  return secret;
+}
+
+/** The network public key (hex like `publicKeyHex`) that `shares` make; see `secretOfShares`. */
+export function networkPublicKeyOfShares(shares: BlsKeyShare[]): string {
+  const secret = secretOfShares(shares);
+  if (secret === 0n) throw new RangeError('shares interpolate to zero');
+  return Buffer.from(bls12_381.G1.Point.BASE.multiply(secret).toBytes(true)).toString('hex');
+}

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ethers } from 'ethers';
 import type { ChainView } from '../chain/chain-view';
-import { createBlsNetworkKey } from './bls-network-key';
+import { createBlsNetworkKey, type BlsNetworkKey } from './bls-network-key';
 import type { NodeFaults } from './faults';
 import { blockhashReply, LitNode, type EndpointCounts } from './lit-node';
 import type { NodeContext } from './node-context';
@@ -30,6 +30,29 @@ export interface StartLitNodesOptions {
   /** Random source for injected errors. */
   random?: () => number;
   now?: () => number;
+  /** Who the nodes are: their BLS key shares, staking addresses, HD root keys. Default: fresh ones. A persistent devnet passes its saved identity. */
+  identity?: NetworkIdentity;
+  /** The capacity-use ledger. Default: a fresh, in-memory one. A persistent devnet passes one it saves. */
+  usage?: UsageLedger;
+}
+
+/** What makes a devnet network the same network across restarts (all of it secret but the addresses and HD keys). */
+export interface NetworkIdentity {
+  /** The threshold BLS network key: `shares.length` must be nodeCount. */
+  blsKey: BlsNetworkKey;
+  /** Each node's address as registered in Staking, by node index. */
+  nodeAddresses: string[];
+  /** The handshake's HD root public keys. */
+  hdRootPubkeys: string[];
+}
+
+/** A fresh identity for `nodeCount` nodes, any `threshold` of which sign. */
+export function createNetworkIdentity(nodeCount: number, threshold: number): NetworkIdentity {
+  return {
+    blsKey: createBlsNetworkKey(nodeCount, threshold),
+    nodeAddresses: Array.from({ length: nodeCount }, () => ethers.Wallet.createRandom().address),
+    hdRootPubkeys: randomHdRootPubkeys(10),
+  };
 }
 
 export interface DevnetNodeInfo {
@@ -80,10 +103,14 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
   const nodeCount = options.nodeCount ?? 3;
   const threshold = options.threshold ?? Math.min(2, nodeCount);
   if (options.ports && options.ports.length !== nodeCount) throw new RangeError('ports must name one port per node');
-  const key = createBlsNetworkKey(nodeCount, threshold);
-  const usage = new UsageLedger();
+  const identity = options.identity ?? createNetworkIdentity(nodeCount, threshold);
+  if (identity.blsKey.shares.length !== nodeCount || identity.nodeAddresses.length !== nodeCount) {
+    throw new RangeError('identity must hold one BLS share and one node address per node');
+  }
+  const key = identity.blsKey;
+  const usage = options.usage ?? new UsageLedger();
   const blsVerified = new Set<string>();
-  const hdRootPubkeys = randomHdRootPubkeys(10);
+  const hdRootPubkeys = identity.hdRootPubkeys;
   const now = options.now ?? Date.now;
   const currentEpoch = options.currentEpoch ?? (() => 1);
   const nodes: LitNode[] = [];
@@ -119,7 +146,7 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
       nodes.push(node);
       const port = await node.listen(options.ports?.[index] ?? 0);
       ctx.url = `http://127.0.0.1:${port}`;
-      infos.push({ index, url: ctx.url, port, nodeAddress: ethers.Wallet.createRandom().address });
+      infos.push({ index, url: ctx.url, port, nodeAddress: identity.nodeAddresses[index] });
     }
 
     indexer = http.createServer((req, res) => {

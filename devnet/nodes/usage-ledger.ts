@@ -6,8 +6,30 @@
 import { createHash } from 'node:crypto';
 import { ethers } from 'ethers';
 
+/** The ledger as plain JSON: delegation key -> node index -> uses counted there. */
+export type UsageSnapshot = Record<string, Record<string, number>>;
+
 export class UsageLedger {
   private readonly counts = new Map<string, Map<number, number>>();
+
+  /**
+   * `onChange` runs after every counted use and after `clear` (a persistent devnet saves the
+   * ledger from it, so that a delegation's `uses` limit holds across restarts, as on Lit).
+   */
+  constructor(private readonly onChange?: () => void) {}
+
+  /** A ledger holding the counts of `snapshot` (from `snapshot()` of an earlier run). */
+  static fromSnapshot(snapshot: UsageSnapshot, onChange?: () => void): UsageLedger {
+    const ledger = new UsageLedger(onChange);
+    for (const [key, perNode] of Object.entries(snapshot)) {
+      ledger.counts.set(key, new Map(Object.entries(perNode).map(([node, used]) => [Number(node), used])));
+    }
+    return ledger;
+  }
+
+  snapshot(): UsageSnapshot {
+    return Object.fromEntries([...this.counts].map(([key, perNode]) => [key, Object.fromEntries(perNode)]));
+  }
 
   /** The ledger key of a delegation: its signer and signature (a re-signed delegation is a new one). */
   static keyOf(delegator: string, sig: string): string {
@@ -29,6 +51,7 @@ export class UsageLedger {
     const used = perNode.get(nodeIndex) ?? 0;
     if (limit !== undefined && used >= limit) return false;
     perNode.set(nodeIndex, used + 1);
+    this.onChange?.();
     return true;
   }
 
@@ -40,5 +63,6 @@ export class UsageLedger {
 
   clear(): void {
     this.counts.clear();
+    this.onChange?.();
   }
 }

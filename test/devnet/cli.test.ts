@@ -5,6 +5,8 @@
  * its ports. Also the CLI's argument parsing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ethers } from 'ethers';
 import { LitContracts } from '@lit-protocol/contracts-sdk';
@@ -30,7 +32,18 @@ describe('devnet CLI arguments', () => {
     expect(parseCliArgs(['--nodes', '1']).threshold).toBe(1);
   });
 
-  it.each([[['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']]])('refuses %j', (argv) => {
+  it('--state-dir: the saved devnet keeps its shape unless --nodes/--threshold/--port-base say otherwise', () => {
+    expect(parseCliArgs(['--state-dir', '/tmp/x'])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true, stateDir: '/tmp/x', shapeFromState: true });
+    const fromState = toStartOptions(parseCliArgs(['--state-dir=/tmp/x']));
+    expect(fromState).toMatchObject({ stateDir: '/tmp/x' });
+    expect(fromState).not.toHaveProperty('nodeCount');
+    expect(fromState).not.toHaveProperty('threshold');
+    expect(toStartOptions(parseCliArgs(['--state-dir', '/tmp/x', '--nodes', '5']))).toMatchObject({ stateDir: '/tmp/x', nodeCount: 5, threshold: 2 });
+    expect(parseCliArgs(['--state-dir', '/tmp/x', '--port-base', '7470']).shapeFromState).toBeUndefined();
+    expect(toStartOptions(parseCliArgs([]))).not.toHaveProperty('stateDir');
+  });
+
+  it.each([[['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']], [['--state-dir']], [['--state-dir', '--nodes', '2']]])('refuses %j', (argv) => {
     expect(() => parseCliArgs(argv)).toThrow();
   });
 });
@@ -108,6 +121,55 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
     expect(stderr).toContain('stopped');
     for (const url of [config.litNodeClientConfig.rpcUrl, ...config.nodes.map((n) => n.url), config.blockhashUrl]) {
       await expect(fetch(url)).rejects.toThrow();
+    }
+  });
+});
+
+describe('npm run devnet -- --state-dir (restart, refusal)', () => {
+  /** Run the CLI until it prints its config, then SIGTERM it; or until it exits by itself. */
+  const run = async (args: string[]): Promise<{ config?: DevnetConfigJson; code: number | null; stderr: string }> => {
+    const proc = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const config = await new Promise<DevnetConfigJson | undefined>((resolve) => {
+      proc.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        try {
+          resolve(JSON.parse(stdout) as DevnetConfigJson);
+        } catch {
+          // not complete yet
+        }
+      });
+      void exited.then(() => resolve(undefined));
+    });
+    if (config) proc.kill('SIGTERM');
+    return { config, code: await exited, stderr };
+  };
+
+  it('comes back with the same owner, contracts and network key, and refuses another node count with exit 1', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'devnet-cli-'));
+    const stateDir = path.join(tmp, 'state');
+    try {
+      const first = await run(['--state-dir', stateDir, '--nodes', '1', '--block-time-ms', '0']);
+      expect(first.code).toBe(0);
+      expect(first.config).toMatchObject({ restored: false, stateDir, threshold: 1 });
+      expect(first.stderr).toContain(`created state in ${stateDir}`);
+
+      const second = await run(['--state-dir', stateDir, '--block-time-ms', '0']); // no --nodes: the saved shape
+      expect(second.code).toBe(0);
+      expect(second.config).toMatchObject({ restored: true, stateDir, threshold: 1, networkPublicKey: first.config!.networkPublicKey, ownerWallet: first.config!.ownerWallet });
+      expect(second.config!.nodes.map((n) => n.nodeAddress)).toEqual(first.config!.nodes.map((n) => n.nodeAddress));
+      expect(second.config!.contractsContext.customContext.PKPNFT.address).toBe(first.config!.contractsContext.customContext.PKPNFT.address);
+
+      const refused = await run(['--state-dir', stateDir, '--nodes', '2', '--block-time-ms', '0']);
+      expect(refused.config).toBeUndefined();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/failed to start: DEVNET_STATE_MISMATCH: .*nodeCount 1.*asked for nodeCount 2/);
+      expect(refused.stderr).not.toContain(first.config!.ownerWallet.privateKey);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
