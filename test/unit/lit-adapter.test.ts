@@ -34,6 +34,11 @@ describe('Lit error mapping', () => {
     expect(e.message + JSON.stringify(e.details)).not.toContain(SECRET);
   });
 
+  it('a NodeError without any node reason (too few nodes answered) → 503 LIT_UNAVAILABLE, retryable', () => {
+    const e = mapLitError(new NodeError({ info: { requestId: 'r1' } }, 'There was an error getting the signing shares from the nodes. Response from the nodes: %s', '{"success":false}'), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_UNAVAILABLE', status: 503, retryable: true });
+  });
+
   it('identifiers that are not plain identifiers are dropped', () => {
     const e = mapLitError({ name: 'NodeError', message: '{"errorKind":"has spaces and 0xsecret"}', info: { errorCode: 'x'.repeat(200) } }, 'op');
     expect(e.details).toEqual({ errorKind: undefined, errorCode: undefined });

@@ -35,13 +35,15 @@ export function isNodeError(e: unknown): boolean {
 }
 
 /**
- * Maps anything a Lit call threw: ServiceErrors pass through; NodeError → LIT_NODE_ERROR (502)
- * with the node's errorKind / errorCode; anything else → LIT_UNAVAILABLE (503).
+ * Maps anything a Lit call threw: ServiceErrors pass through; a NodeError carrying the nodes'
+ * own reason (errorKind / errorCode) → LIT_NODE_ERROR (502), a refusal that retrying will not
+ * fix; anything else → LIT_UNAVAILABLE (503, retryable). That includes a NodeError with no node
+ * reason: the SDK raises one when too few nodes answered at all (down, unreachable).
  */
 export function mapLitError(e: unknown, operation: string): ServiceError {
   if (isServiceError(e)) return e;
   const details = litFailureDetails(e);
-  if (isNodeError(e)) {
+  if (isNodeError(e) && (details.errorKind !== undefined || details.errorCode !== undefined)) {
     return new ServiceError('LIT_NODE_ERROR', `The Lit nodes refused the ${operation} request`, {
       cause: e,
       details: { errorKind: details.errorKind, errorCode: details.errorCode },
