@@ -21,6 +21,7 @@ Options:
                         (default ${LOCAL_CALLERS.app})
   --nodes N             Lit nodes in a fresh devnet (default 3, threshold 2)
   --log-level LEVEL     function log level: DEBUG, INFO, WARN, ERROR (default INFO)
+  --concurrency N       execution environments per function (default 2); more requests queue
   --refresh-every SECS  run the delegation refresher this often (default: its schedule, 1 hour)
   --verbose             print function log lines to stderr too
   --help                this text
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
         nodes: { type: 'string' },
         'log-level': { type: 'string', default: 'INFO' },
         'refresh-every': { type: 'string' },
+        concurrency: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -66,10 +68,16 @@ async function main(): Promise<void> {
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) fail(`arguments: --log-level must be DEBUG, INFO, WARN or ERROR`);
   const refreshEvery = args['refresh-every'] === undefined ? undefined : Number(args['refresh-every']);
   if (refreshEvery !== undefined && (!Number.isFinite(refreshEvery) || refreshEvery < 0)) fail(`arguments: --refresh-every must be a number of seconds`);
+  const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)) fail(`arguments: --concurrency must be 1..16, got '${args.concurrency}'`);
   if (args.caller !== undefined && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/.test(args.caller)) fail(`arguments: --caller must be an IAM or STS ARN, got '${args.caller}'`);
 
   const dataDir = args['data-dir'];
-  const logFile = dataDir ? path.resolve(dataDir, 'logs', 'functions.log') : path.join(os.tmpdir(), `lit-session-service-local-${process.pid}.log`);
+  // Fresh state leaves nothing behind, its log included; a data dir keeps its log with its state.
+  const scratchLogs = dataDir ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'lit-session-service-logs-'));
+  const removeScratch = () => scratchLogs && fs.rmSync(scratchLogs, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  const logFile = dataDir ? path.resolve(dataDir, 'logs', 'functions.log') : path.join(scratchLogs!, 'functions.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true, mode: 0o700 });
   const log = fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   const verbose = args.verbose;
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
       logLevel: level as 'INFO',
       refreshEveryMs: refreshEvery === undefined ? undefined : refreshEvery * 1000,
       defaultCaller: args.caller,
+      maxEnvironmentsPerFunction: concurrency,
       onProgress,
       onLog: (line) => {
         const text = `${line.source}\t${line.text}\n`;
@@ -116,7 +125,7 @@ async function main(): Promise<void> {
       `  caller   ${caller} (default; set the ${CALLER_HEADER} header per request; admin: ${stack.callers.admin})`,
       `  devnet   ${stack.devnet.nodes.length} Lit nodes, chain ${stack.devnet.contractsContext.rpc}`,
       `  state    ${stack.persistent ? stack.dataDir : 'fresh (removed at stop; --data-dir keeps it)'}`,
-      `  logs     ${logFile}`,
+      `  logs     ${logFile}${dataDir ? '' : ' (removed at stop; --verbose prints them, --data-dir keeps them)'}`,
       '',
       'Issue session sigs:',
       stack.curl(),
@@ -126,13 +135,18 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
+  // One Ctrl-C can arrive twice: the terminal signals the whole process group, and a wrapper in
+  // it (npm start, npx) forwards the same signal a few ms later. Only a signal a moment after the
+  // first is a second Ctrl-C ("stop now, skip the cleanup").
+  const REPEAT_SIGNAL_MS = 1000;
+  let stoppingSince: number | undefined;
   const stop = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < REPEAT_SIGNAL_MS) return;
       err(`${signal} again: exiting now\n`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     err(`\n${signal}: stopping…\n`);
     stack.stop().then(
       () => {

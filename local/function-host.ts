@@ -1,13 +1,14 @@
 /**
- * Emulated Lambda functions: one worker thread per function is one execution environment, with
- * the function's own environment variables (lib/function-environment.ts, as deployed), memory
- * limit and timeout, running the esbuild bundle. An environment starts on first use (a cold
- * start) and is kept warm after. Unlike Lambda, concurrent invocations of one function share its
- * environment (the handlers are written for that: per-request state lives in AsyncLocalStorage).
+ * Emulated Lambda functions: one worker thread is one execution environment, with the function's
+ * own environment variables (lib/function-environment.ts, as deployed), memory limit and timeout,
+ * running the esbuild bundle. As on Lambda, an environment runs one invocation at a time; a
+ * request that finds every environment busy gets a new one (a cold start), up to
+ * `maxEnvironments` per function. Unlike Lambda, which would keep scaling out, requests beyond
+ * that wait in a queue for the next free environment: a laptop has a few cores, not a fleet.
+ * The function timeout counts from when an environment takes the invocation, as on Lambda.
  *
- * Like Lambda: a timed-out invocation retires its environment (a fresh one serves the next
- * request); an environment that crashes is replaced; `recycle` forces the next invocation to
- * be a cold start (a config change or a redeploy does the same).
+ * Like Lambda: a timed-out invocation retires its environment; an environment that crashes is
+ * replaced; `recycle` makes the next invocation a cold start (as a config change or redeploy does).
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -54,7 +55,8 @@ class Environment {
   readonly pending = new Map<number, Pending>();
   retired = false;
   dead = false;
-  private invocationsServed = 0;
+  /** Running an invocation (one at a time, as on Lambda). */
+  busy = false;
 
   constructor(
     private readonly def: FunctionDef,
@@ -93,10 +95,6 @@ class Environment {
     });
   }
 
-  get invocations(): number {
-    return this.invocationsServed;
-  }
-
   private pipe(stream: Readable): void {
     let buffered = '';
     stream.setEncoding('utf8');
@@ -131,7 +129,6 @@ class Environment {
   }
 
   invoke(id: number, event: unknown, timeoutMs: number, coldStart: boolean, started: number, onTimeout: () => void): Promise<InvokeOutcome> {
-    this.invocationsServed++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         onTimeout();
@@ -156,17 +153,32 @@ class Environment {
   }
 }
 
+export interface HostOptionsWithPool extends FunctionHostOptions {
+  /** Environments per function at most. @default 2 */
+  maxEnvironments?: number;
+}
+
+interface Queued {
+  event: unknown;
+  arrived: number;
+  resolve: (o: InvokeOutcome) => void;
+}
+
 export class FunctionHost {
   private readonly defs: Map<string, FunctionDef>;
-  private readonly current = new Map<string, Environment>();
+  /** Live environments per function id (not retired). */
+  private readonly pools = new Map<string, Environment[]>();
+  private readonly queues = new Map<string, Queued[]>();
   private readonly all = new Set<Environment>();
   private readonly counts = new Map<string, number>();
   private readonly coldStarts = new Map<string, number>();
   private nextId = 1;
   private stopped = false;
+  private readonly maxEnvironments: number;
 
-  constructor(private options: FunctionHostOptions) {
+  constructor(private options: HostOptionsWithPool) {
     this.defs = new Map(options.functions.map((d) => [d.id, d]));
+    this.maxEnvironments = Math.max(1, options.maxEnvironments ?? 2);
   }
 
   /** Replace how environments are made (a new config is a redeploy): every environment is recycled. */
@@ -190,60 +202,111 @@ export class FunctionHost {
     return this.coldStarts.get(id) ?? 0;
   }
 
-  /** Starts the function's environment now (provisioned-concurrency style) and waits for its init. */
-  async prewarm(id: string): Promise<{ ok: boolean; errorType?: string }> {
-    const env = this.environmentFor(id).env;
-    return env.ready;
+  /** Environments of the function alive now. */
+  environmentCount(id: string): number {
+    return this.pool(id).length;
   }
 
-  async invoke(id: string, event: unknown): Promise<InvokeOutcome> {
-    if (this.stopped) return { kind: 'error', errorType: 'HostStopped', coldStart: false, ms: 0 };
-    const def = this.def(id);
-    const started = Date.now();
+  /** Starts one environment of the function now (provisioned-concurrency style) and waits for its init. */
+  async prewarm(id: string): Promise<{ ok: boolean; errorType?: string }> {
+    const existing = this.pool(id)[0];
+    return (existing ?? this.spawn(id)).ready;
+  }
+
+  invoke(id: string, event: unknown): Promise<InvokeOutcome> {
+    if (this.stopped) return Promise.resolve({ kind: 'error', errorType: 'HostStopped', coldStart: false, ms: 0 });
+    this.def(id);
     this.counts.set(id, this.invocations(id) + 1);
-    const { env, coldStart } = this.environmentFor(id);
-    const timeoutMs = (def.timeoutSeconds ?? this.options.defaultTimeoutSeconds ?? 29) * 1000;
-    const init = await Promise.race([
-      env.ready,
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, started + timeoutMs - Date.now())).unref()),
-    ]);
-    if (init === 'timeout') {
-      this.retire(id, env);
-      return { kind: 'timeout', coldStart, ms: Date.now() - started };
-    }
-    if (!init.ok) {
-      // Lambda retries init on the next invocation in a fresh environment.
-      this.retire(id, env);
-      return { kind: 'error', errorType: init.errorType, coldStart, ms: Date.now() - started };
-    }
-    return env.invoke(this.nextId++, event, timeoutMs, coldStart, started, () => this.retire(id, env));
+    return new Promise((resolve) => {
+      this.queue(id).push({ event, arrived: Date.now(), resolve });
+      this.dispatch(id);
+    });
   }
 
   /** The next invocation of `id` (of every function when absent) is a cold start. */
   async recycle(id?: string): Promise<void> {
-    const ids = id === undefined ? [...this.current.keys()] : [id];
-    await Promise.all(ids.map((i) => {
-      const env = this.current.get(i);
-      if (!env) return undefined;
-      this.current.delete(i);
-      return env.retire();
-    }));
+    const ids = id === undefined ? [...this.pools.keys()] : [id];
+    await Promise.all(
+      ids.flatMap((i) => {
+        const envs = this.pool(i).splice(0);
+        return envs.map((env) => env.retire());
+      }),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.current.clear();
+    for (const q of this.queues.values()) for (const item of q.splice(0)) item.resolve({ kind: 'error', errorType: 'HostStopped', coldStart: false, ms: 0 });
+    this.pools.clear();
     await Promise.all([...this.all].map((e) => e.kill()));
   }
 
+  private pool(id: string): Environment[] {
+    let p = this.pools.get(id);
+    if (!p) this.pools.set(id, (p = []));
+    return p;
+  }
+
+  private queue(id: string): Queued[] {
+    let q = this.queues.get(id);
+    if (!q) this.queues.set(id, (q = []));
+    return q;
+  }
+
+  /** Hands queued invocations to idle environments, starting new ones while under the limit. */
+  private dispatch(id: string): void {
+    const q = this.queue(id);
+    while (q.length > 0 && !this.stopped) {
+      const pool = this.pool(id);
+      let env = pool.find((e) => !e.busy && !e.dead && !e.retired);
+      let coldStart = false;
+      if (!env) {
+        if (pool.length >= this.maxEnvironments) return; // all busy: wait for one to free up
+        env = this.spawn(id);
+        coldStart = true;
+      }
+      const item = q.shift()!;
+      void this.run(id, env, item, coldStart);
+    }
+  }
+
+  private async run(id: string, env: Environment, item: Queued, coldStart: boolean): Promise<void> {
+    env.busy = true;
+    const def = this.def(id);
+    const timeoutMs = (def.timeoutSeconds ?? this.options.defaultTimeoutSeconds ?? 29) * 1000;
+    const started = Date.now();
+    let outcome: InvokeOutcome;
+    try {
+      const init = await Promise.race([
+        env.ready,
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref()),
+      ]);
+      if (init === 'timeout') {
+        this.retire(id, env);
+        outcome = { kind: 'timeout', coldStart, ms: Date.now() - item.arrived };
+      } else if (!init.ok) {
+        // Lambda retries init on the next invocation, in a fresh environment.
+        this.retire(id, env);
+        outcome = { kind: 'error', errorType: init.errorType, coldStart, ms: Date.now() - item.arrived };
+      } else {
+        const o = await env.invoke(this.nextId++, item.event, timeoutMs, coldStart, started, () => this.retire(id, env));
+        outcome = { ...o, ms: Date.now() - item.arrived };
+      }
+    } finally {
+      env.busy = false;
+    }
+    item.resolve(outcome);
+    this.dispatch(id);
+  }
+
   private retire(id: string, env: Environment): void {
-    if (this.current.get(id) === env) this.current.delete(id);
+    const pool = this.pool(id);
+    const i = pool.indexOf(env);
+    if (i >= 0) pool.splice(i, 1);
     void env.retire();
   }
 
-  private environmentFor(id: string): { env: Environment; coldStart: boolean } {
-    const existing = this.current.get(id);
-    if (existing && !existing.dead && !existing.retired) return { env: existing, coldStart: false };
+  private spawn(id: string): Environment {
     const def = this.def(id);
     const bundle = this.options.bundles.functions.get(id);
     if (!bundle) throw new Error(`No bundle for ${id}`);
@@ -257,11 +320,15 @@ export class FunctionHost {
     const onLog = this.options.onLog ?? (() => undefined);
     const env = new Environment(def, this.options.bundles.runtime, data, this.options.environment(def), onLog, (gone) => {
       this.all.delete(gone);
-      if (this.current.get(id) === gone) this.current.delete(id);
+      const pool = this.pool(id);
+      const i = pool.indexOf(gone);
+      if (i >= 0) pool.splice(i, 1);
+      // A queued invocation may now get a new environment in its place.
+      this.dispatch(id);
     });
     this.all.add(env);
-    this.current.set(id, env);
+    this.pool(id).push(env);
     this.coldStarts.set(id, this.coldStartCount(id) + 1);
-    return { env, coldStart: true };
+    return env;
   }
 }

@@ -74,6 +74,11 @@ export interface LocalStackOptions {
   refreshEveryMs?: number;
   /** POWERTOOLS_LOG_LEVEL of the functions. Default 'INFO'. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * Execution environments per function at most (each runs one invocation at a time, as on
+   * Lambda; requests beyond wait for a free one). Default 2.
+   */
+  maxEnvironmentsPerFunction?: number;
   /** The caller of requests without the caller header. Default LOCAL_CALLERS.app. */
   defaultCaller?: string;
   onLog?: (line: LogLine) => void;
@@ -116,6 +121,8 @@ export interface LocalStack {
     recycle(id?: string): Promise<void>;
     invocations(id: string): number;
     coldStarts(id: string): number;
+    /** Environments of the function alive now. */
+    environments(id: string): number;
   };
   /** Run the refresher function once, as the schedule would. */
   refreshNow(force?: boolean): Promise<{ outcome: string; version?: number; expiresAt?: number }>;
@@ -319,7 +326,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let pkps = saved?.pkps ?? [];
     let config = baseConfig(devnet, capacityTokenId, pkps);
-    const host = new FunctionHost({ functions: ALL_FUNCTIONS, bundles, environment: localEnvironment(config), onLog });
+    const host = new FunctionHost({ functions: ALL_FUNCTIONS, bundles, environment: localEnvironment(config), onLog, maxEnvironments: options.maxEnvironmentsPerFunction });
     cleanups.push(() => host.stop());
     const defaultCaller = options.defaultCaller ?? LOCAL_CALLERS.app;
     const gatewayHolder: { gateway?: Gateway } = {};
@@ -412,6 +419,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         recycle: (id) => host.recycle(id),
         invocations: (id) => host.invocations(id),
         coldStarts: (id) => host.coldStartCount(id),
+        environments: (id) => host.environmentCount(id),
       },
       refreshNow: refresh,
       request: (method, p, opts = {}) => httpRequest(gateway.url, method, p, opts),

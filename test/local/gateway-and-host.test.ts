@@ -165,6 +165,27 @@ describe('local API Gateway and Lambda environments', () => {
     expect(host.coldStartCount('FailingInit')).toBe(2);
   });
 
+  it('runs one invocation per environment, scaling out to the limit (2 here) and no further', async () => {
+    await host.recycle('Misbehave');
+    const cold = host.coldStartCount('Misbehave');
+    const results = await Promise.all(Array.from({ length: 4 }, () => post('/misbehave', JSON.stringify({ do: 'sleep', ms: 300 }))));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(host.coldStartCount('Misbehave') - cold).toBe(2);
+    expect(host.environmentCount('Misbehave')).toBe(2);
+  });
+
+  it('queued invocations wait for an environment; the timeout counts from when one takes them', async () => {
+    // One environment, a 1 s timeout, three 600 ms invocations at once: 1.8 s in all, none timed out.
+    const single = new FunctionHost({ functions: ROUTES, bundles: await bundleFunctions(ROUTES, path.join(dir, 'bundles')), environment: () => ({}), maxEnvironments: 1 });
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 3 }, () => single.invoke('Misbehave', { body: JSON.stringify({ do: 'sleep', ms: 600 }) })));
+      expect(outcomes.map((o) => o.kind)).toEqual(['result', 'result', 'result']);
+      expect(single.coldStartCount('Misbehave')).toBe(1);
+    } finally {
+      await single.stop();
+    }
+  });
+
   it('writes one access-log line per request with the route, caller and status', () => {
     const access = logs.filter((l) => l.source === 'api').map((l) => JSON.parse(l.text));
     expect(access.length).toBeGreaterThan(10);
