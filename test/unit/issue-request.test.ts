@@ -51,6 +51,8 @@ describe('parseIssueRequest: malformed bodies', () => {
     ['expiration without zone', { ...valid(), expiration: '2026-06-01T01:00:00' }, 'expiration'],
     ['expiration unparsable', { ...valid(), expiration: 'tomorrow' }, 'expiration'],
     ['expiration impossible date', { ...valid(), expiration: '2026-13-45T00:00:00Z' }, 'expiration'],
+    ['expiration on a day the month does not have (Feb 30, which Date.parse rolls over)', { ...valid(), expiration: '2099-02-30T00:00:00Z' }, 'expiration'],
+    ['expiration on Nov 31', { ...valid(), expiration: '2099-11-31T12:00:00+02:00' }, 'expiration'],
     ['expiration in the past', { ...valid(), expiration: '2026-05-31T23:59:59Z' }, 'expiration'],
     ['expiration now', { ...valid(), expiration: '2026-06-01T00:00:00Z' }, 'expiration'],
     ['authMethods not a list', { ...valid(), authMethods: { authMethodType: 1 } }, 'authMethods'],

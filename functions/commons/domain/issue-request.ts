@@ -113,6 +113,12 @@ function parseExpiration(v: unknown, nowMs: number): Date {
   if (typeof v !== 'string' || !ISO_DATE_TIME.test(v)) throw invalid('expiration', 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z');
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalid('expiration', 'is not a valid date-time');
+  // Date.parse rolls impossible calendar dates over (Feb 30 → Mar 2): the written date must exist.
+  const [year, month, day] = v.slice(0, 10).split('-').map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+    throw invalid('expiration', 'is not a valid date-time');
+  }
   if (t <= nowMs) throw invalid('expiration', 'is in the past');
   return new Date(t);
 }
