@@ -152,8 +152,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     });
   });
-  // The Lit SDK's requests can keep a connection open: do not let them hold the server at close.
-  server.keepAliveTimeout = 5_000;
+  // Longer than clients' idle pools (undici keeps 4 s+): a server closing an idle socket just as a
+  // client reuses it is a reset. close() drops every connection, so this never delays a stop.
+  server.keepAliveTimeout = 65_000;
 
   const port = options.port ?? 0;
   await new Promise<void>((resolve, reject) => {
