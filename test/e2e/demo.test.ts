@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ethers } from 'ethers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { freePort } from '../helpers/ports';
 import { signRounds } from './helpers';
 
 jest.setTimeout(300_000);
@@ -31,18 +32,6 @@ function runDemo(args: string[]): Promise<Run> {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
@@ -109,7 +98,7 @@ describe('npm run demo', () => {
   });
 
   it('--url where nothing listens: exit 1 with what to do', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await runDemo(['--url', `http://127.0.0.1:${port}`]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`demo failed: nothing answers at http://127.0.0.1:${port}. Start the local stack there (npm start)`);

@@ -11,17 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TABLE_KEYS } from '../../functions/commons/table';
 import { createLocalClient, PERSISTENT_TABLE_NAME, startDynamoDbLocal } from '../../local/dynamodb-local';
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+import { connects, freePort } from '../helpers/ports';
 
 test('starts on 127.0.0.1 with a service table, serves several tables, and stops cleanly', async () => {
   const ddb = await startDynamoDbLocal();
@@ -50,18 +40,6 @@ test('starts on 127.0.0.1 with a service table, serves several tables, and stops
   expect(await connects(ddb.port)).toBe(false);
   await ddb.stop(); // idempotent
 });
-
-/** A port that was free a moment ago (bound to 0, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** True while a process with this id exists (signal 0 only checks). */
 function alive(pid: number): boolean {

@@ -13,21 +13,11 @@ import { createOwnerKeySource } from '../../functions/commons/adapters/secrets';
 import { ServiceError } from '../../functions/commons/errors';
 import { errorResponse } from '../../functions/commons/http';
 import { startSecretsManagerStandIn, type SecretsManagerFault, type SecretsManagerStandIn } from '../../local/secrets-manager';
+import { connects } from '../helpers/ports';
 
 const SECRET_NAME = 'local/owner-key';
 const PRIVATE_KEY = `0x${'4c'.repeat(32)}`;
 const SECRET_VALUE = JSON.stringify({ privateKey: PRIVATE_KEY });
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** The real client, one attempt: the error it surfaces is the stand-in's answer, not a retry's. */
 const directClient = (endpoint: string) =>
