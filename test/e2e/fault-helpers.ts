@@ -5,7 +5,8 @@
  * controls and the local stand-ins.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalStack, LocalPkp } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
+import { issue, issueBody, STACK_TRACE, type HttpResult } from './helpers';
 
 /**
  * Callers matching this pattern get the app caller's rights. A session scope is (PKP, caller,
@@ -38,20 +39,8 @@ export function withFaultCallers<C>(config: C, ctx: { callers: { app: string } }
   return { ...cfg, policy: { ...cfg.policy, callers: [...cfg.policy.callers, entry] } } as unknown as C;
 }
 
-/** POST /session-sigs body: pkp-signing on the requested PKP (by `*`, which the app policy allows). */
-export function issueBody(pkp: Pick<LocalPkp, 'publicKey'>): Record<string, unknown> {
-  return { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] };
-}
-
-export type HttpResult = Awaited<ReturnType<LocalStack['request']>>;
-
-/** Issue session sigs for `pkp` (default: the stack's first PKP) as `caller`. */
-export function issue(stack: LocalStack, caller: string, pkp: Pick<LocalPkp, 'publicKey'> = stack.pkp): Promise<HttpResult> {
-  return stack.request('POST', '/session-sigs', { caller, body: issueBody(pkp) });
-}
-
-/** Text that betrays a stack trace or source location in a response. */
-const STACK_TRACE = /\n\s+at |\bat [\w.<>]+ \(|\.ts:\d+|\.js:\d+|node_modules|Error: /;
+// The request helpers are shared with the other end-to-end files.
+export { issue, issueBody, type HttpResult };
 
 /**
  * The checks every error response must pass: the status, JSON `{ error: { code, message,
