@@ -234,4 +234,18 @@ describe('issueSessionSigs', () => {
     expect(asked).toBeLessThanOrEqual(Date.now() + 3600_000);
     expect(asked).toBeGreaterThan(Date.now() + 3500_000);
   });
+
+  it('never issues session sigs that outlive the capacity delegation they carry: clamped to its expiry', async () => {
+    const d = setup([callerPolicy({ maxExpirationSeconds: 3600 })]);
+    const delegationEnds = Math.floor(Date.now() / 1000) + 600;
+    d.delegations.record = delegationRecord({ expiresAt: delegationEnds });
+    const r = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 1800_000).toISOString() })));
+    expect(r.expirationClamped).toBe(true);
+    expect(Date.parse(r.expiresAt)).toBe(delegationEnds * 1000);
+    expect(d.issuer.calls[0].expiration.getTime()).toBe(delegationEnds * 1000);
+    expect(d.auditLog.entries[0].expiration).toBe(new Date(delegationEnds * 1000).toISOString());
+    // Within the delegation's life nothing changes.
+    const inside = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 300_000).toISOString() })));
+    expect(inside.expirationClamped).toBe(false);
+  });
 });

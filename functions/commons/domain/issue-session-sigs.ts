@@ -58,9 +58,12 @@ export interface IssueResult {
   sessionSigs: Record<string, unknown>;
   /** ISO time the session sigs expire. */
   expiresAt: string;
-  /** ISO time the capacity delegation inside them expires (the sigs cannot be used for PKP signing after it). */
+  /** ISO time the capacity delegation inside them expires; the sigs never outlive it. */
   delegationExpiresAt: string;
-  /** True when a requested expiration above the caller's maximum was shortened. */
+  /**
+   * True when the expiration was shortened: above the caller's maximum (policy 'clamp'), or past
+   * the capacity delegation's expiry (session sigs carrying it are useless after it).
+   */
   expirationClamped: boolean;
   /** 'cache': signed locally with a stored wallet sig; 'nodes': a sign_session_key round was made. */
   walletSigSource: 'cache' | 'nodes';
@@ -161,6 +164,12 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   const delegation = requireUsableDelegation(delegationRecord, now());
   requireDelegationCovers(delegation, request.pkpPublicKey);
 
+  // The sigs carry the delegation: past its expiry they would be refused, so they end with it.
+  const delegationEndsMs = delegation.expiresAt * 1000;
+  const expiration = auth.expiration.getTime() > delegationEndsMs ? new Date(delegationEndsMs) : auth.expiration;
+  const clamped = auth.clamped || expiration !== auth.expiration;
+  audit.expiration = expiration.toISOString();
+
   const scope: SessionScope = {
     pkpPublicKey: request.pkpPublicKey,
     caller: input.caller,
@@ -173,15 +182,15 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
       deps.issuer.getPkpSessionSigs({
         pkpPublicKey: request.pkpPublicKey,
         resources: request.resources,
-        expiration: auth.expiration,
+        expiration,
         // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
-        walletSigValidUntil: new Date(Math.max(auth.expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
+        walletSigValidUntil: new Date(Math.max(expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
         authMethods: request.authMethods,
         capabilityAuthSig: delegation.authSig,
         owner,
         deadlineMs: input.deadlineMs,
       }),
-    { nowMs: now(), requiredValidUntilMs: auth.expiration.getTime() },
+    { nowMs: now(), requiredValidUntilMs: expiration.getTime() },
   );
   if (run.saveError) deps.logger.warn('session scope not saved; the next request will sign with the nodes again', { errorCode: run.saveError.code });
 
@@ -189,7 +198,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
     sessionSigs: run.result.sessionSigs,
     expiresAt: run.result.expiresAt,
     delegationExpiresAt: new Date(delegation.expiresAt * 1000).toISOString(),
-    expirationClamped: auth.clamped,
+    expirationClamped: clamped,
     walletSigSource: run.walletSigReused ? 'cache' : 'nodes',
   };
 }
