@@ -1,5 +1,5 @@
 /**
- * `npm start` as a user meets it: `npx tsx local/cli.ts` in a child process. It must print one
+ * `npm start` as a user meets it: `npm start -- …` in a child process. It must print one
  * ready line with the real URL and one copy-paste `curl` line that really issues session sigs;
  * Ctrl-C (SIGINT to the process group, as a terminal sends it) must stop everything, print
  * `stopped`, exit 0, and leave no process and no port behind; a --data-dir keeps state across
@@ -27,19 +27,18 @@ interface CliRun {
 }
 
 /**
- * How the CLI is launched. 'npx': `npx tsx local/cli.ts`, a wrapper like `npm start`'s (it
- * forwards the terminal's Ctrl-C once more, and npm itself then exits by that signal, whatever the
- * CLI's own status). 'tsx': `tsx local/cli.ts` with no npm in between, so the process exit status
- * is the CLI's own.
+ * How the CLI is launched. 'npm': `npm start -- …`, the README's command (npm forwards the
+ * terminal's Ctrl-C once more, and then exits by that signal, whatever the CLI's own status).
+ * 'tsx': `tsx local/cli.ts` with no npm in between, so the process exit status is the CLI's own.
  */
-type Launcher = 'npx' | 'tsx';
+type Launcher = 'npm' | 'tsx';
 
 /** Spawns the CLI in its own process group (like a terminal job). */
-function startCli(args: string[], launcher: Launcher = 'npx'): CliRun {
+function startCli(args: string[], launcher: Launcher = 'npm'): CliRun {
   let out = '';
   let err = '';
-  const [command, prefix] = launcher === 'npx' ? ['npx', ['tsx']] : [join(ROOT, 'node_modules', '.bin', 'tsx'), []];
-  const child = spawn(command, [...prefix, 'local/cli.ts', ...args], {
+  const [command, argv] = launcher === 'npm' ? ['npm', ['start', '--', ...args]] : [join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/cli.ts', ...args]];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -210,7 +209,7 @@ async function session(args: string[], launcher: Launcher): Promise<Session> {
   process.kill(-run.pid, 'SIGINT');
   const exit = await run.exited;
   if (launcher === 'tsx') expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-  // npm re-raises the Ctrl-C it forwarded: the shell sees 130 / SIGINT from npx, as for any npm script.
+  // npm re-raises the Ctrl-C it forwarded: the shell sees 130 / SIGINT from npm, as for any npm script.
   else expect(exit.signal === 'SIGINT' || exit.code === 0 || exit.code === 130).toBe(true);
   // The CLI stopped everything itself (one Ctrl-C, even when a wrapper forwards it twice).
   expect(run.stdout()).toMatch(/^stopped\s*$/m);
@@ -248,8 +247,8 @@ describe('npm start (local/cli.ts)', () => {
 
   let first: Session;
 
-  it('npx tsx local/cli.ts serves: the ready line carries the real URL, the printed curl returns session sigs; Ctrl-C stops everything and frees the port', async () => {
-    first = await session(['--port', '0', '--data-dir', dataDir], 'npx');
+  it('npm start serves: the ready line carries the real URL, the printed curl returns session sigs; Ctrl-C stops everything and frees the port', async () => {
+    first = await session(['--port', '0', '--data-dir', dataDir], 'npm');
     expect(first.port).toBeGreaterThan(0);
     expect(first.walletSigSource).toBe('nodes');
   });
