@@ -15,6 +15,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ServiceConfig } from '../functions/commons/config';
 import { METRIC, METRICS_NAMESPACE, METRIC_SERVICE_DIMENSION } from '../functions/commons/metric-names';
+import { scheduleIntervalSeconds } from './schedule-interval';
+import { ConfigNotDeployableError } from './service-function';
 
 export interface ServiceAlarmsProps {
   readonly config: ServiceConfig;
@@ -28,17 +30,31 @@ export interface ServiceAlarmsProps {
   readonly api5xxPercent?: number;
 }
 
+/** CloudWatch's longest metric-alarm period. */
+const MAX_ALARM_PERIOD_SECONDS = 86_400;
+
 /**
  * Period for the delegation-expiry alarm. The refresher emits DelegationSecondsLeft once per run,
  * so a period must hold at least one run, with room for one late or retried run: twice the
- * rate, from 5 minutes to CloudWatch's maximum of one day. A cron schedule has no fixed interval:
- * one hour, the default schedule, is assumed.
+ * longest time between runs (a rate, or a cron's longest gap), at least 5 minutes. A schedule
+ * whose runs are more than 12 h apart cannot be watched (an alarm period is at most one day: it
+ * would see no data between runs and alarm), so it fails synth instead of deploying an alarm that
+ * cries wolf.
  */
 export function delegationAlarmPeriod(schedule: string): Duration {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
-  const unitSeconds = !m ? 3600 : m[2].startsWith('minute') ? 60 : m[2].startsWith('hour') ? 3600 : 86_400;
-  const interval = m ? Number(m[1]) * unitSeconds : 3600;
-  const seconds = Math.min(86_400, Math.max(300, 2 * interval));
+  let interval: number;
+  try {
+    interval = scheduleIntervalSeconds(schedule);
+  } catch (e) {
+    throw new ConfigNotDeployableError(`delegation.schedule: ${(e as Error).message}`);
+  }
+  const seconds = Math.max(300, 2 * interval);
+  if (seconds > MAX_ALARM_PERIOD_SECONDS) {
+    throw new ConfigNotDeployableError(
+      `delegation.schedule: '${schedule}' leaves up to ${(interval / 3600).toFixed(1)} h between refresher runs; ` +
+        'the delegation alarm needs a run at least every 12 h (a CloudWatch alarm period is at most one day). Use rate(12 hours) or more often.',
+    );
+  }
   return Duration.seconds(Math.ceil(seconds / 60) * 60);
 }
 

@@ -364,8 +364,18 @@ describe('service stack', () => {
       expect(delegationAlarmPeriod('rate(1 hour)').toSeconds()).toBe(7200);
       expect(delegationAlarmPeriod('rate(1 minute)').toSeconds()).toBe(300);
       expect(delegationAlarmPeriod('rate(30 minutes)').toSeconds()).toBe(3600);
-      expect(delegationAlarmPeriod('rate(2 days)').toSeconds()).toBe(86_400);
+      expect(delegationAlarmPeriod('rate(12 hours)').toSeconds()).toBe(86_400);
       expect(delegationAlarmPeriod('cron(0 * * * ? *)').toSeconds()).toBe(7200);
+      // Every 6 h on weekdays only: the weekend gap (Fri 18:00 to Mon 00:00, 54 h) is what counts.
+      expect(() => delegationAlarmPeriod('cron(0 0/6 ? * MON-FRI *)')).toThrow(/54\.0 h between refresher runs/);
+      expect(delegationAlarmPeriod('cron(15 0/4 * * ? *)').toSeconds()).toBe(28_800);
+    });
+
+    it('refuses at synth a schedule the alarm cannot watch (runs more than 12 h apart) or cannot read', () => {
+      for (const schedule of ['rate(2 days)', 'rate(13 hours)', 'cron(0 3 * * ? *)']) {
+        expect(() => delegationAlarmPeriod(schedule)).toThrow(expect.objectContaining({ code: 'CONFIG_NOT_DEPLOYABLE', message: expect.stringMatching(/^delegation\.schedule: .*rate\(12 hours\) or more often/) }));
+      }
+      expect(() => delegationAlarmPeriod('cron(0 * * * *)')).toThrow(/6 fields/);
     });
   });
 
