@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { parseServiceConfig, type ServiceConfig } from '../functions/commons/config';
 import { functionEnvironment } from '../lib/function-environment';
 import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES } from '../lib/routes';
+import { scheduleIntervalSeconds } from '../lib/schedule-interval';
 import { startDevnet, type Devnet, type NodeFaults } from '../devnet';
 import { litContractsFor, mintCapacityToken } from '../devnet/fixtures';
 import { bundleFunctions } from './bundle';
@@ -180,12 +181,9 @@ interface StateRecord {
   pkps: LocalPkp[];
 }
 
-/** `rate(N unit)` in ms; a cron expression runs hourly locally. */
+/** How often the refresher runs locally: a rate's interval; a cron's longest gap (the local scheduler has a fixed interval). */
 export function scheduleToMs(expression: string): number {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-  if (!m) return 3_600_000;
-  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
-  return Number(m[1]) * unit;
+  return scheduleIntervalSeconds(expression) * 1000;
 }
 
 function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): ServiceConfig {
