@@ -39,6 +39,8 @@ export interface FunctionHostOptions {
   /** Defaults as in lib/service-function.ts. */
   defaultTimeoutSeconds?: number;
   defaultMemoryMb?: number;
+  /** Environments per function at most; more concurrent invocations queue. @default 2 */
+  maxEnvironments?: number;
 }
 
 interface Pending {
@@ -153,11 +155,6 @@ class Environment {
   }
 }
 
-export interface HostOptionsWithPool extends FunctionHostOptions {
-  /** Environments per function at most. @default 2 */
-  maxEnvironments?: number;
-}
-
 interface Queued {
   event: unknown;
   arrived: number;
@@ -176,7 +173,7 @@ export class FunctionHost {
   private stopped = false;
   private readonly maxEnvironments: number;
 
-  constructor(private options: HostOptionsWithPool) {
+  constructor(private options: FunctionHostOptions) {
     this.defs = new Map(options.functions.map((d) => [d.id, d]));
     this.maxEnvironments = Math.max(1, options.maxEnvironments ?? 2);
   }
