@@ -28,7 +28,7 @@ describe('issuing session sigs over HTTP', () => {
       pkpCount: 2,
       refreshEveryMs: 0,
       devnet: { nodeCount: 3, threshold: 2, blockTimeMs: 1000 },
-      configure: (config, ctx) => withCallers(config, ctx.callers.app, [{ principal: SECOND_CALLER }]),
+      configure: (config, ctx) => withCallers(config, ctx.callers.app, [{ principal: SECOND_CALLER }, { principal: 'arn:aws:iam::000000000000:user/local-app-abilities' }]),
     });
     [pkpA, pkpB] = stack.pkps;
     app = stack.callers.app;
@@ -141,5 +141,20 @@ describe('issuing session sigs over HTTP', () => {
     const h = await request(stack, 'GET', '/health', { caller: app });
     expectStatus(h, 200);
     expect(h.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true } } });
+  });
+
+  it('a stored wallet sig is reused only for what it covers: new abilities in the same scope make a node round, then are cached', async () => {
+    const caller = 'arn:aws:iam::000000000000:user/local-app-abilities';
+    const litAction = { resourceAbilityRequests: [{ resource: { kind: 'lit-action', id: '*' }, ability: 'lit-action-execution' }] };
+    const sources: string[] = [];
+    for (const extra of [{}, {}, litAction, litAction]) {
+      const before = signRounds(stack);
+      const r = await issue(stack, caller, pkpB, extra);
+      expectStatus(r, 200);
+      sources.push(r.body.walletSigSource);
+      // The source says what happened at the nodes, not just what the service believes.
+      expect(signRounds(stack) - before).toBe(r.body.walletSigSource === 'nodes' ? stack.devnet.nodes.length : 0);
+    }
+    expect(sources).toEqual(['nodes', 'cache', 'nodes', 'cache']);
   });
 });

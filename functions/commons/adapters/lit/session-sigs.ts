@@ -3,12 +3,42 @@
  * the SDK reads and writes its session key and wallet sig through `requestBoundStorage`.
  */
 import type { IssuedSessionSigs, SessionSigIssuer, SessionSigsParams } from '../../domain/lit-ports';
+import { requestBoundStorage, SDK_STORAGE_KEYS, walletSigExpiryMs } from '../../session-storage';
 import type { LitNodeClientInstance } from './client';
 import type { LitConnection } from './connection';
 import { mapLitError } from './errors';
 import { ownerAuthMethod } from './owner-auth';
 import { toLitResourceAbilityRequests } from './resources';
-import { loadLitSdk } from './sdk';
+import { loadLitSdk, type LitSdk } from './sdk';
+
+type LitResourceAbilityRequest = ReturnType<typeof toLitResourceAbilityRequests>[number];
+
+/**
+ * Would the SDK reuse the scope's wallet sig for these resources, and does it last until
+ * `untilMs`? The SDK's own reasons to re-sign (checkNeedToResignSessionKey), minus the signature
+ * check: the sig came from this scope's storage, written by the SDK after a node round, and the
+ * SDK verifies it again in the call that follows. Any doubt answers false (the caller then asks
+ * the SDK, which decides), so a wrong answer can only cost a node round, never a wrong sig.
+ */
+export function storedWalletSigServes(sdk: Pick<LitSdk, 'authHelpers'>, sessionKeyUri: (publicKey: string) => string, requests: LitResourceAbilityRequest[], untilMs: number): boolean {
+  try {
+    const raw = requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE);
+    const sessionKey = requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY);
+    const expiry = walletSigExpiryMs(raw);
+    if (!raw || !sessionKey || expiry === undefined || expiry < untilMs) return false;
+    const message = (JSON.parse(raw) as { signedMessage?: unknown }).signedMessage;
+    const publicKey = (JSON.parse(sessionKey) as { publicKey?: unknown }).publicKey;
+    if (typeof message !== 'string' || typeof publicKey !== 'string') return false;
+    // SIWE (EIP-4361) lines: `URI: …` and the first `- …` item under `Resources:`.
+    const uri = /^URI: (.+)$/m.exec(message)?.[1];
+    const resource = /^Resources:\n- (.+)$/m.exec(message)?.[1];
+    if (uri !== sessionKeyUri(publicKey) || !resource) return false;
+    const capabilities = sdk.authHelpers.decode(resource);
+    return requests.every((r) => capabilities.verifyCapabilitiesForResource(r.resource, r.ability));
+  } catch {
+    return false;
+  }
+}
 
 export class LitSessionSigIssuer implements SessionSigIssuer {
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
@@ -28,14 +58,13 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
         capabilityAuthSigs: [p.capabilityAuthSig],
         resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
       };
-      if (longer) {
-        // The SDK uses one expiry for the wallet sig and the session sigs. So first ask with the
-        // longer one: when the scope's wallet sig is reusable this only signs locally, and when the
-        // SDK must re-sign (none cached, or it does not cover these resources) the nodes sign one
-        // that lasts `longer`. Its session sigs are discarded; the call below then finds that
-        // wallet sig and signs locally with the asked expiry. Checking the storage ourselves
-        // instead would miss the SDK's own re-sign reasons (resource coverage) and cache a
-        // short-lived wallet sig that the next request could not reuse.
+      if (longer && !storedWalletSigServes(sdk, (k) => client.getSessionKeyUri(k), request.resourceAbilityRequests, p.expiration.getTime())) {
+        // The SDK uses one expiry for the wallet sig and the session sigs. So when the scope has
+        // no wallet sig the SDK would reuse for this request, first ask with `longer`: the SDK
+        // re-signs (a node round) one that lasts that long, for later requests to reuse. Its
+        // session sigs are discarded; the call below then finds that wallet sig and signs locally
+        // with the asked expiry. When the stored one serves (the usual cache hit), this first
+        // call is skipped: it would only sign session sigs to throw away.
         await client.getPkpSessionSigs({ ...request, expiration: longer });
       }
       const sessionSigs = await client.getPkpSessionSigs({ ...request, expiration });
