@@ -220,7 +220,7 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
         );
       }),
       'The devnet runs in this process: on a miss, the nodes\' BLS signing shares the CPU (and event loop) with the SDK, which real nodes on their own machines would not; a hit is local CPU work only (per-node ed25519 session-sig signing in the SDK\'s pure-JS nacl, plus a wasm BLS verify of the cached wallet sig), so it scales with node count and CPU speed.',
-      'Every issuance makes two SDK calls: the first asks for the caller\'s maximum expiry (a node round only on a miss, so the cached wallet sig lasts that long), the second signs the asked expiry locally: see LitSessionSigIssuer.',
+      'A miss makes two SDK calls: the first asks for the caller\'s maximum expiry (the node round, so the new wallet sig lasts that long), the second signs the asked expiry locally; a hit makes only the second (storedWalletSigServes in LitSessionSigIssuer).',
     ];
     const unexpected = passes.flat().reduce((a, c) => a + c.unexpected, 0);
     if (unexpected > 0) notes.push(`UNEXPECTED: ${unexpected} issuances did not take the expected path (see the last column).`);
