@@ -12,6 +12,7 @@ import { sessionSigningDigest } from '../../devnet/nodes/bls-network-key';
 import { ecdsaSignatureShare } from '../../devnet/nodes/ecdsa-shares';
 import { UsageLedger } from '../../devnet/nodes/usage-ledger';
 import { postToNode } from './helpers/raw-node';
+import { inAnHour } from './helpers/lit-fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/wasm') as {
@@ -48,7 +49,6 @@ class FakeChainView implements ChainView {
 }
 
 const sessionKey = `lit:session:${'ab'.repeat(32)}`;
-const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
 
 async function walletAuthMethod(wallet: ethers.Wallet, chain: FakeChainView, expirationTime = inAnHour()) {
   const message = new SiweMessage({ domain: 'localhost', address: wallet.address, uri: 'https://localhost/login', version: '1', chainId: 1, nonce: chain.blockhash.slice(2, 18), expirationTime }).prepareMessage();

@@ -8,10 +8,8 @@
  * missing files, a damaged chain database: each names the file and leaves the directory as it was.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { LitNodeClient } from '@lit-protocol/lit-node-client';
 import type { LitContracts } from '@lit-protocol/contracts-sdk';
 import { ethers } from 'ethers';
@@ -19,17 +17,14 @@ import { createLitNodeClient, disconnectLitNodeClient, startDevnet, DevnetStateE
 import { DevnetStateDir, KEYS_FILE, LOCK_FILE, MANIFEST_FILE, PKP_KEYS_FILE, USAGE_FILE, CHAIN_DIR } from '../../devnet/state/state-dir';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from './helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf } from './helpers/lit-fixtures';
+import { occupiedPort } from '../helpers/ports';
 
 jest.setTimeout(180_000);
 
-type SessionSigs = Record<string, { sig: string; signedMessage: string; address: string; algo: string; derivedVia: string }>;
-type AuthSig = { sig: string; signedMessage: string; address: string; derivedVia: string };
 
 /** One provider object per process: the SDK installs it as a non-configurable globalThis.localStorage. */
 const storage = new MemoryStorage();
-const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
-const digestOf = (text: string): Uint8Array => ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
 const mode = (p: string): number => fs.statSync(p).mode & 0o777;
 const made: string[] = [];
 const tmpDir = (name: string): string => {
@@ -396,20 +391,19 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
 });
 
 describe('a first start with a stateDir that fails part way', () => {
-  let busy: http.Server;
+  let busy: Awaited<ReturnType<typeof occupiedPort>>;
 
   beforeAll(async () => {
-    busy = http.createServer();
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    busy = await occupiedPort();
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => busy.close(resolve));
+    await busy.release();
   });
 
   it('removes what it wrote, so the next start is a first start again', async () => {
     const dir = path.join(tmpDir('failed'), 'devnet');
-    const busyPort = (busy.address() as AddressInfo).port;
+    const busyPort = busy.port;
     await expect(startDevnet({ stateDir: dir, nodeCount: 1, ports: [busyPort], blockTimeMs: 0 })).rejects.toThrow(/EADDRINUSE/);
     expect(fs.readdirSync(dir)).toEqual([]);
     const devnet = await startDevnet({ stateDir: dir, nodeCount: 1, blockTimeMs: 0 });

@@ -10,7 +10,7 @@ import { createLitNodeClient, disconnectLitNodeClient, startDevnet, type Devnet 
 import { sessionSigningDigest } from '../../devnet/nodes';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from './helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf } from './helpers/lit-fixtures';
 import { pkpSignBody, postToNode } from './helpers/raw-node';
 
 // The SDK's own wasm (the copy lit-node-client 7.4.0 uses), to check the network's BLS signature independently.
@@ -21,12 +21,8 @@ const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/w
 
 jest.setTimeout(120_000);
 
-type SessionSigs = Record<string, { sig: string; signedMessage: string; address: string; algo: string; derivedVia: string }>;
-type AuthSig = { sig: string; signedMessage: string; address: string; derivedVia: string };
 
 const storage = new MemoryStorage();
-const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
-const digestOf = (text: string): Uint8Array => ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
 
 describe('devnet with the real Lit SDK', () => {
   let guard: OfflineGuard;

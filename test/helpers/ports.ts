@@ -24,3 +24,10 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A loopback port held by a listening server until `release()`: for "port already in use" tests. */
+export async function occupiedPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

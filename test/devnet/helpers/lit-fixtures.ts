@@ -25,3 +25,13 @@ export async function ethWalletAuthMethod(
 export const pkpSigningRequests = (): { resource: LitPKPResource; ability: typeof LIT_ABILITY.PKPSigning }[] => [
   { resource: new LitPKPResource('*'), ability: LIT_ABILITY.PKPSigning },
 ];
+
+/** Session sigs as the SDK returns them (one per node URL). */
+export type SessionSigs = Record<string, { sig: string; signedMessage: string; address: string; algo: string; derivedVia: string }>;
+/** A wallet sig (auth sig) as the SDK stores and sends it. */
+export type AuthSig = { sig: string; signedMessage: string; address: string; derivedVia: string };
+
+/** An ISO expiry one hour from now. */
+export const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
+/** keccak256 of a UTF-8 text: what pkpSign is given to sign. */
+export const digestOf = (text: string): Uint8Array => ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
