@@ -129,7 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const raw = Buffer.concat(chunks);
       const contentType = String(req.headers['content-type'] ?? '');
       const asText = raw.length === 0 || contentType === '' || TEXT_TYPES.test(contentType);
-      const event = toEvent(req, url, method, route, id, caller, raw, asText);
+      const event = toEvent(req, url, route, id, caller, raw, asText);
       options.invoke(route.id, event).then(
         (outcome) => {
           if (outcome.kind === 'timeout') {
@@ -173,7 +173,67 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function toEvent(req: http.IncomingMessage, url: URL, method: string, route: RouteDef, id: string, caller: string, raw: Buffer, asText: boolean): unknown {
+/** What an HTTP API payload 2.0 event is built from. */
+export interface EventInput {
+  route: Pick<RouteDef, 'method' | 'path'>;
+  caller: string;
+  requestId?: string;
+  rawPath?: string;
+  rawQueryString?: string;
+  headers?: Record<string, string>;
+  cookies?: string[];
+  query?: Record<string, string>;
+  body?: { raw: Buffer; asText: boolean };
+  sourceIp?: string;
+  protocol?: string;
+  host?: string;
+}
+
+/** An HTTP API payload 2.0 event with the IAM authorizer's context, as API Gateway sends it. */
+export function apiGatewayEvent(input: EventInput): unknown {
+  const now = new Date();
+  const routeKey = `${input.route.method} ${input.route.path}`;
+  const rawPath = input.rawPath ?? input.route.path;
+  const headers = input.headers ?? {};
+  const raw = input.body?.raw ?? Buffer.alloc(0);
+  const asText = input.body?.asText ?? true;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString: input.rawQueryString ?? '',
+    ...(input.cookies?.length ? { cookies: input.cookies } : {}),
+    headers,
+    ...(input.query && Object.keys(input.query).length ? { queryStringParameters: input.query } : {}),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      authorizer: {
+        iam: {
+          accessKey: 'ASIALOCALLOCALLOCAL0',
+          accountId: /^arn:aws:[a-z]+::(\d{12}):/.exec(input.caller)?.[1] ?? LOCAL_ACCOUNT_ID,
+          callerId: 'AIDALOCAL',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: input.caller,
+          userId: 'AIDALOCAL',
+        },
+      },
+      domainName: input.host ?? '127.0.0.1',
+      domainPrefix: '127',
+      http: { method: input.route.method, path: rawPath, protocol: input.protocol ?? 'HTTP/1.1', sourceIp: input.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: input.requestId ?? requestId(),
+      routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(raw.length ? { body: asText ? raw.toString('utf8') : raw.toString('base64') } : {}),
+    isBase64Encoded: raw.length > 0 && !asText,
+  };
+}
+
+function toEvent(req: http.IncomingMessage, url: URL, route: RouteDef, id: string, caller: string, raw: Buffer, asText: boolean): unknown {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [k, v] of Object.entries(req.headers)) {
@@ -183,42 +243,20 @@ function toEvent(req: http.IncomingMessage, url: URL, method: string, route: Rou
   }
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-  const now = new Date();
-  const accessKey = 'ASIALOCALLOCALLOCAL0';
-  return {
-    version: '2.0',
-    routeKey: `${route.method} ${route.path}`,
+  return apiGatewayEvent({
+    route,
+    caller,
+    requestId: id,
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
-    ...(cookies.length ? { cookies } : {}),
     headers,
-    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: LOCAL_ACCOUNT_ID,
-      apiId: 'local',
-      authorizer: {
-        iam: {
-          accessKey,
-          accountId: /^arn:aws:[a-z]+::(\d{12}):/.exec(caller)?.[1] ?? LOCAL_ACCOUNT_ID,
-          callerId: 'AIDALOCAL',
-          cognitoIdentity: null,
-          principalOrgId: null,
-          userArn: caller,
-          userId: 'AIDALOCAL',
-        },
-      },
-      domainName: req.headers.host ?? '127.0.0.1',
-      domainPrefix: '127',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: String(req.headers['user-agent'] ?? '') },
-      requestId: id,
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(raw.length ? { body: asText ? raw.toString('utf8') : raw.toString('base64') } : {}),
-    isBase64Encoded: raw.length > 0 && !asText,
-  };
+    cookies,
+    query,
+    body: { raw, asText },
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    protocol: `HTTP/${req.httpVersion}`,
+    host: req.headers.host,
+  });
 }
 
 /** Payload 2.0 response mapping: a structured result, or any other value as a JSON 200. */

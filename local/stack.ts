@@ -25,7 +25,7 @@ import { litContractsFor, mintCapacityToken } from '../devnet/fixtures';
 import { bundleFunctions } from './bundle';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { FunctionHost, type InvokeOutcome, type LogLine } from './function-host';
-import { CALLER_HEADER, LOCAL_ACCOUNT_ID, startGateway, type Gateway } from './http-gateway';
+import { apiGatewayEvent, CALLER_HEADER, LOCAL_ACCOUNT_ID, startGateway, type Gateway } from './http-gateway';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager';
 
 export { CALLER_HEADER, UNSIGNED_CALLER } from './http-gateway';
@@ -333,7 +333,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pkps = await part('pkp', async () => {
         const minted: LocalPkp[] = [];
         for (let i = 0; i < (options.pkpCount ?? 1); i++) {
-          const out = await host.invoke('MintPkp', adminEvent('POST', '/pkps'));
+          const out = await host.invoke('MintPkp', apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }));
           const res = expectResult(out, 'MintPkp');
           if (res.statusCode !== 201) throw new Error(`POST /pkps answered ${res.statusCode} ${errorCodeOf(res.body)}`);
           const { pkp } = JSON.parse(res.body) as { pkp: LocalPkp };
@@ -429,30 +429,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (e) {
     await cleanup();
     throw e;
-  }
-
-  function adminEvent(method: string, p: string): unknown {
-    return {
-      version: '2.0',
-      routeKey: `${method} ${p}`,
-      rawPath: p,
-      rawQueryString: '',
-      headers: {},
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: LOCAL_ACCOUNT_ID,
-        apiId: 'local',
-        authorizer: { iam: { userArn: LOCAL_CALLERS.admin, accountId: LOCAL_ACCOUNT_ID } },
-        domainName: '127.0.0.1',
-        domainPrefix: '127',
-        http: { method, path: p, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'local-stack-bootstrap' },
-        requestId: `bootstrap-${Date.now()}`,
-        routeKey: `${method} ${p}`,
-        stage: '$default',
-        time: new Date().toISOString(),
-        timeEpoch: Date.now(),
-      },
-    };
   }
 }
 
