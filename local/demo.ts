@@ -16,9 +16,10 @@
  */
 import { ethers } from 'ethers';
 import { createLitNodeClient, disconnectLitNodeClient, type DevnetLitNodeClientConfig } from '../devnet';
+// The gateway module is light (node built-ins only): the caller header has one definition.
+import { CALLER_HEADER } from './http-gateway';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
-const CALLER_HEADER = 'x-local-caller-arn';
 export const DEMO_MESSAGE = 'Hello from lit-session-service: signed by a PKP with session sigs issued over HTTP';
 
 interface DemoPkp {
