@@ -17,7 +17,7 @@ import { createLitNodeClient, disconnectLitNodeClient, startDevnet, DevnetStateE
 import { DevnetStateDir, KEYS_FILE, LOCK_FILE, MANIFEST_FILE, PKP_KEYS_FILE, USAGE_FILE, CHAIN_DIR } from '../../devnet/state/state-dir';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf } from './helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
 import { occupiedPort } from '../helpers/ports';
 
 jest.setTimeout(180_000);
@@ -62,14 +62,8 @@ async function withClient<T>(devnet: Devnet, use: (client: LitNodeClient) => Pro
   }
 }
 
-async function sessionSigs(client: LitNodeClient, owner: ethers.Wallet, pkp: MintedPkp, delegation: AuthSig): Promise<SessionSigs> {
-  return (await client.getPkpSessionSigs({
-    pkpPublicKey: pkp.publicKey,
-    authMethods: [await ethWalletAuthMethod(client, owner)],
-    resourceAbilityRequests: pkpSigningRequests(),
-    capabilityAuthSigs: [delegation],
-    expiration: inAnHour(),
-  })) as SessionSigs;
+function sessionSigs(client: LitNodeClient, owner: ethers.Wallet, pkp: MintedPkp, delegation: AuthSig): Promise<SessionSigs> {
+  return pkpSessionSigs(client, owner, pkp.publicKey, delegation);
 }
 
 async function signsAs(client: LitNodeClient, pkp: MintedPkp, sigs: SessionSigs, text: string): Promise<string> {

@@ -10,7 +10,7 @@ import { createLitNodeClient, disconnectLitNodeClient, startDevnet, type Devnet 
 import { sessionSigningDigest } from '../../devnet/nodes';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf } from './helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
 import { pkpSignBody, postToNode } from './helpers/raw-node';
 
 // The SDK's own wasm (the copy lit-node-client 7.4.0 uses), to check the network's BLS signature independently.
@@ -51,13 +51,7 @@ describe('devnet with the real Lit SDK', () => {
 
   const sessionSigsFor = async (target: MintedPkp, opts: { authWallet?: ethers.Wallet; delegation?: AuthSig | null; expiration?: string } = {}): Promise<SessionSigs> => {
     storage.clear();
-    return (await client.getPkpSessionSigs({
-      pkpPublicKey: target.publicKey,
-      authMethods: [await ethWalletAuthMethod(client, opts.authWallet ?? owner)],
-      resourceAbilityRequests: pkpSigningRequests(),
-      capabilityAuthSigs: opts.delegation === null ? [] : [opts.delegation ?? delegation],
-      expiration: opts.expiration ?? inAnHour(),
-    })) as SessionSigs;
+    return pkpSessionSigs(client, opts.authWallet ?? owner, target.publicKey, opts.delegation === null ? null : (opts.delegation ?? delegation), opts.expiration);
   };
 
   const sign = (target: MintedPkp, sessionSigs: SessionSigs, text = 'hello devnet') =>
@@ -114,13 +108,7 @@ describe('devnet with the real Lit SDK', () => {
 
     it('reuses the cached wallet sig from shared storage: zero sign_session_key calls on a repeat', async () => {
       devnet.controls.resetCounts();
-      const again = (await client.getPkpSessionSigs({
-        pkpPublicKey: pkp.publicKey,
-        authMethods: [await ethWalletAuthMethod(client, owner)],
-        resourceAbilityRequests: pkpSigningRequests(),
-        capabilityAuthSigs: [delegation],
-        expiration: inAnHour(),
-      })) as SessionSigs;
+      const again = await pkpSessionSigs(client, owner, pkp.publicKey, delegation);
       expect(signSessionKeyCalls()).toEqual([0, 0, 0]);
       expect(devnet.controls.totalCounts().handshake).toBe(0);
       const caps = (s: SessionSigs) => (JSON.parse(Object.values(s)[0].signedMessage) as { capabilities: { sig: string }[] }).capabilities.map((c) => c.sig);
@@ -242,13 +230,7 @@ describe('devnet with the real Lit SDK', () => {
       // long expiry; the short-lived session sigs are then signed locally from the cached one.
       await sessionSigsFor(pkp);
       const expiresAt = Date.now() + 1000;
-      const sigs = (await client.getPkpSessionSigs({
-        pkpPublicKey: pkp.publicKey,
-        authMethods: [await ethWalletAuthMethod(client, owner)],
-        resourceAbilityRequests: pkpSigningRequests(),
-        capabilityAuthSigs: [delegation],
-        expiration: new Date(expiresAt).toISOString(),
-      })) as SessionSigs;
+      const sigs = await pkpSessionSigs(client, owner, pkp.publicKey, delegation, new Date(expiresAt).toISOString());
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
       await expect(sign(pkp, sigs)).rejects.toThrow(/Expired/);
       const node = devnet.nodes[1];

@@ -6,21 +6,11 @@ import { createHash } from 'node:crypto';
 import { createDynamoAdapters } from '../../functions/commons/adapters/dynamodb';
 import type { AuditEntry, DelegationRecord } from '../../functions/commons/ports';
 import { TABLE_KEYS } from '../../functions/commons/table';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
-import { countingClient } from './fixtures';
+import { countingClient, dynamoDbLocalPerFile } from './fixtures';
 
-let ddb: DynamoDbLocal;
-let tableName: string;
+const local = dynamoDbLocalPerFile();
 
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-});
-afterAll(async () => ddb?.stop());
-beforeEach(async () => {
-  tableName = await ddb.createTable();
-});
-
-const adapters = (extra: Partial<Parameters<typeof createDynamoAdapters>[0]> = {}) => createDynamoAdapters({ tableName, client: ddb.client, ...extra });
+const adapters = (extra: Partial<Parameters<typeof createDynamoAdapters>[0]> = {}) => createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client, ...extra });
 
 function delegation(version: number, overrides: Partial<DelegationRecord> = {}): DelegationRecord {
   const issuedAt = 1_900_000_000 + version;
@@ -70,7 +60,7 @@ describe('DelegationStore', () => {
     const old = delegation(1, { issuedAt: 1_000, expiresAt: 2_000 });
     await delegations.putIfVersion(old, undefined);
     expect(await delegations.getCurrent()).toEqual(old);
-    const raw = await ddb.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: 'CURRENT' } } }));
+    const raw = await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: 'CURRENT' } } }));
     expect(raw.Item![TABLE_KEYS.ttlAttribute]).toBeUndefined();
   });
 
@@ -78,7 +68,7 @@ describe('DelegationStore', () => {
     const { delegations } = adapters();
     const rec = delegation(1);
     await delegations.putIfVersion(rec, undefined);
-    const out = await ddb.client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)', ExpressionAttributeValues: { ':pk': { S: 'DELEGATION' }, ':v': { S: 'V#' } } }));
+    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)', ExpressionAttributeValues: { ':pk': { S: 'DELEGATION' }, ':v': { S: 'V#' } } }));
     expect(out.Items).toHaveLength(1);
     const h = out.Items![0];
     expect(h.sk.S).toBe('V#0000000001');
@@ -89,22 +79,22 @@ describe('DelegationStore', () => {
   });
 
   test('history can be turned off: one write per refresh', async () => {
-    const counting = countingClient(ddb.endpoint);
-    const { delegations } = createDynamoAdapters({ tableName, client: counting.client, keepDelegationHistory: false });
+    const counting = countingClient(local.ddb.endpoint);
+    const { delegations } = createDynamoAdapters({ tableName: local.tableName, client: counting.client, keepDelegationHistory: false });
     await delegations.putIfVersion(delegation(1), undefined);
     expect(counting.commands).toEqual(['PutItemCommand']);
   });
 
   test('a version that does not follow the expected one is a bug, refused before any write', async () => {
-    const counting = countingClient(ddb.endpoint);
-    const { delegations } = createDynamoAdapters({ tableName, client: counting.client });
+    const counting = countingClient(local.ddb.endpoint);
+    const { delegations } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
     await expect(delegations.putIfVersion(delegation(3), 1)).rejects.toMatchObject({ code: 'INTERNAL' });
     await expect(delegations.putIfVersion(delegation(2), undefined)).rejects.toMatchObject({ code: 'INTERNAL' });
     expect(counting.commands).toEqual([]);
   });
 
   test('storage failures are STORAGE_UNAVAILABLE and never carry the auth sig', async () => {
-    const { delegations } = createDynamoAdapters({ tableName: 'missing', client: ddb.client });
+    const { delegations } = createDynamoAdapters({ tableName: 'missing', client: local.ddb.client });
     await expect(delegations.getCurrent()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     const err = await delegations.putIfVersion(delegation(1), undefined).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
@@ -136,7 +126,7 @@ describe('RateLimiter', () => {
     expect((await rateLimiter.consume('caller-a', 1, windowStart)).allowed).toBe(false);
     expect((await rateLimiter.consume('caller-b', 1, windowStart)).allowed).toBe(true);
     const pk = `RATE#${createHash('sha256').update('caller-a').digest('hex')}`;
-    const item = await ddb.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: `W#${windowStart / 60_000}` } } }));
+    const item = await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: pk }, sk: { S: `W#${windowStart / 60_000}` } } }));
     expect(item.Item!.count.N).toBe('1');
     expect(Number(item.Item![TABLE_KEYS.ttlAttribute].N)).toBe((windowStart + 60_000) / 1000 + 300);
   });
@@ -149,8 +139,8 @@ describe('RateLimiter', () => {
   });
 
   test('a limit below 1 refuses without touching storage', async () => {
-    const counting = countingClient(ddb.endpoint);
-    const { rateLimiter } = createDynamoAdapters({ tableName, client: counting.client });
+    const counting = countingClient(local.ddb.endpoint);
+    const { rateLimiter } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
     expect((await rateLimiter.consume('c', 0, windowStart)).allowed).toBe(false);
     expect(counting.commands).toEqual([]);
   });
@@ -161,7 +151,7 @@ describe('RateLimiter', () => {
   });
 
   test('storage failure is STORAGE_UNAVAILABLE (callers decide whether to fail open)', async () => {
-    const { rateLimiter } = createDynamoAdapters({ tableName: 'missing', client: ddb.client });
+    const { rateLimiter } = createDynamoAdapters({ tableName: 'missing', client: local.ddb.client });
     await expect(rateLimiter.consume('c', 5, windowStart)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
   });
 });
@@ -183,7 +173,7 @@ describe('AuditLog', () => {
     await auditLog.record(entry);
     await auditLog.record({ requestId: 'req-2', caller: 'c', resources: [], outcome: 'refused', errorCode: 'RATE_LIMITED', at: at + 2000 }); // just past midnight UTC
 
-    const out = await ddb.client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-06' } } }));
+    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-06' } } }));
     expect(out.Items).toHaveLength(1);
     const item = out.Items![0];
     expect(item).toEqual({
@@ -200,7 +190,7 @@ describe('AuditLog', () => {
       [TABLE_KEYS.ttlAttribute]: { N: String(Math.floor(at / 1000) + 7 * 86_400) },
     });
 
-    const nextDay = await ddb.client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-07' } } }));
+    const nextDay = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-07' } } }));
     expect(nextDay.Items).toHaveLength(1);
     const refused = nextDay.Items![0];
     expect(refused.errorCode.S).toBe('RATE_LIMITED');
@@ -214,12 +204,12 @@ describe('AuditLog', () => {
     const { auditLog } = adapters();
     const at = Date.UTC(2030, 0, 1);
     await auditLog.record({ requestId: 'r', caller: 'c', resources: [], outcome: 'failed', errorCode: 'LIT_UNAVAILABLE', at });
-    const out = await ddb.client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-01-01' } } }));
+    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-01-01' } } }));
     expect(Number(out.Items![0][TABLE_KEYS.ttlAttribute].N)).toBe(at / 1000 + 90 * 86_400);
   });
 
   test('storage failure is STORAGE_UNAVAILABLE', async () => {
-    const { auditLog } = createDynamoAdapters({ tableName: 'missing', client: ddb.client });
+    const { auditLog } = createDynamoAdapters({ tableName: 'missing', client: local.ddb.client });
     await expect(auditLog.record({ requestId: 'r', caller: 'c', resources: [], outcome: 'issued', at: Date.now() })).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
   });
 });

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Wallet } from 'ethers';
 import { SiweMessage } from 'siwe';
 import type { SessionScope } from '../../functions/commons/ports';
-import { createLocalClient } from '../../local/dynamodb-local';
+import { createLocalClient, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 
 const wallet = Wallet.createRandom();
 
@@ -73,4 +73,28 @@ export function latch(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
+}
+
+/**
+ * One DynamoDB Local for the test file and a fresh service table for each test: registers the
+ * hooks; read `ddb` and `tableName` inside tests.
+ */
+export function dynamoDbLocalPerFile(): { readonly ddb: DynamoDbLocal; readonly tableName: string } {
+  let ddb: DynamoDbLocal | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    ddb = await startDynamoDbLocal();
+  });
+  afterAll(async () => ddb?.stop());
+  beforeEach(async () => {
+    tableName = await ddb!.createTable();
+  });
+  return {
+    get ddb() {
+      return ddb!;
+    },
+    get tableName() {
+      return tableName!;
+    },
+  };
 }

@@ -17,32 +17,22 @@ import {
   SDK_STORAGE_KEYS,
   unboundStorageAccessCount,
 } from '../../functions/commons/session-storage';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
-import { countingClient, latch, scope, sessionKey, walletSig } from './fixtures';
+import { countingClient, dynamoDbLocalPerFile, latch, scope, sessionKey, walletSig } from './fixtures';
 
 const { SESSION_KEY, WALLET_SIGNATURE } = SDK_STORAGE_KEYS;
 const HOUR = 3_600_000;
 
-let ddb: DynamoDbLocal;
-let tableName: string;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-});
-afterAll(async () => ddb?.stop());
-beforeEach(async () => {
-  tableName = await ddb.createTable();
-});
+const local = dynamoDbLocalPerFile();
 
 function stores() {
-  const counting = countingClient(ddb.endpoint);
-  const { sessionScopes } = createDynamoAdapters({ tableName, client: counting.client });
+  const counting = countingClient(local.ddb.endpoint);
+  const { sessionScopes } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
   return { store: sessionScopes, commands: counting.commands };
 }
 
 async function rawItem(s: SessionScope) {
-  const out = await ddb.client.send(
-    new GetItemCommand({ TableName: tableName, Key: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' } }, ConsistentRead: true }),
+  const out = await local.ddb.client.send(
+    new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' } }, ConsistentRead: true }),
   );
   return out.Item;
 }
@@ -100,7 +90,7 @@ describe('SessionScopeStore', () => {
 
   test('expiry is judged by the injected clock', async () => {
     let now = Date.now();
-    const { sessionScopes: store } = createDynamoAdapters({ tableName, client: ddb.client, now: () => now });
+    const { sessionScopes: store } = createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client, now: () => now });
     const s = scope();
     await store.save(await store.load(s), new Map([['k', 'v']]), Math.floor(now / 1000) + 60);
     expect((await store.load(s)).entries.get('k')).toBe('v');
@@ -135,7 +125,7 @@ describe('SessionScopeStore', () => {
   });
 
   test('failures other than a lost race are STORAGE_UNAVAILABLE without item contents', async () => {
-    const { sessionScopes: store } = createDynamoAdapters({ tableName: 'no-such-table', client: ddb.client });
+    const { sessionScopes: store } = createDynamoAdapters({ tableName: 'no-such-table', client: local.ddb.client });
     const s = scope();
     await expect(store.load(s)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', status: 503, retryable: true });
     const err: unknown = await store.save({ scope: s, entries: new Map(), version: 0 }, new Map([[SESSION_KEY, sessionKey('leak')]]), 1).catch((e) => e);
@@ -149,7 +139,7 @@ describe('SessionScopeStore', () => {
   test('a malformed stored item is STORAGE_UNAVAILABLE, not a crash', async () => {
     const { store } = stores();
     const s = scope();
-    await ddb.client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' }, version: { N: '1' }, entries: { S: 'not a map' } } }));
+    await local.ddb.client.send(new PutItemCommand({ TableName: local.tableName, Item: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' }, version: { N: '1' }, entries: { S: 'not a map' } } }));
     await expect(store.load(s)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
   });
 });
@@ -262,8 +252,8 @@ describe('runInSessionScope', () => {
   });
 
   test('a failed write-back is reported, not thrown: the issued result still comes back', async () => {
-    const counting = countingClient(ddb.endpoint, (cmd) => (cmd === 'PutItemCommand' ? Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }) : undefined));
-    const { sessionScopes: store } = createDynamoAdapters({ tableName, client: counting.client });
+    const counting = countingClient(local.ddb.endpoint, (cmd) => (cmd === 'PutItemCommand' ? Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }) : undefined));
+    const { sessionScopes: store } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
     const run = await runInSessionScope(store, scope(), sdkMiss(sessionKey('f'), await walletSig(Date.now() + HOUR)));
     expect(run.result.key).toBe(sessionKey('f'));
     expect(run.saved).toBe(false);
@@ -272,7 +262,7 @@ describe('runInSessionScope', () => {
   });
 
   test('a failed load throws STORAGE_UNAVAILABLE and never runs fn', async () => {
-    const { sessionScopes: store } = createDynamoAdapters({ tableName: 'missing-table', client: ddb.client });
+    const { sessionScopes: store } = createDynamoAdapters({ tableName: 'missing-table', client: local.ddb.client });
     const fn = jest.fn(async () => 'ran');
     await expect(runInSessionScope(store, scope(), fn)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     expect(fn).not.toHaveBeenCalled();

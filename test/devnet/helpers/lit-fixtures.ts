@@ -35,3 +35,23 @@ export type AuthSig = { sig: string; signedMessage: string; address: string; der
 export const inAnHour = (): string => new Date(Date.now() + 3600_000).toISOString();
 /** keccak256 of a UTF-8 text: what pkpSign is given to sign. */
 export const digestOf = (text: string): Uint8Array => ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+/**
+ * `getPkpSessionSigs` for pkp-signing on any PKP, authenticated as `wallet` (EthWallet), with the
+ * capacity delegation (none when null), expiring in an hour unless told.
+ */
+export async function pkpSessionSigs(
+  client: LitNodeClient,
+  wallet: ethers.Wallet,
+  pkpPublicKey: string,
+  delegation: AuthSig | null,
+  expiration: string = inAnHour(),
+): Promise<SessionSigs> {
+  return (await client.getPkpSessionSigs({
+    pkpPublicKey,
+    authMethods: [await ethWalletAuthMethod(client, wallet)],
+    resourceAbilityRequests: pkpSigningRequests(),
+    capabilityAuthSigs: delegation === null ? [] : [delegation],
+    expiration,
+  })) as SessionSigs;
+}
