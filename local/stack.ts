@@ -201,7 +201,8 @@ function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): 
           pkps: pkps.map((p) => p.publicKey),
           abilities: [
             { resource: 'pkp', ability: 'pkp-signing' },
-            { resource: 'lit-action', ability: 'lit-action-execution' },
+            // Not lit-action-execution: an action run with these sigs could sign with any PKP the owner holds (config.ts).
+            { resource: 'access-control-condition', ability: 'access-control-condition-decryption' },
           ],
           allowWildcardResources: true,
           maxExpirationSeconds: 86_400,
