@@ -102,6 +102,8 @@ export interface NodeControls {
   capacityUses(delegationSig: { sig: string; address: string }): number;
   /** Forget all capacity delegation uses. */
   resetCapacityUses(): void;
+  /** Move the nodes' clock by this much (ms; 0 = the real clock): to test time windows without waiting. */
+  setClockOffsetMs(ms: number): void;
 }
 
 /** Random compressed secp256k1 points: the handshake's HD root keys (only their form is checked by the SDK). */
@@ -122,7 +124,9 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
   const blsVerified = new Set<string>();
   const knownBlocks = new Map<string, { hash: string; timestamp: number }>();
   const hdRootPubkeys = identity.hdRootPubkeys;
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  let clockOffsetMs = 0;
+  const now = (): number => clock() + clockOffsetMs;
   const currentEpoch = options.currentEpoch ?? (() => 1);
   const nodes: LitNode[] = [];
   const infos: DevnetNodeInfo[] = [];
@@ -202,8 +206,12 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
           }
         }
       },
-      capacityUses: (delegationSig) => usage.usedBy(delegationSig.address, delegationSig.sig),
+      capacityUses: (delegationSig) => usage.usedBy(delegationSig.sig),
       resetCapacityUses: () => usage.clear(),
+      setClockOffsetMs(ms) {
+        if (!Number.isFinite(ms)) throw new RangeError('clock offset must be a finite number of ms');
+        clockOffsetMs = ms;
+      },
     };
 
     return {

@@ -47,17 +47,16 @@ export class UsageLedger {
    * The one-argument form is the real node's; the two-argument form (signer, sig) is kept for old
    * callers and ignores the signer.
    */
-  static keyOf(...args: [sig: string] | [delegator: string, sig: string]): string {
-    const sig = args.length === 2 ? args[1] : args[0];
+  static keyOf(sig: string): string {
     return createHash('sha256').update(sig, 'utf8').digest('hex');
   }
 
   /**
    * Uses of the delegation whose `sig` is given, as the network counts them (the largest count of
-   * any node). `usedBy(delegator, sig)` is the old form; the delegator is ignored.
+   * any node).
    */
-  usedBy(...args: [sig: string] | [delegator: string, sig: string]): number {
-    return this.used(UsageLedger.keyOf(...args));
+  usedBy(sig: string): number {
+    return this.used(UsageLedger.keyOf(sig));
   }
 
   /** Uses of a delegation counted on one node (what that node compares with the delegation's `uses`). */

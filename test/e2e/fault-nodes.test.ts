@@ -90,12 +90,12 @@ describe('Lit node faults over HTTP', () => {
     expect(stack.devnet.controls.refusals(0).sign_session_key).toBeGreaterThanOrEqual(1);
   });
 
-  it('too many nodes refusing with 500s: 502 LIT_NODE_ERROR naming the node error code, no node text', async () => {
+  it('too many nodes failing with 500 NodeSystemFault: 503 LIT_UNAVAILABLE (the network, not the request), naming the node code, no node text', async () => {
     stack.devnet.controls.setFaults(0, { errorRate: 1 });
     stack.devnet.controls.setFaults(1, { errorRate: 1 });
     const r = await issue(stack, freshCaller('two-500'));
-    expectServiceError(r, { status: 502, code: 'LIT_NODE_ERROR' }, await storedSecrets(stack));
-    expect(r.body.error.details).toMatchObject({ errorCode: 'NodeInjectedFault' });
+    expectServiceError(r, { status: 503, code: 'LIT_UNAVAILABLE' }, await storedSecrets(stack));
+    expect(r.body.error.details).toMatchObject({ errorCode: 'NodeSystemFault' });
     expect(r.text).not.toMatch(/devnet: injected fault/);
   });
 

@@ -8,7 +8,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ethers } from 'ethers';
 import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from '../devnet/helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, transferPkp, type MintedPkp } from '../devnet/helpers/lit-fixtures';
 import { bindScopeStorage, ScopeStorage } from '../../functions/commons/session-storage';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager';
@@ -114,7 +114,9 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     pkp = await mintPkp(contracts, [owner.address]);
     pkpB = await mintPkp(contracts, [owner.address]);
     otherPkp = await mintPkp(contracts, [owner.address]);
+    // Neither held nor permitted: on Lit the NFT's owner always passes, so the owner wallet gives it away.
     lockedPkp = await mintPkp(contracts, []);
+    await transferPkp(contracts, lockedPkp.tokenId, ethers.Wallet.createRandom().address);
     capacityTokenId = await mintCapacityToken(contracts);
     sm = await startSecretsManagerStandIn({ [SECRET_NAME]: JSON.stringify({ privateKey: devnet.ownerWallet.privateKey }) });
 
@@ -293,7 +295,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   it('a node refusal becomes 502 LIT_NODE_ERROR with the node error code and no node text', async () => {
     const r = await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: lockedPkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] }));
     expect(r.status).toBe(502);
-    expect(r.body.error).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeNotAuthorized', errorKind: 'Validation' } });
+    expect(r.body.error).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeAuthSigScopeTooLimited', errorKind: 'Validation' } });
     expect(JSON.stringify(r.body)).not.toMatch(/permitted|0x[0-9a-f]{40}/i);
   });
 
