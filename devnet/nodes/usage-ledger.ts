@@ -44,8 +44,6 @@ export class UsageLedger {
 
   /**
    * The ledger key of a capacity delegation: sha256 of its `sig` string, hex (data.rs:188-192).
-   * The one-argument form is the real node's; the two-argument form (signer, sig) is kept for old
-   * callers and ignores the signer.
    */
   static keyOf(sig: string): string {
     return createHash('sha256').update(sig, 'utf8').digest('hex');
