@@ -8,20 +8,18 @@ import { litAdapters } from './commons/lit-composition';
 import { refreshDelegation } from './commons/domain/delegation-refresher';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { requireAdmin } from './commons/domain/policy';
-import { ServiceError } from './commons/errors';
+import { invalid, isObj, refuseUnknownFields } from './commons/domain/request-fields';
 import { logger, metricsSink } from './commons/powertools';
 
 function readForce(body: unknown): boolean {
   if (body === undefined) return true;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'must be a JSON object');
-  for (const k of Object.keys(body)) if (k !== 'force') throw invalid(k, 'unknown field (known: force)');
-  const force = (body as { force?: unknown }).force;
+  if (!isObj(body)) throw invalid('body', 'must be a JSON object');
+  refuseUnknownFields(body, ['force'], '');
+  const force = body.force;
   if (force === undefined) return true;
   if (typeof force !== 'boolean') throw invalid('force', 'must be true or false');
   return force;
 }
-
-const invalid = (field: string, message: string) => new ServiceError('INVALID_REQUEST', `${field}: ${message}`, { details: { field } });
 
 export const handler = apiHandler(async (event, ctx) => {
   const config = runtimeConfig();

@@ -78,6 +78,35 @@ describe('parseIssueRequest: malformed bodies', () => {
   });
 });
 
+describe('parseIssueRequest: errors never reflect unbounded input', () => {
+  const hostile = ['<script>alert(1)</script>', 'k'.repeat(4096), 'line\nbreak', 'quote"d', 'dot.ted', ''];
+
+  it.each(hostile.map((k) => [JSON.stringify(k).slice(0, 40), k]))('an unknown key %s is named by its position, not echoed', (_name, key) => {
+    for (const [body, field] of [
+      [{ ...valid(), [key]: 1 }, '#3'],
+      [{ ...valid(), resourceAbilityRequests: [{ ...pkpReq('*'), [key]: 1 }] }, 'resourceAbilityRequests[0].#3'],
+      [{ ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', [key]: 1 }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.#3'],
+    ] as const) {
+      let error: ServiceError | undefined;
+      try {
+        parseIssueRequest(body, NOW);
+      } catch (e) {
+        error = e as ServiceError;
+      }
+      expect(error?.code).toBe('INVALID_REQUEST');
+      expect(error?.details).toEqual({ field });
+      if (key.length > 0) expect(error!.message).not.toContain(key);
+      expect(error!.message.length).toBeLessThan(300);
+    }
+  });
+
+  it('a plain unknown key (letters, digits, _ $ -, at most 64) is named as it is', () => {
+    expect(refusal({ ...valid(), resource_Ability$Requests: 1 })).toEqual({ code: 'INVALID_REQUEST', field: 'resource_Ability$Requests' });
+    expect(refusal({ ...valid(), ['k'.repeat(64)]: 1 })).toEqual({ code: 'INVALID_REQUEST', field: 'k'.repeat(64) });
+    expect(refusal({ ...valid(), ['k'.repeat(65)]: 1 })).toEqual({ code: 'INVALID_REQUEST', field: '#3' });
+  });
+});
+
 describe('parseIssueRequest: valid bodies', () => {
   it('canonicalizes the pkp key and names the PKP by token id in every accepted form', () => {
     const tokenHex = pkpTokenIdHex(PKP_A);

@@ -26,7 +26,7 @@
  */
 import { ethers } from 'ethers';
 import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, type Ability, type ResourceKind } from '../config';
-import { ServiceError } from '../errors';
+import { invalid, isObj, refuseUnknownFields } from './request-fields';
 
 export interface RequestedResource {
   kind: ResourceKind;
@@ -60,18 +60,6 @@ const CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
 const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
 const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods'];
-
-function invalid(field: string, message: string): ServiceError {
-  return new ServiceError('INVALID_REQUEST', `${field}: ${message}`, { details: { field } });
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function refuseUnknownFields(o: Record<string, unknown>, known: readonly string[], path: string): void {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw invalid(path ? `${path}.${k}` : k, `unknown field (known: ${known.join(', ')})`);
-  }
-}
 
 /** The PKP's token id as Lit derives it: keccak256 of the uncompressed public key, 64 hex digits. */
 export function pkpTokenIdHex(pkpPublicKey: string): string {
