@@ -6,6 +6,10 @@ import { PKP_A, PKP_B } from './fakes';
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const pkpReq = (id: string) => ({ resource: { kind: 'pkp', id }, ability: 'pkp-signing' });
 const valid = () => ({ pkpPublicKey: PKP_A, resourceAbilityRequests: [pkpReq('*')] });
+/** 0x04 + 128 hex digits, the shape of a key, but no point of secp256k1. */
+const OFF_CURVE = '0x04' + '11'.repeat(64);
+/** The same x with y + 1: off the curve, though one hex digit from a real key. */
+const flippedY = (key: string) => key.slice(0, -1) + ((parseInt(key.slice(-1), 16) + 1) % 16).toString(16);
 
 function refusal(body: unknown): { code: string; field: unknown } {
   try {
@@ -28,6 +32,9 @@ describe('parseIssueRequest: malformed bodies', () => {
     ['compressed pkp key', { ...valid(), pkpPublicKey: '0x02' + 'a'.repeat(64) }, 'pkpPublicKey'],
     ['pkp key without 0x', { ...valid(), pkpPublicKey: PKP_A.slice(2) }, 'pkpPublicKey'],
     ['pkp key non-hex', { ...valid(), pkpPublicKey: '0x04' + 'g'.repeat(128) }, 'pkpPublicKey'],
+    ['pkp key of the right shape but not on the curve', { ...valid(), pkpPublicKey: OFF_CURVE }, 'pkpPublicKey'],
+    ['pkp key with y of the other point of x (not on the curve)', { ...valid(), pkpPublicKey: flippedY(PKP_A) }, 'pkpPublicKey'],
+    ['pkp resource id: a key not on the curve', { ...valid(), resourceAbilityRequests: [pkpReq(OFF_CURVE)] }, 'resourceAbilityRequests[0].resource.id'],
     ['missing resourceAbilityRequests', { pkpPublicKey: PKP_A }, 'resourceAbilityRequests'],
     ['empty resourceAbilityRequests', { ...valid(), resourceAbilityRequests: [] }, 'resourceAbilityRequests'],
     ['too many resourceAbilityRequests', { ...valid(), resourceAbilityRequests: Array.from({ length: 33 }, () => pkpReq('*')) }, 'resourceAbilityRequests'],

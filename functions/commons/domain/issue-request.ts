@@ -24,6 +24,7 @@
  *   (hash of the conditions + data hash), 64 to 128 hex digits, sent lower-case.
  * - `rate-limit-increase`: a capacity token id (decimal).
  */
+import { secp256k1 } from '@noble/curves/secp256k1';
 import { ethers } from 'ethers';
 import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, type Ability, type ResourceKind } from '../config';
 import { invalid, isObj, refuseUnknownFields } from './request-fields';
@@ -61,6 +62,20 @@ const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
 const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
 const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods'];
 
+/**
+ * Whether an `0x04…` key is a point of secp256k1. The shape regex alone passes 2^512 strings of
+ * which almost none is a key; such a request is malformed (400), not a PKP the policy refuses.
+ * @noble/curves validates the point (ethers 5's computePublicKey does not).
+ */
+export function isOnCurve(uncompressedKey: string): boolean {
+  try {
+    secp256k1.ProjectivePoint.fromHex(uncompressedKey.slice(2)).assertValidity();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The PKP's token id as Lit derives it: keccak256 of the uncompressed public key, 64 hex digits. */
 export function pkpTokenIdHex(pkpPublicKey: string): string {
   return ethers.utils.keccak256(pkpPublicKey).slice(2).toLowerCase();
@@ -80,6 +95,7 @@ function canonicalResourceId(kind: ResourceKind, rawId: string, pkpPublicKey: st
   switch (kind) {
     case 'pkp': {
       const own = pkpTokenIdHex(pkpPublicKey);
+      if (PKP_PUBLIC_KEY.test(rawId) && !isOnCurve(rawId)) throw invalid(field, 'is not a valid public key (not a point of secp256k1)');
       const asHex = PKP_PUBLIC_KEY.test(rawId) ? pkpTokenIdHex(rawId.toLowerCase()) : tokenIdToHex64(rawId);
       if (asHex === undefined) throw invalid(field, "must be '*', a PKP token id (decimal or 0x hex) or a PKP public key");
       if (asHex !== own) throw invalid(field, 'must name the requested PKP (session sigs for one PKP cannot grant another)');
@@ -137,6 +153,7 @@ export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): Is
 
   const pkp = body.pkpPublicKey;
   if (typeof pkp !== 'string' || !PKP_PUBLIC_KEY.test(pkp)) throw invalid('pkpPublicKey', 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits');
+  if (!isOnCurve(pkp)) throw invalid('pkpPublicKey', 'is not a valid public key (not a point of secp256k1)');
   const pkpPublicKey = pkp.toLowerCase();
 
   const rar = body.resourceAbilityRequests;
