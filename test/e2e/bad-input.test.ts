@@ -138,6 +138,16 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     ['authMethods empty', { body: () => ({ ...valid(), authMethods: [] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods' }],
     ['authMethodType as a string', { body: () => ({ ...valid(), authMethods: [{ authMethodType: '1', accessToken: 'x' }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].authMethodType' }],
     ['an accessToken over 8192 characters', { body: () => ({ ...valid(), authMethods: [{ authMethodType: 1, accessToken: 'a'.repeat(8_193) }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].accessToken' }],
+    // Duplicate keys: JSON.parse keeps the last one, a proxy in front may read the first.
+    ['a duplicate key (a bad key first, the good one last)', { raw: () => JSON.stringify(valid()).replace(/^\{/, '{"pkpPublicKey":"0x02bad",'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    ['a duplicate key in a resource, spelt with a \\u escape', { raw: () => JSON.stringify(valid()).replace('"id":"*"', '"id":"*","\\u0069d":"*"'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    // Keys of the right shape that are no key: a malformed request, not a policy refusal.
+    ['pkpPublicKey of the right shape but not a point of secp256k1', { body: () => ({ ...valid(), pkpPublicKey: '0x04' + '11'.repeat(64) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    ['pkpPublicKey one digit off the PKP (no longer on the curve)', { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) + (pkp.publicKey.endsWith('0') ? '1' : '0') }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    // Hostile field names are named by position, never echoed.
+    ['an unknown field named <script>…</script>', { body: () => ({ ...valid(), '<script>alert(document.cookie)</script>': 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
+    ['an unknown field with a 4 KB name', { body: () => ({ ...valid(), ['k'.repeat(4096)]: 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
+    ['an unknown field in an entry, named with a newline', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', 'a\nb': 1 }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].#3' }],
     // Size.
     [`a body over maxBodyBytes (${MAX_BODY_BYTES})`, { body: () => ({ ...valid(), padding: 'x'.repeat(MAX_BODY_BYTES) }), status: 413, code: 'BODY_TOO_LARGE' }],
     ['a body one byte over maxBodyBytes', { raw: () => JSON.stringify(valid()).padEnd(MAX_BODY_BYTES + 1, ' '), contentType: 'application/json', status: 413, code: 'BODY_TOO_LARGE' }],
@@ -157,6 +167,9 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     if (c.field !== undefined) expect(res.body.error.details).toEqual({ field: c.field });
     // Messages say what is wrong, not how the code failed.
     expect(res.body.error.message).not.toMatch(/undefined|TypeError|SyntaxError|Unexpected token/);
+    // Errors never reflect unbounded input: whatever was sent, the answer stays small and inert.
+    expect(res.text.length).toBeLessThan(1_024);
+    expect(res.text).not.toMatch(/<script|kkkkkkkkkkkkkkkk|0x02bad/);
     expect(signRounds(stack)).toBe(rounds);
     answered.set(res.body.error.requestId, c.code);
   });
