@@ -23,6 +23,8 @@ export interface ApiResponse {
 export interface RouteResult {
   status?: number;
   body: unknown;
+  /** Extra response headers (lower-case names). */
+  headers?: Record<string, string>;
 }
 
 /** Per-invocation facts a route needs besides the event. */
@@ -177,7 +179,7 @@ export function apiHandler(
     const ctx: ApiContext = { requestId, deadlineMs: now() + Math.max(0, remaining - DEADLINE_SAFETY_MS) };
     try {
       const result = await route(event, ctx);
-      return jsonResponse(result.status ?? 200, result.body);
+      return jsonResponse(result.status ?? 200, result.body, result.headers);
     } catch (e) {
       const { response, error } = errorResponse(e, requestId);
       // The code and (for unknown errors) the class name only: messages of foreign errors may quote secrets.
