@@ -4,6 +4,7 @@
  * offending field), never a 5xx, never stack-trace text; and nothing may be issued or stored:
  * no sign_session_key round, no session scope written, an audit record saying `refused`.
  */
+import * as net from 'node:net';
 import { ethers } from 'ethers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import {
@@ -184,6 +185,39 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     const before = stack.functions.invocations('IssueSessionSigs');
     const res = await request(stack, 'POST', '/session-sigs', { caller: stack.callers.app, rawBody: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json' } });
     expectGatewayError(res, 413, 'Request Entity Too Large');
+    expect(stack.functions.invocations('IssueSessionSigs')).toBe(before);
+  });
+
+  it('hostile requests the gateway refuses: traversal paths, an empty caller, huge or malformed headers; each a JSON answer, no function runs', async () => {
+    const before = stack.functions.invocations('IssueSessionSigs');
+    /** Written byte for byte (fetch and http.request would normalise or refuse these themselves). */
+    const raw = (text: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const socket = net.connect(stack.port, '127.0.0.1', () => socket.write(text));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('error', reject);
+        socket.on('end', () => {
+          const all = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: Number(all.slice(9, 12)), body: all.slice(all.indexOf('\r\n\r\n') + 4) });
+        });
+      });
+    const body = JSON.stringify(valid());
+    const post = (target: string, headers = '') =>
+      raw(`POST ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
+    const cases: [string, Promise<{ status: number; body: string }>, number, string][] = [
+      ['a dot-dot path', post('/x/../session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['a percent-encoded dot-dot path', post('/x/%2e%2e/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['an absolute-form target', post(`http://127.0.0.1:${stack.port}/session-sigs`, `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['an empty caller header', post('/session-sigs', 'x-local-caller-arn: \r\n'), 403, 'Forbidden'],
+      ['a blank caller header', post('/session-sigs', 'x-local-caller-arn:    \t \r\n'), 403, 'Forbidden'],
+      ['headers over 10 KB', post('/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\nx-pad: ${'p'.repeat(12 * 1024)}\r\n`), 431, 'Request Header Fields Too Large'],
+      ['a malformed request line', raw('POST /session-sigs HTTP/9\r\n\r\n'), 400, 'Bad Request'],
+    ];
+    for (const [name, pending, status, message] of cases) {
+      const res = await pending;
+      expect({ name, status: res.status, body: JSON.parse(res.body) }).toEqual({ name, status, body: { message } });
+    }
     expect(stack.functions.invocations('IssueSessionSigs')).toBe(before);
   });
 
