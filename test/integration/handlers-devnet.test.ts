@@ -329,10 +329,16 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     expect((await call(h.mintPkp, event('POST', '/pkps', APP))).status).toBe(403);
   });
 
-  it('health: ready, with delegation, capacity and (SDK loaded here) the Lit connection', async () => {
+  it('health: ready, with delegation and capacity; ?deep=true handshakes with the nodes the refresher recorded', async () => {
     const r = await call(h.health, event('GET', '/health', undefined));
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true }, lit: { ok: true, state: 'ready' } } });
+    expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true } } });
+    expect(r.body.checks.lit).toBeUndefined();
+    const handshakes = devnet.controls.totalCounts().handshake;
+    const deep = await call(h.health, event('GET', '/health', undefined, undefined, { deep: 'true' }));
+    expect(deep.status).toBe(200);
+    expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold });
+    expect(devnet.controls.totalCounts().handshake - handshakes).toBe(devnet.nodes.length);
   });
 
   it('no owner key, session secret key, wallet sig, delegation sig or issued session sig appears in any log line', async () => {
