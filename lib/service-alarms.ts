@@ -1,9 +1,10 @@
 /**
  * The alarms an operator needs: the refresher is failing, the delegation is about to run out
  * (which also fires when the refresher stops reporting at all), and the API answers with 5xx.
- * All of them notify one encrypted SNS topic the operator subscribes to.
+ * All of them notify one encrypted SNS topic, which CloudWatch may publish to for these alarms
+ * only; subscriptions come from the config or are added by hand.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -11,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ServiceConfig } from '../functions/commons/config';
@@ -71,14 +73,49 @@ export class ServiceAlarms extends Construct {
     const { config } = props;
     const name = config.serviceName;
 
+    // Every alarm is named `<serviceName>-<id>`, so the topic and its key can trust CloudWatch for
+    // these alarms only (aws:SourceArn), not for any alarm in the account.
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+
     // A customer-managed key: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
     const key = new kms.Key(this, 'TopicKey', {
       description: `${name}: encrypts the alarm topic`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // CloudWatch encrypts each notification with this key as it publishes.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisServicesAlarmsToUseTheKey',
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic = new sns.Topic(this, 'Topic', { displayName: `${name} alarms`, masterKey: key, enforceSSL: true });
+    // enforceSSL writes a topic policy, and a topic policy replaces SNS's default one: without this
+    // statement the policy holds only the TLS Deny and CloudWatch is "not authorized to perform
+    // SNS:Publish", so no alarm would reach anyone.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisServicesAlarmsToPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
+    for (const s of config.observability.alarmSubscriptions) {
+      this.topic.addSubscription(
+        s.protocol === 'email' ? new subscriptions.EmailSubscription(s.endpoint) : new subscriptions.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
+    }
     const notify = new actions.SnsAction(this.topic);
 
     const dims = { [METRIC_SERVICE_DIMENSION]: name };
@@ -87,6 +124,7 @@ export class ServiceAlarms extends Construct {
     /** An alarm that fires on any occurrence in a 5-minute period; no data means nothing happened. */
     const onAnyOccurrence = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
       new cloudwatch.Alarm(this, id, {
+        alarmName: `${name}-${id}`,
         alarmDescription,
         metric,
         threshold: 1,
@@ -120,6 +158,7 @@ export class ServiceAlarms extends Construct {
     );
 
     this.delegationNearExpiry = new cloudwatch.Alarm(this, 'DelegationNearExpiry', {
+      alarmName: `${name}-DelegationNearExpiry`,
       alarmDescription:
         `${name}: the capacity delegation has less than ${config.observability.delegationAlarmSeconds} s left, ` +
         'or the refresher stopped reporting; issuance fails with 503 NO_VALID_DELEGATION once it expires',
@@ -139,6 +178,7 @@ export class ServiceAlarms extends Construct {
 
     const percent = props.api5xxPercent ?? 5;
     this.api5xxRate = new cloudwatch.Alarm(this, 'Api5xxRate', {
+      alarmName: `${name}-Api5xxRate`,
       alarmDescription: `${name}: more than ${percent}% of API requests failed with 5xx in two of three 5-minute periods`,
       metric: new cloudwatch.MathExpression({
         expression: 'IF(requests > 0, 100 * errors / requests, 0)',

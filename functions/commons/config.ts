@@ -137,6 +137,12 @@ export interface ApiConfig {
   maxBodyBytes: number;
 }
 
+/** Where the alarm topic delivers: an e-mail address (confirmed by a link SNS mails) or an https endpoint. */
+export interface AlarmSubscription {
+  protocol: 'email' | 'https';
+  endpoint: string;
+}
+
 export interface ObservabilityConfig {
   /** CloudWatch Logs retention for every function and the access log. @default 30 */
   logRetentionDays: number;
@@ -144,6 +150,8 @@ export interface ObservabilityConfig {
   auditRetentionDays: number;
   /** Alarm when the current delegation has fewer seconds left than this. @default 3600 */
   delegationAlarmSeconds: number;
+  /** Subscriptions the stack adds to the alarm topic. @default [] (subscribe by hand; see the README) */
+  alarmSubscriptions: AlarmSubscription[];
 }
 
 /** The whole file a user edits. */
@@ -291,6 +299,26 @@ function readCustom(r: Reader, raw: unknown, path: string): CustomNetworkConfig 
   return { rpcUrl, contracts, blockhashUrl, nodeProtocol };
 }
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function readAlarmSubscriptions(r: Reader, raw: unknown, path: string): AlarmSubscription[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    r.problem(path, 'must be a list of { protocol, endpoint }');
+    return [];
+  }
+  return raw.map((item, i) => {
+    const p = `${path}[${i}]`;
+    const o = r.obj(item, p);
+    r.unknownKeys(o, p, ['protocol', 'endpoint']);
+    const known = o.protocol === 'email' || o.protocol === 'https';
+    const protocol = r.oneOf(o, 'protocol', p, ['email', 'https'] as const);
+    // The endpoint's shape depends on the protocol: with an unknown protocol only its presence is checked.
+    const shape = !known ? {} : protocol === 'email' ? { pattern: EMAIL, hint: 'an e-mail address' } : { pattern: /^https:\/\/\S+$/, hint: 'an https:// URL' };
+    return { protocol, endpoint: r.str(o, 'endpoint', p, shape) };
+  });
+}
+
 function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
   const o = r.obj(raw, path);
   r.unknownKeys(o, path, [
@@ -412,11 +440,12 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   };
 
   const ob = r.obj(root.observability, 'observability');
-  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds']);
+  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds', 'alarmSubscriptions']);
   const observability: ObservabilityConfig = {
     logRetentionDays: r.int(ob, 'logRetentionDays', 'observability', 30, 1, 3653),
     auditRetentionDays: r.int(ob, 'auditRetentionDays', 'observability', 90, 1, 3653),
     delegationAlarmSeconds: r.int(ob, 'delegationAlarmSeconds', 'observability', 3600, 60, 30 * 86_400),
+    alarmSubscriptions: readAlarmSubscriptions(r, ob.alarmSubscriptions, 'observability.alarmSubscriptions'),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

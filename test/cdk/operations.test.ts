@@ -1,0 +1,85 @@
+/**
+ * Issue 13 (operations and least privilege): one assertion per finding of the template review.
+ * Each of these failed on the templates before the fix it names.
+ */
+import { buildApp, exampleConfig, type Built } from './helpers';
+
+type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
+
+/** Renders a CloudFormation value (strings, Ref, Fn::Join of those) as text, pseudo parameters as ${Name}. */
+function render(v: any): string {
+  if (typeof v === 'string') return v;
+  if (v?.Ref) return `\${${v.Ref}}`;
+  if (v?.['Fn::Join']) return (v['Fn::Join'][1] as any[]).map(render).join(v['Fn::Join'][0]);
+  return JSON.stringify(v);
+}
+
+/** `*` in an IAM ArnLike pattern, as a RegExp over rendered text. */
+function arnLike(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*')}$`);
+}
+
+describe('operations and least privilege (issue 13)', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = buildApp();
+  });
+
+  describe('alarms reach someone', () => {
+    const cloudWatch = { Service: 'cloudwatch.amazonaws.com' };
+
+    it('the topic policy lets CloudWatch publish, for this service’s alarms only (not only the TLS Deny)', () => {
+      const t = built.service$;
+      const [policy] = Object.values(t.findResources('AWS::SNS::TopicPolicy') as Res);
+      const statements: any[] = policy.Properties.PolicyDocument.Statement;
+      const allow = statements.filter((s) => s.Effect === 'Allow');
+      expect(allow).toHaveLength(1);
+      const [publish] = allow;
+      expect(publish.Principal).toEqual(cloudWatch);
+      expect(publish.Action).toBe('sns:Publish');
+      expect(publish.Resource).toEqual({ Ref: Object.keys(t.findResources('AWS::SNS::Topic'))[0] });
+      expect(publish.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      // The source pattern covers every alarm of the stack, and no alarm of another service name.
+      const source = render(publish.Condition.ArnLike['aws:SourceArn']);
+      expect(source).toBe('arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:lit-session-service-*');
+      const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const a of alarms) expect(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a.Properties.AlarmName}`).toMatch(arnLike(source));
+      expect('arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:other-service-X').not.toMatch(arnLike(source));
+      // The TLS Deny is still there.
+      expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+    });
+
+    it('the topic key lets CloudWatch use it only on behalf of these alarms', () => {
+      const t = built.service$;
+      const [topic] = Object.values(t.findResources('AWS::SNS::Topic') as Res);
+      const keyId = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+      const key = (t.findResources('AWS::KMS::Key') as Res)[keyId];
+      const forCloudWatch = (key.Properties.KeyPolicy.Statement as any[]).filter((s) => JSON.stringify(s.Principal) === JSON.stringify(cloudWatch));
+      expect(forCloudWatch).toHaveLength(1);
+      expect([forCloudWatch[0].Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(forCloudWatch[0].Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(render(forCloudWatch[0].Condition.ArnLike['aws:SourceArn'])).toMatch(/:alarm:lit-session-service-\*$/);
+    });
+
+    it('every alarm has a name under the service prefix', () => {
+      for (const a of Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res)) expect(a.Properties.AlarmName).toMatch(/^lit-session-service-[A-Za-z0-9]+$/);
+    });
+
+    it('subscribes the e-mail addresses and https endpoints the config names, and nothing by default', () => {
+      built.service$.resourceCountIs('AWS::SNS::Subscription', 0);
+      const subscribed = buildApp({
+        config: exampleConfig((raw) => {
+          raw.observability.alarmSubscriptions = [
+            { protocol: 'email', endpoint: 'oncall@example.com' },
+            { protocol: 'https', endpoint: 'https://hooks.example.com/alarms' },
+          ];
+        }),
+      });
+      const topic = { Ref: Object.keys(subscribed.service$.findResources('AWS::SNS::Topic'))[0] };
+      subscribed.service$.resourceCountIs('AWS::SNS::Subscription', 2);
+      subscribed.service$.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topic });
+      subscribed.service$.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/alarms', TopicArn: topic });
+    });
+  });
+});
