@@ -2,18 +2,38 @@
  * The one route table. The service stack makes one function and one HTTP API route from each
  * entry; the local server (`npm start`) serves the same table with the same handler files. What a
  * function may touch (`needs`) drives its IAM grants: a function that does not need the owner key
- * gets no permission to read it.
+ * gets no permission to read it, and a function gets only the table operations it makes, on the
+ * partitions it makes them on.
  */
+import { DELEGATION_PARTITION } from '../functions/commons/table';
+
+/**
+ * The partitions of the single table, as the `dynamodb:LeadingKeys` patterns IAM matches
+ * (`functions/commons/adapters/dynamodb/keys.ts` builds the values; a test checks they match).
+ */
+export const TABLE_PARTITIONS = {
+  /** `DELEGATION`: the current capacity delegation and its history. */
+  delegation: DELEGATION_PARTITION,
+  /** `SCOPE#<sha256>`: session storage scopes, which hold session secret keys. */
+  scopes: 'SCOPE#*',
+  /** `RATE#<sha256(caller)>`: per-caller, per-minute rate counters. */
+  rateCounters: 'RATE#*',
+  /** `AUDIT#<yyyy-mm-dd>`: audit records. */
+  audit: 'AUDIT#*',
+} as const;
+export type TablePartition = keyof typeof TABLE_PARTITIONS;
+
+/** The only item operations the adapters make; Query, Scan, Delete and batch writes are never granted. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem';
 
 export interface FunctionNeeds {
   /** Reads the owner's Ethereum private key from Secrets Manager. */
   ownerKey: boolean;
-  /** Access to the service table ('none': no grant on the table or its key). */
   /**
-   * 'read-delegation': may read the capacity delegation items only (a LeadingKeys condition), never
-   * the session scopes, which hold session secret keys.
+   * The item operations a function makes, per partition of the table; a partition not named gets
+   * nothing. An empty object means no grant on the table or its key.
    */
-  table: 'none' | 'read-delegation' | 'readwrite';
+  table: Partial<Record<TablePartition, readonly TableAction[]>>;
   /** Loads the Lit SDK and talks to the Lit network or its chain. */
   lit: boolean;
 }
@@ -46,7 +66,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/issue-session-sigs.ts',
     description: 'Issue PKP session signatures for one PKP and a set of resource abilities',
     admin: false,
-    needs: { ownerKey: true, table: 'readwrite', lit: true },
+    // Rate counter, current delegation, the caller's scope (read, then at most one write), one audit record.
+    needs: { ownerKey: true, table: { rateCounters: ['UpdateItem'], delegation: ['GetItem'], scopes: ['GetItem', 'PutItem'], audit: ['PutItem'] }, lit: true },
   },
   {
     id: 'GetDelegation',
@@ -55,7 +76,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/get-delegation.ts',
     description: 'Show the current capacity delegation',
     admin: false,
-    needs: { ownerKey: false, table: 'read-delegation', lit: false },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: false },
   },
   {
     id: 'RefreshDelegation',
@@ -64,7 +85,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/refresh-delegation.ts',
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
-    needs: { ownerKey: true, table: 'readwrite', lit: true },
+    // The delegation partition only (CURRENT and its history items).
+    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
   },
   {
     id: 'ListPkps',
@@ -74,7 +96,7 @@ export const ROUTES: readonly RouteDef[] = [
     description: 'List PKPs owned by the owner wallet (admin)',
     admin: true,
     // The owner address is public: it is read from the stored delegation, not from the key.
-    needs: { ownerKey: false, table: 'read-delegation', lit: true },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: true },
   },
   {
     id: 'MintPkp',
@@ -84,7 +106,7 @@ export const ROUTES: readonly RouteDef[] = [
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
     // Mints on chain only: it never reads or writes the table.
-    needs: { ownerKey: true, table: 'none', lit: true },
+    needs: { ownerKey: true, table: {}, lit: true },
   },
   {
     id: 'Health',
@@ -93,7 +115,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/health.ts',
     description: 'Readiness: Lit connection, delegation validity, capacity NFT expiry',
     admin: false,
-    needs: { ownerKey: false, table: 'read-delegation', lit: false },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: false },
   },
 ];
 
@@ -102,7 +124,8 @@ export const DELEGATION_REFRESHER: FunctionDef = {
   id: 'DelegationRefresher',
   entry: 'functions/scheduled-refresh.ts',
   description: 'Scheduled: refresh the capacity delegation before it expires',
-  needs: { ownerKey: true, table: 'readwrite', lit: true },
+  // The delegation partition only (CURRENT and its history items).
+  needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
   timeoutSeconds: 120,
 };
 

@@ -13,9 +13,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, type ServiceConfig } from '../functions/commons/config';
-import { DELEGATION_PARTITION } from '../functions/commons/table';
 import { functionEnvironment } from './function-environment';
-import type { FunctionDef } from './routes';
+import { TABLE_PARTITIONS, type FunctionDef, type TableAction, type TablePartition } from './routes';
 
 /** Repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -167,30 +166,54 @@ export class ServiceFunction extends Construct {
     this.grantFromNeeds(props);
   }
 
-  private grantFromNeeds(props: ServiceFunctionProps): void {
-    const { def } = props;
-    // Table grants include the table's KMS key (decrypt; encrypt for writers).
-    if (def.needs.table === 'read-delegation') {
-      // Not grantReadData: that would let GET /delegation and /health read every session scope,
-      // and with them the session secret keys. These functions read one partition.
-      this.role.addToPrincipalPolicy(
+  /**
+   * One statement per item action, each limited to the partitions the function uses it on
+   * (`dynamodb:LeadingKeys`), in a policy of its own. Not grantReadWriteData: that gives Scan,
+   * Query, DeleteItem and BatchWriteItem on every item, so the function that handles caller input
+   * could read every caller's session keys or rewrite the delegation and the audit trail.
+   * ForAllValues passes when the key is absent, which is safe only because every action granted
+   * here names one item, so the request always carries its partition key.
+   */
+  private grantTable(props: ServiceFunctionProps): void {
+    const byAction = new Map<TableAction, string[]>();
+    for (const [partition, actions] of Object.entries(props.def.needs.table) as [TablePartition, readonly TableAction[]][])
+      for (const action of actions) byAction.set(action, [...(byAction.get(action) ?? []), TABLE_PARTITIONS[partition]]);
+    if (byAction.size === 0) return;
+
+    const statements = [...byAction].map(
+      ([action, partitions]) =>
         new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          actions: [`dynamodb:${action}`],
           resources: [props.table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DELEGATION_PARTITION] } },
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions } },
+        }),
+    );
+    const key = props.table.encryptionKey;
+    if (key) {
+      // The table key, through DynamoDB only: the role cannot decrypt anything else with it.
+      const writes = [...byAction.keys()].some((a) => a !== 'GetItem');
+      statements.push(
+        new iam.PolicyStatement({
+          actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'] : ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
         }),
       );
-      props.table.encryptionKey?.grantDecrypt(this.role);
     }
-    else if (def.needs.table === 'readwrite') {
-      props.table.grantReadWriteData(this.role);
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(this.role).acknowledge({
-          id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: `${action} comes from the table's write grant and is scoped to the table's own customer-managed key, which DynamoDB uses to encrypt items this function writes.`,
-        });
-      }
+    const policy = new iam.Policy(this, 'TableAccess', { roles: [this.role], statements });
+    this.function.node.addDependency(policy);
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      if (!statements.some((s) => s.actions.includes(action))) continue;
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${action} is the table key's write set (as DynamoDB's own write grant), on the table's customer-managed key only, through DynamoDB only (kms:ViaService).`,
+      });
     }
+  }
+
+  private grantFromNeeds(props: ServiceFunctionProps): void {
+    const { def } = props;
+    this.grantTable(props);
     // The secret grant needs no wildcard acknowledgement: a name or partial ARN ends in -?????? (one
     // secret's random suffix), which is not a wildcard finding.
     if (def.needs.ownerKey) {

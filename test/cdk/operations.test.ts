@@ -2,7 +2,9 @@
  * Issue 13 (operations and least privilege): one assertion per finding of the template review.
  * Each of these failed on the templates before the fix it names.
  */
-import { buildApp, exampleConfig, type Built } from './helpers';
+import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey } from '../../functions/commons/adapters/dynamodb/keys';
+import { ALL_FUNCTIONS, TABLE_PARTITIONS } from '../../lib/routes';
+import { actionsOfFunction, buildApp, exampleConfig, statementsGranting, type Built } from './helpers';
 
 type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -18,6 +20,26 @@ function render(v: any): string {
 function arnLike(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\*/g, '.*')}$`);
 }
+
+/** Every statement of function `id`'s policies. */
+function statementsOf(t: Built['service$'], id: string): any[] {
+  return actionsOfFunction(t, id).flatMap((a) => statementsGranting(t, id, a)).filter((s, i, all) => all.indexOf(s) === i);
+}
+
+/** DynamoDB grants of function `id` as `action -> partitions` (sorted), from the LeadingKeys conditions. */
+function tableGrants(t: Built['service$'], id: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of statementsOf(t, id)) {
+    const actions = [s.Action].flat().filter((a: string) => a.startsWith('dynamodb:'));
+    if (actions.length === 0) continue;
+    const keys = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    for (const a of actions) out[a] = [...(out[a] ?? []), ...(keys ?? ['<every item>'])].sort();
+  }
+  return out;
+}
+
+/** IAM StringLike over a plain string. */
+const like = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(value);
 
 describe('operations and least privilege (issue 13)', () => {
   let built: Built;
@@ -80,6 +102,54 @@ describe('operations and least privilege (issue 13)', () => {
       subscribed.service$.resourceCountIs('AWS::SNS::Subscription', 2);
       subscribed.service$.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topic });
       subscribed.service$.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/alarms', TopicArn: topic });
+    });
+  });
+
+  describe('table grants per partition, only the actions the code makes', () => {
+    it('IssueSessionSigs: scopes get/put, rate counters update, audit put, delegation get; nothing else', () => {
+      expect(tableGrants(built.service$, 'IssueSessionSigs')).toEqual({
+        'dynamodb:GetItem': ['DELEGATION', 'SCOPE#*'],
+        'dynamodb:PutItem': ['AUDIT#*', 'SCOPE#*'],
+        'dynamodb:UpdateItem': ['RATE#*'],
+      });
+    });
+
+    it.each(['RefreshDelegation', 'DelegationRefresher'])('%s: the delegation partition only (get, put)', (id) => {
+      expect(tableGrants(built.service$, id)).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'] });
+    });
+
+    it.each(['GetDelegation', 'Health', 'ListPkps'])('%s: GetItem on the delegation partition, no Query', (id) => {
+      expect(tableGrants(built.service$, id)).toEqual({ 'dynamodb:GetItem': ['DELEGATION'] });
+    });
+
+    it('no function may scan, query, delete, batch or describe the table', () => {
+      for (const def of ALL_FUNCTIONS) {
+        const granted = actionsOfFunction(built.service$, def.id).filter((a) => a.startsWith('dynamodb:'));
+        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].includes(a))).toEqual([]);
+      }
+    });
+
+    it('the partition patterns match the keys the adapters build, each key one pattern only', () => {
+      const pk = (item: Record<string, any>) => item.pk.S as string;
+      const keys: [keyof typeof TABLE_PARTITIONS, string][] = [
+        ['scopes', pk(scopeKey({ pkpPublicKey: '0x04' + 'ab'.repeat(64), caller: 'arn:aws:iam::123456789012:user/a', authIdentity: 'owner' }))],
+        ['delegation', pk(delegationCurrentKey())],
+        ['delegation', pk(delegationHistoryKey(7))],
+        ['rateCounters', pk(rateKey('arn:aws:iam::123456789012:user/a', 123))],
+        ['audit', pk(auditKey(Date.UTC(2026, 0, 2), 'req-1'))],
+      ];
+      for (const [partition, value] of keys) {
+        const matching = Object.entries(TABLE_PARTITIONS).filter(([, pattern]) => like(pattern, value)).map(([name]) => name);
+        expect([value, matching]).toEqual([value, [partition]]);
+      }
+    });
+
+    it('the table key is usable through DynamoDB only', () => {
+      for (const def of ALL_FUNCTIONS.filter((d) => Object.keys(d.needs.table).length > 0)) {
+        const kms = statementsOf(built.service$, def.id).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+        expect(kms).toHaveLength(1);
+        expect(render(kms[0].Condition.StringEquals['kms:ViaService'])).toBe('dynamodb.${AWS::Region}.amazonaws.com');
+      }
     });
   });
 });
