@@ -66,6 +66,7 @@ export class ServiceAlarms extends Construct {
   readonly refreshFailed: cloudwatch.Alarm;
   readonly deadLetters: cloudwatch.Alarm;
   readonly delegationNearExpiry: cloudwatch.Alarm;
+  readonly capacityNearExpiry: cloudwatch.Alarm;
   readonly api5xxRate: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
@@ -176,6 +177,28 @@ export class ServiceAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    // Once the NFT expires the nodes refuse every issuance, while the delegation (cut at the NFT's
+    // expiry) still looks valid here: warn days ahead, while there is time to buy capacity.
+    const capacityDays = config.observability.capacityAlarmDays;
+    this.capacityNearExpiry = new cloudwatch.Alarm(this, 'CapacityNearExpiry', {
+      alarmName: `${name}-CapacityNearExpiry`,
+      alarmDescription:
+        `${name}: the capacity credits NFT (token ${config.delegation.capacityTokenId}) expires in less than ${capacityDays} days; ` +
+        'after that no delegation can be signed and every issuance fails. Mint a new one and set delegation.capacityTokenId',
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.capacitySecondsLeft,
+        dimensionsMap: dims,
+        statistic: cloudwatch.Stats.MINIMUM,
+        period: delegationAlarmPeriod(config.delegation.schedule),
+      }),
+      threshold: capacityDays * 86_400,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // A refresher that stops reporting already trips DelegationNearExpiry.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const percent = props.api5xxPercent ?? 5;
     this.api5xxRate = new cloudwatch.Alarm(this, 'Api5xxRate', {
       alarmName: `${name}-Api5xxRate`,
@@ -196,7 +219,7 @@ export class ServiceAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    for (const alarm of [this.refresherErrors, this.refreshFailed, this.deadLetters, this.delegationNearExpiry, this.api5xxRate]) {
+    for (const alarm of [this.refresherErrors, this.refreshFailed, this.deadLetters, this.delegationNearExpiry, this.capacityNearExpiry, this.api5xxRate]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }

@@ -150,6 +150,8 @@ export interface ObservabilityConfig {
   auditRetentionDays: number;
   /** Alarm when the current delegation has fewer seconds left than this. @default 3600 */
   delegationAlarmSeconds: number;
+  /** Alarm when the capacity NFT expires in fewer days than this. @default 7 */
+  capacityAlarmDays: number;
   /** Subscriptions the stack adds to the alarm topic. @default [] (subscribe by hand; see the README) */
   alarmSubscriptions: AlarmSubscription[];
 }
@@ -440,11 +442,12 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   };
 
   const ob = r.obj(root.observability, 'observability');
-  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds', 'alarmSubscriptions']);
+  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds', 'capacityAlarmDays', 'alarmSubscriptions']);
   const observability: ObservabilityConfig = {
     logRetentionDays: r.int(ob, 'logRetentionDays', 'observability', 30, 1, 3653),
     auditRetentionDays: r.int(ob, 'auditRetentionDays', 'observability', 90, 1, 3653),
     delegationAlarmSeconds: r.int(ob, 'delegationAlarmSeconds', 'observability', 3600, 60, 30 * 86_400),
+    capacityAlarmDays: r.int(ob, 'capacityAlarmDays', 'observability', 7, 1, 365),
     alarmSubscriptions: readAlarmSubscriptions(r, ob.alarmSubscriptions, 'observability.alarmSubscriptions'),
   };
 

@@ -3,6 +3,7 @@
  * Each of these failed on the templates before the fix it names.
  */
 import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey } from '../../functions/commons/adapters/dynamodb/keys';
+import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
 import { ALL_FUNCTIONS, TABLE_PARTITIONS } from '../../lib/routes';
 import { actionsOfFunction, buildApp, exampleConfig, statementsGranting, type Built } from './helpers';
 
@@ -150,6 +151,23 @@ describe('operations and least privilege (issue 13)', () => {
         expect(kms).toHaveLength(1);
         expect(render(kms[0].Condition.StringEquals['kms:ViaService'])).toBe('dynamodb.${AWS::Region}.amazonaws.com');
       }
+    });
+  });
+
+  describe('a warning before the capacity NFT expires', () => {
+    it('alarms when the CapacitySecondsLeft the refresher reports falls under the configured days', () => {
+      built.service$.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC.capacitySecondsLeft,
+        Dimensions: [{ Name: 'service', Value: 'lit-session-service' }],
+        Statistic: 'Minimum',
+        Threshold: 7 * 86_400,
+        ComparisonOperator: 'LessThanThreshold',
+        Period: 7200,
+        AlarmActions: [{ Ref: Object.keys(built.service$.findResources('AWS::SNS::Topic'))[0] }],
+      });
+      const days = buildApp({ config: exampleConfig((raw) => (raw.observability.capacityAlarmDays = 30)) });
+      days.service$.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRIC.capacitySecondsLeft, Threshold: 30 * 86_400 });
     });
   });
 });

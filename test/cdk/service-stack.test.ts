@@ -358,8 +358,8 @@ describe('service stack', () => {
       ]);
     });
 
-    it('are exactly these five', () => {
-      expect(Object.keys(alarms())).toHaveLength(5);
+    it('are exactly these six', () => {
+      expect(Object.keys(alarms())).toHaveLength(6);
     });
 
     it('size the delegation alarm period to the schedule', () => {
