@@ -102,6 +102,7 @@ export interface ServiceFunctionProps {
 
 /** One Lambda function of the service, with every default of the project applied. */
 export class ServiceFunction extends Construct {
+  readonly def: FunctionDef;
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -109,6 +110,7 @@ export class ServiceFunction extends Construct {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
     const { def, config } = props;
+    this.def = def;
     const root = props.projectRoot ?? PROJECT_ROOT;
 
     const environment = functionEnvironment(def, config, props.table.tableName);

@@ -8,6 +8,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ServiceConfig } from '../functions/commons/config';
+import { OwnerKeyGuard } from './owner-key-guard';
 import { RefreshSchedule } from './refresh-schedule';
 import { DELEGATION_REFRESHER, ROUTES } from './routes';
 import { ServiceAlarms } from './service-alarms';
@@ -31,6 +32,7 @@ export class ServiceStack extends Stack {
   readonly api: ServiceApi;
   readonly refreshSchedule: RefreshSchedule;
   readonly alarms: ServiceAlarms;
+  readonly ownerKeyGuard: OwnerKeyGuard;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -46,6 +48,12 @@ export class ServiceStack extends Stack {
 
     const routes = ROUTES.map((route) => ({ route, fn: make(route).function }));
     const refresher = make(DELEGATION_REFRESHER).function;
+    this.ownerKeyGuard = new OwnerKeyGuard(this, 'OwnerKey', {
+      config,
+      signingRoles: Object.values(this.functions)
+        .filter((f) => f.def.needs.ownerKey)
+        .map((f) => f.role),
+    });
 
     this.api = new ServiceApi(this, 'Api', { config, routes });
     this.refreshSchedule = new RefreshSchedule(this, 'Refresh', {

@@ -169,6 +169,15 @@ export interface ServiceConfig {
    * Secrets Manager only. @default the AWS managed key (no grant needed)
    */
   ownerKeySecretKmsKeyArn?: string;
+  /**
+   * 'managed': the service stack attaches a resource policy to the secret that denies
+   * GetSecretValue to every principal but the signing functions' roles and the break-glass role
+   * (the secret must exist, in this account and region, before deploy). 'external': the operator
+   * manages the secret's policy (e.g. a secret in another account). @default 'managed'
+   */
+  ownerKeySecretPolicy: 'managed' | 'external';
+  /** IAM role that may still read the owner key under the managed policy (recovery, rotation). */
+  ownerKeyBreakGlassRoleArn?: string;
   delegation: DelegationConfig;
   session: SessionConfig;
   policy: PolicyConfig;
@@ -373,7 +382,7 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
 export function parseServiceConfig(raw: unknown): ServiceConfig {
   const r = new Reader();
   const root = r.obj(raw, 'config');
-  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'delegation', 'session', 'policy', 'api', 'observability']);
+  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'ownerKeySecretPolicy', 'ownerKeyBreakGlassRoleArn', 'delegation', 'session', 'policy', 'api', 'observability']);
 
   const serviceName = r.str(root, 'serviceName', 'config', {
     default: 'lit-session-service',
@@ -402,6 +411,14 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-fA-F-]{36}$/,
     hint: 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
   });
+
+  const ownerKeySecretPolicy = r.oneOf(root, 'ownerKeySecretPolicy', 'config', ['managed', 'external'] as const, 'managed');
+  const ownerKeyBreakGlassRoleArn = r.optStr(root, 'ownerKeyBreakGlassRoleArn', 'config', {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/,
+    hint: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+  });
+  if (ownerKeyBreakGlassRoleArn !== undefined && ownerKeySecretPolicy === 'external')
+    r.problem('config.ownerKeyBreakGlassRoleArn', "is only used when ownerKeySecretPolicy is 'managed'");
 
   const d = r.obj(root.delegation, 'delegation');
   r.unknownKeys(d, 'delegation', ['capacityTokenId', 'validitySeconds', 'refreshMarginSeconds', 'uses', 'delegatees', 'schedule']);
@@ -452,7 +469,7 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, delegation, session, policy: { callers }, api, observability };
+  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, ownerKeySecretPolicy, ownerKeyBreakGlassRoleArn, delegation, session, policy: { callers }, api, observability };
 }
 
 /** Name of the environment variable that carries the runtime config into every function. */

@@ -5,7 +5,8 @@
 import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey } from '../../functions/commons/adapters/dynamodb/keys';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
 import { ALL_FUNCTIONS, TABLE_PARTITIONS } from '../../lib/routes';
-import { actionsOfFunction, buildApp, exampleConfig, statementsGranting, type Built } from './helpers';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { actionsOfFunction, buildApp, exampleConfig, functionLogicalId, statementsGranting, type Built } from './helpers';
 
 type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -168,6 +169,65 @@ describe('operations and least privilege (issue 13)', () => {
       });
       const days = buildApp({ config: exampleConfig((raw) => (raw.observability.capacityAlarmDays = 30)) });
       days.service$.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRIC.capacitySecondsLeft, Threshold: 30 * 86_400 });
+    });
+  });
+
+  describe('the owner key, locked down', () => {
+    const signingIds = ALL_FUNCTIONS.filter((d) => d.needs.ownerKey).map((d) => d.id);
+    const roleArnOf = (t: Built['service$'], id: string) => {
+      const fn = (t.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(t, id)];
+      return { 'Fn::GetAtt': [fn.Properties.Role['Fn::GetAtt'][0], 'Arn'] };
+    };
+
+    it("the secret's resource policy denies reading it to every principal but the signing roles", () => {
+      const t = built.service$;
+      const policies = Object.values(t.findResources('AWS::SecretsManager::ResourcePolicy') as Res);
+      expect(policies).toHaveLength(1);
+      const { SecretId, BlockPublicPolicy, ResourcePolicy } = policies[0].Properties;
+      expect(SecretId).toBe(built.config.ownerKeySecret);
+      expect(BlockPublicPolicy).toBe(true);
+      expect(ResourcePolicy.Statement).toEqual([
+        {
+          Sid: 'OnlyTheSigningRolesReadTheOwnerKey',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': signingIds.map((id) => roleArnOf(t, id)) } },
+        },
+      ]);
+      expect([...signingIds].sort()).toEqual(['DelegationRefresher', 'IssueSessionSigs', 'MintPkp', 'RefreshDelegation']);
+    });
+
+    it('names the break-glass role as the only other reader; leaves the policy to the operator when told to', () => {
+      const breakGlass = 'arn:aws:iam::123456789012:role/owner-key-break-glass';
+      const withRole = buildApp({ config: exampleConfig((raw) => (raw.ownerKeyBreakGlassRoleArn = breakGlass)) });
+      const [policy] = Object.values(withRole.service$.findResources('AWS::SecretsManager::ResourcePolicy') as Res);
+      const readers = policy.Properties.ResourcePolicy.Statement[0].Condition.ArnNotEquals['aws:PrincipalArn'];
+      expect(readers).toHaveLength(signingIds.length + 1);
+      expect(readers[readers.length - 1]).toBe(breakGlass);
+      const external = buildApp({ config: exampleConfig((raw) => (raw.ownerKeySecretPolicy = 'external')) });
+      external.service$.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+    });
+
+    it('outputs the signing role ARNs for the key policy', () => {
+      const output = built.service$.findOutputs('OwnerKeyReaderRoleArns');
+      const [value] = Object.values(output).map((o: any) => o.Value);
+      expect(value['Fn::Join'][1]).toEqual(signingIds.map((id) => roleArnOf(built.service$, id)));
+    });
+
+    it('warns at synth about an AWS-managed secret key and a secret named without its full ARN; not when both are fixed', () => {
+      const warnings = (b: Built) => Annotations.fromStack(b.service).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+      expect(warnings(built)).toEqual(
+        expect.arrayContaining([expect.stringContaining('AWS-managed key (aws/secretsmanager)'), expect.stringContaining('is not a full secret ARN')]),
+      );
+      const fixed = buildApp({
+        config: exampleConfig((raw) => {
+          raw.ownerKeySecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lit-session-service/owner-key-AbCdEf';
+          raw.ownerKeySecretKmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+        }),
+      });
+      expect(warnings(fixed).filter((w) => w.includes('owner-key') || w.includes('ownerKey'))).toEqual([]);
     });
   });
 });

@@ -153,4 +153,19 @@ describe('service config', () => {
       expect.stringMatching(/^observability\.alarmSubscriptions\[2\]\.endpoint: must be an https:\/\/ URL/),
     ]);
   });
+
+  it('manages the owner-key secret policy by default, takes a break-glass role ARN, and refuses one with an external policy', () => {
+    const raw = validConfig();
+    expect(parseServiceConfig(raw)).toMatchObject({ ownerKeySecretPolicy: 'managed', ownerKeyBreakGlassRoleArn: undefined });
+    raw.ownerKeyBreakGlassRoleArn = 'arn:aws:iam::123456789012:role/ops/break-glass';
+    expect(parseServiceConfig(raw).ownerKeyBreakGlassRoleArn).toBe(raw.ownerKeyBreakGlassRoleArn);
+    raw.ownerKeySecretPolicy = 'external';
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^config\.ownerKeyBreakGlassRoleArn: is only used when ownerKeySecretPolicy is 'managed'/)]);
+    raw.ownerKeyBreakGlassRoleArn = 'arn:aws:iam::123456789012:user/bob';
+    raw.ownerKeySecretPolicy = 'open';
+    expect(problemsOf(raw)).toEqual([
+      expect.stringMatching(/^config\.ownerKeySecretPolicy: must be one of managed, external/),
+      expect.stringMatching(/^config\.ownerKeyBreakGlassRoleArn: must be an IAM role ARN/),
+    ]);
+  });
 });
