@@ -56,7 +56,10 @@ export class RefreshSchedule extends Construct {
     });
 
     // Our own role (instead of the target's implicit one) so its one finding is acknowledged here.
+    // A fixed name (`<serviceName>-sched-<region>`, IAM names are global): the README's SCP that
+    // denies direct invocation exempts exactly this role.
     this.role = new iam.Role(this, 'SchedulerRole', {
+      roleName: `${props.serviceName}-sched-${Stack.of(this).region}`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),

@@ -129,6 +129,9 @@ export class ServiceFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(root, def.entry),
+      // A fixed name (`<serviceName>-<id>`), so the README's SCP that denies direct invocation can
+      // name these functions exactly.
+      functionName: `${config.serviceName}-${def.id}`,
       handler: 'handler',
       projectRoot: root,
       depsLockFilePath: path.join(root, 'package-lock.json'),

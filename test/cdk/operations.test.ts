@@ -5,8 +5,10 @@
 import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey } from '../../functions/commons/adapters/dynamodb/keys';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
 import { ALL_FUNCTIONS, TABLE_PARTITIONS } from '../../lib/routes';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { actionsOfFunction, buildApp, exampleConfig, functionLogicalId, statementsGranting, type Built } from './helpers';
+import { actionsOfFunction, buildApp, exampleConfig, functionLogicalId, REPO_ROOT, statementsGranting, type Built } from './helpers';
 
 type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -228,6 +230,37 @@ describe('operations and least privilege (issue 13)', () => {
         }),
       });
       expect(warnings(fixed).filter((w) => w.includes('owner-key') || w.includes('ownerKey'))).toEqual([]);
+    });
+  });
+
+  describe('direct invocation: the README guard matches the stack', () => {
+    /** The SCP of the README's security model, as JSON. */
+    function readmeScp(): any {
+      const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+      const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('DenyDirectInvokeOfLitSessionService'));
+      expect(block).toBeDefined();
+      return JSON.parse(block!.replace(/^ {2}/gm, ''));
+    }
+
+    it('denies invoking every function of the stack to all but the refresh schedule role', () => {
+      const [statement] = readmeScp().Statement;
+      expect(statement.Effect).toBe('Deny');
+      expect(statement.Action).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'lambda:InvokeAsync']));
+      const t = built.service$;
+      const names = Object.values(t.findResources('AWS::Lambda::Function') as Res).map((f) => f.Properties.FunctionName);
+      expect(names.sort()).toEqual(ALL_FUNCTIONS.map((d) => `lit-session-service-${d.id}`).sort());
+      for (const name of names) expect(like(statement.Resource, `arn:aws:lambda:eu-west-1:111122223333:function:${name}`)).toBe(true);
+
+      // The one role the schedule invokes with is exempt; it is named without CloudFormation's random part.
+      const [schedule] = Object.values(t.findResources('AWS::Scheduler::Schedule') as Res);
+      const roleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0];
+      const roleName = render((t.findResources('AWS::IAM::Role') as Res)[roleId].Properties.RoleName).replace('${AWS::Region}', 'eu-west-1');
+      expect(roleName).toBe('lit-session-service-sched-eu-west-1');
+      const exempt = statement.Condition.ArnNotLike['aws:PrincipalArn'];
+      expect(like(exempt, `arn:aws:iam::111122223333:role/${roleName}`)).toBe(true);
+      // No function role is exempt (they have no invoke permission anyway).
+      for (const [id, role] of Object.entries(t.findResources('AWS::IAM::Role') as Res))
+        if (id !== roleId) expect(role.Properties.RoleName).toBeUndefined();
     });
   });
 });
