@@ -3,6 +3,7 @@
  * identified by their IAM principal, which the caller policy then matches. The default stage logs
  * every request as one JSON line and throttles the whole API.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,7 +11,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ServiceConfig } from '../functions/commons/config';
+import { API_INTEGRATION_TIMEOUT_MS, type ServiceConfig } from '../functions/commons/config';
 import type { RouteDef } from './routes';
 import { retentionDays } from './service-function';
 
@@ -73,7 +74,8 @@ export class ServiceApi extends Construct {
       this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+        // Set explicitly: the handlers budget their time from it (API_INTEGRATION_TIMEOUT_MS).
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn, { timeout: Duration.millis(API_INTEGRATION_TIMEOUT_MS) }),
         // Explicit, though it is also the default: no route may ever be left open.
         authorizer: iam,
       });

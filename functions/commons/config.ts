@@ -475,6 +475,13 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
 /** Name of the environment variable that carries the runtime config into every function. */
 export const RUNTIME_CONFIG_ENV = 'SERVICE_CONFIG';
 
+/**
+ * API Gateway's integration timeout, which the stack sets on every route (29 s is the most CDK
+ * allows). It runs from when the gateway got the request, so it also counts Lambda init: the
+ * handlers budget from the request's `timeEpoch`, not from the Lambda's remaining time alone.
+ */
+export const API_INTEGRATION_TIMEOUT_MS = 29_000;
+
 /** Lambda caps all environment variables of a function at 4 KB together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 

@@ -4,7 +4,8 @@
  */
 import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey } from '../../functions/commons/adapters/dynamodb/keys';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
-import { ALL_FUNCTIONS, TABLE_PARTITIONS } from '../../lib/routes';
+import { API_INTEGRATION_TIMEOUT_MS } from '../../functions/commons/config';
+import { ALL_FUNCTIONS, ROUTES, TABLE_PARTITIONS } from '../../lib/routes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -261,6 +262,14 @@ describe('operations and least privilege (issue 13)', () => {
       // No function role is exempt (they have no invoke permission anyway).
       for (const [id, role] of Object.entries(t.findResources('AWS::IAM::Role') as Res))
         if (id !== roleId) expect(role.Properties.RoleName).toBeUndefined();
+    });
+  });
+
+  describe("the handlers' time budget", () => {
+    it("every route's integration timeout is the one the handlers budget from (timeEpoch + API_INTEGRATION_TIMEOUT_MS)", () => {
+      const integrations = Object.values(built.service$.findResources('AWS::ApiGatewayV2::Integration') as Res);
+      expect(integrations).toHaveLength(ROUTES.length);
+      for (const i of integrations) expect(i.Properties.TimeoutInMillis).toBe(API_INTEGRATION_TIMEOUT_MS);
     });
   });
 });
