@@ -54,7 +54,7 @@ export interface FunctionDef {
 export interface RouteDef extends FunctionDef {
   method: 'GET' | 'POST';
   path: string;
-  /** Documentation only: the handler enforces admin through the caller policy. */
+  /** The handler enforces admin through the caller policy; here it only lowers the route's throttle. */
   admin: boolean;
 }
 

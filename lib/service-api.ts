@@ -1,7 +1,9 @@
 /**
  * The HTTP API in front of the route functions. Every route is IAM (SigV4) authorized: callers are
  * identified by their IAM principal, which the caller policy then matches. The default stage logs
- * every request as one JSON line and throttles the whole API.
+ * every request as one JSON line and throttles each route (API Gateway applies a stage's default
+ * route settings per route, so the API as a whole takes up to the sum); the admin routes get a
+ * lower limit of their own.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -70,8 +72,10 @@ export class ServiceApi extends Construct {
       },
     });
 
+    // RouteSettings is free-form JSON in CloudFormation: CDK does not rename its keys.
+    const adminRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const { route, fn } of props.routes) {
-      this.api.addRoutes({
+      const [added] = this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         // Set explicitly: the handlers budget their time from it (API_INTEGRATION_TIMEOUT_MS).
@@ -79,6 +83,15 @@ export class ServiceApi extends Construct {
         // Explicit, though it is also the default: no route may ever be left open.
         authorizer: iam,
       });
+      if (route.admin) {
+        adminRouteSettings[`${route.method} ${route.path}`] = {
+          ThrottlingRateLimit: config.api.adminThrottleRateLimit,
+          ThrottlingBurstLimit: config.api.adminThrottleBurstLimit,
+        };
+        // Route settings name routes by key: the stage must come after them or the deploy fails.
+        this.stage.node.addDependency(added);
+      }
     }
+    (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = adminRouteSettings;
   }
 }

@@ -129,10 +129,17 @@ export interface PolicyConfig {
 }
 
 export interface ApiConfig {
-  /** Steady-state requests per second for the whole API. @default 50 */
+  /**
+   * Steady-state requests per second for EACH route (API Gateway applies a stage's default route
+   * settings per route, not to the API as a whole). @default 50
+   */
   throttleRateLimit: number;
-  /** @default 100 */
+  /** Burst for each route. @default 100 */
   throttleBurstLimit: number;
+  /** Per-route rate of the admin routes (refresh, list and mint PKPs), which sign or mint. @default 1 */
+  adminThrottleRateLimit: number;
+  /** @default 5 */
+  adminThrottleBurstLimit: number;
   /** Largest request body accepted. @default 16384 */
   maxBodyBytes: number;
 }
@@ -451,10 +458,12 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   });
 
   const a = r.obj(root.api, 'api');
-  r.unknownKeys(a, 'api', ['throttleRateLimit', 'throttleBurstLimit', 'maxBodyBytes']);
+  r.unknownKeys(a, 'api', ['throttleRateLimit', 'throttleBurstLimit', 'adminThrottleRateLimit', 'adminThrottleBurstLimit', 'maxBodyBytes']);
   const api: ApiConfig = {
     throttleRateLimit: r.int(a, 'throttleRateLimit', 'api', 50, 1, 10_000),
     throttleBurstLimit: r.int(a, 'throttleBurstLimit', 'api', 100, 1, 5_000),
+    adminThrottleRateLimit: r.int(a, 'adminThrottleRateLimit', 'api', 1, 1, 10_000),
+    adminThrottleBurstLimit: r.int(a, 'adminThrottleBurstLimit', 'api', 5, 1, 5_000),
     maxBodyBytes: r.int(a, 'maxBodyBytes', 'api', 16_384, 1_024, 1_048_576),
   };
 

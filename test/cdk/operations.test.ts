@@ -272,4 +272,21 @@ describe('operations and least privilege (issue 13)', () => {
       for (const i of integrations) expect(i.Properties.TimeoutInMillis).toBe(API_INTEGRATION_TIMEOUT_MS);
     });
   });
+
+  describe('throttling', () => {
+    it('limits each route by default and the admin routes lower, each by its route key', () => {
+      const [stage] = Object.values(built.service$.findResources('AWS::ApiGatewayV2::Stage') as Res);
+      expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+      const admin = ROUTES.filter((r) => r.admin).map((r) => `${r.method} ${r.path}`);
+      expect(admin.sort()).toEqual(['GET /pkps', 'POST /delegation/refresh', 'POST /pkps']);
+      expect(Object.keys(stage.Properties.RouteSettings).sort()).toEqual(admin);
+      for (const key of admin) expect(stage.Properties.RouteSettings[key]).toEqual({ ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 });
+      // The stage is created after those routes, which its settings name.
+      const routeIds = Object.entries(built.service$.findResources('AWS::ApiGatewayV2::Route') as Res)
+        .filter(([, r]) => admin.includes(r.Properties.RouteKey))
+        .map(([id]) => id);
+      const [stageResource] = Object.values(built.service$.findResources('AWS::ApiGatewayV2::Stage') as Record<string, any>);
+      expect(stageResource.DependsOn).toEqual(expect.arrayContaining(routeIds));
+    });
+  });
 });
