@@ -1,13 +1,14 @@
 /**
  * POST /delegation/refresh (admin): refresh the capacity delegation now. Body (optional):
- * `{ "force": false }` to refresh only when inside the margin; the default is to force.
+ * `{ "force": false }` to refresh only when inside the margin; the default is to force. Rate
+ * limited per caller and audited like an issuance.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
 import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
 import { refreshDelegation } from './commons/domain/delegation-refresher';
 import { describeDelegation } from './commons/domain/delegation-view';
-import { requireAdmin } from './commons/domain/policy';
+import { runAdminAction } from './commons/domain/admin-action';
 import { ServiceError } from './commons/errors';
 import { logger, metricsSink } from './commons/powertools';
 
@@ -25,12 +26,18 @@ const invalid = (field: string, message: string) => new ServiceError('INVALID_RE
 
 export const handler = apiHandler(async (event, ctx) => {
   const config = runtimeConfig();
-  requireAdmin(config.policy, callerArn(event));
-  const force = readForce(parseJsonBody(event, config.maxBodyBytes));
-  const lit = await litAdapters();
-  const result = await refreshDelegation(
-    { config, delegations: tableAdapters().delegations, signer: lit.delegationSigner, capacity: lit.chain, ownerKey, metrics: metricsSink, logger },
-    { force, deadlineMs: ctx.deadlineMs },
+  const table = tableAdapters();
+  return runAdminAction(
+    { config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger },
+    { requestId: ctx.requestId, caller: callerArn(event), action: 'refresh-delegation' },
+    async () => {
+      const force = readForce(parseJsonBody(event, config.maxBodyBytes));
+      const lit = await litAdapters();
+      const result = await refreshDelegation(
+        { config, delegations: table.delegations, signer: lit.delegationSigner, capacity: lit.chain, ownerKey, metrics: metricsSink, logger },
+        { force, deadlineMs: ctx.deadlineMs },
+      );
+      return { body: { outcome: result.outcome, delegation: result.record ? describeDelegation(result.record, Date.now()) : undefined } };
+    },
   );
-  return { body: { outcome: result.outcome, delegation: result.record ? describeDelegation(result.record, Date.now()) : undefined } };
 });

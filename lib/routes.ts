@@ -85,8 +85,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/refresh-delegation.ts',
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
-    // The delegation partition only (CURRENT and its history items).
-    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
+    // The delegation partition (CURRENT and its history items), the caller's rate counter, one audit record.
+    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'], rateCounters: ['UpdateItem'], audit: ['PutItem'] }, lit: true },
   },
   {
     id: 'ListPkps',
@@ -105,8 +105,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/mint-pkp.ts',
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
-    // Mints on chain only: it never reads or writes the table.
-    needs: { ownerKey: true, table: {}, lit: true },
+    // Mints on chain; in the table only the caller's rate counter and one audit record.
+    needs: { ownerKey: true, table: { rateCounters: ['UpdateItem'], audit: ['PutItem'] }, lit: true },
   },
   {
     id: 'Health',

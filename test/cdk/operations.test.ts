@@ -119,8 +119,20 @@ describe('operations and least privilege (issue 13)', () => {
       });
     });
 
-    it.each(['RefreshDelegation', 'DelegationRefresher'])('%s: the delegation partition only (get, put)', (id) => {
-      expect(tableGrants(built.service$, id)).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'] });
+    it('DelegationRefresher: the delegation partition only (get, put)', () => {
+      expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'] });
+    });
+
+    it('RefreshDelegation (admin): the delegation partition, plus its rate counter and audit record', () => {
+      expect(tableGrants(built.service$, 'RefreshDelegation')).toEqual({
+        'dynamodb:GetItem': ['DELEGATION'],
+        'dynamodb:PutItem': ['AUDIT#*', 'DELEGATION'],
+        'dynamodb:UpdateItem': ['RATE#*'],
+      });
+    });
+
+    it('MintPkp (admin): its rate counter and audit record only', () => {
+      expect(tableGrants(built.service$, 'MintPkp')).toEqual({ 'dynamodb:PutItem': ['AUDIT#*'], 'dynamodb:UpdateItem': ['RATE#*'] });
     });
 
     it.each(['GetDelegation', 'Health', 'ListPkps'])('%s: GetItem on the delegation partition, no Query', (id) => {
