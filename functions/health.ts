@@ -1,11 +1,12 @@
 /**
  * GET /health: readiness. Reports the delegation's validity and the capacity NFT's expiry (both
  * from the stored record), and the Lit connection only when this environment has loaded the SDK
- * already or the caller asks `?deep=true` (then it connects: slow, and loads the SDK).
+ * already or an admin caller asks `?deep=true` (then it connects: slow, and loads the SDK).
  * 200 when ready, 503 when not, with the same body.
  */
-import { apiHandler, queryFlag } from './commons/http';
-import { tableAdapters } from './commons/composition';
+import { apiHandler, callerArn, queryFlag } from './commons/http';
+import { runtimeConfig, tableAdapters } from './commons/composition';
+import { requireAdmin } from './commons/domain/policy';
 import { litAdapters } from './commons/lit-composition';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './commons/domain/delegation-limits';
@@ -15,6 +16,10 @@ import { isLitSdkLoaded } from './commons/adapters/lit/sdk';
 type Check = { ok: boolean; [k: string]: unknown };
 
 export const handler = apiHandler(async (event, ctx) => {
+  const deep = queryFlag(event, 'deep');
+  // A deep check opens a Lit connection (slow, and load on the nodes): admins only, so that any
+  // principal with invoke rights cannot make every environment connect.
+  if (deep) requireAdmin(runtimeConfig().policy, callerArn(event));
   const now = Date.now();
   const checks: Record<string, Check> = {};
 
@@ -33,7 +38,6 @@ export const handler = apiHandler(async (event, ctx) => {
     checks.delegation = { ok: false, reason: isServiceError(e) ? e.code : 'INTERNAL' };
   }
 
-  const deep = queryFlag(event, 'deep');
   if (deep || isLitSdkLoaded()) {
     const lit = await litAdapters();
     if (deep) {
