@@ -94,6 +94,11 @@ export interface ServiceFunctionProps {
   /** Granted (read) only when `def.needs.ownerKey`. */
   readonly ownerKeySecret: secretsmanager.ISecret;
   /**
+   * Concurrency reserved for (and capping) this function.
+   * @default none
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Where handler entries are resolved and the lock file lives.
    * @default PROJECT_ROOT (this repository)
    */
@@ -140,6 +145,7 @@ export class ServiceFunction extends Construct {
       architecture: FUNCTION_DEFAULTS.architecture,
       timeout: Duration.seconds(def.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds),
       memorySize: def.memoryMb ?? FUNCTION_DEFAULTS.memoryMb,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,

@@ -37,17 +37,20 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const make = (def: (typeof ROUTES)[number] | typeof DELEGATION_REFRESHER) =>
+    const make = (def: (typeof ROUTES)[number] | typeof DELEGATION_REFRESHER, reservedConcurrency?: number) =>
       (this.functions[def.id] = new ServiceFunction(this, def.id, {
         def,
         config,
         table: props.table,
         ownerKeySecret: props.ownerKeySecret,
         projectRoot: props.projectRoot,
+        reservedConcurrency,
       }));
 
     const routes = ROUTES.map((route) => ({ route, fn: make(route).function }));
-    const refresher = make(DELEGATION_REFRESHER).function;
+    // Reserved, so issuance bursts elsewhere in the account cannot starve the one job that keeps
+    // the delegation alive (a throttled scheduled run is retried, but may run out of retries).
+    const refresher = make(DELEGATION_REFRESHER, config.reservedConcurrency.refresher || undefined).function;
     this.ownerKeyGuard = new OwnerKeyGuard(this, 'OwnerKey', {
       config,
       signingRoles: Object.values(this.functions)

@@ -190,6 +190,16 @@ export interface ServiceConfig {
   policy: PolicyConfig;
   api: ApiConfig;
   observability: ObservabilityConfig;
+  reservedConcurrency: ReservedConcurrencyConfig;
+}
+
+export interface ReservedConcurrencyConfig {
+  /**
+   * Concurrency reserved for the scheduled delegation refresher, so a burst of issuance in the
+   * account cannot starve it. 0 reserves none (an account whose limit leaves no room to reserve).
+   * @default 2
+   */
+  refresher: number;
 }
 
 /** What the functions need at run time (no deploy-only settings). Serialized into SERVICE_CONFIG. */
@@ -389,7 +399,7 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
 export function parseServiceConfig(raw: unknown): ServiceConfig {
   const r = new Reader();
   const root = r.obj(raw, 'config');
-  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'ownerKeySecretPolicy', 'ownerKeyBreakGlassRoleArn', 'delegation', 'session', 'policy', 'api', 'observability']);
+  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'ownerKeySecretPolicy', 'ownerKeyBreakGlassRoleArn', 'delegation', 'session', 'policy', 'api', 'observability', 'reservedConcurrency']);
 
   const serviceName = r.str(root, 'serviceName', 'config', {
     default: 'lit-session-service',
@@ -477,8 +487,12 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     alarmSubscriptions: readAlarmSubscriptions(r, ob.alarmSubscriptions, 'observability.alarmSubscriptions'),
   };
 
+  const rc = r.obj(root.reservedConcurrency, 'reservedConcurrency');
+  r.unknownKeys(rc, 'reservedConcurrency', ['refresher']);
+  const reservedConcurrency: ReservedConcurrencyConfig = { refresher: r.int(rc, 'refresher', 'reservedConcurrency', 2, 0, 100) };
+
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, ownerKeySecretPolicy, ownerKeyBreakGlassRoleArn, delegation, session, policy: { callers }, api, observability };
+  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, ownerKeySecretPolicy, ownerKeyBreakGlassRoleArn, delegation, session, policy: { callers }, api, observability, reservedConcurrency };
 }
 
 /** Name of the environment variable that carries the runtime config into every function. */

@@ -286,6 +286,14 @@ describe('operations and least privilege (issue 13)', () => {
   });
 
   describe('throttling', () => {
+    it('reserves concurrency for the refresher (configurable, 0 for none), and for no other function', () => {
+      const reserved = (b: Built) =>
+        Object.fromEntries(ALL_FUNCTIONS.map((d) => [d.id, (b.service$.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(b.service$, d.id)].Properties.ReservedConcurrentExecutions]));
+      expect(reserved(built)).toEqual(Object.fromEntries(ALL_FUNCTIONS.map((d) => [d.id, d.id === 'DelegationRefresher' ? 2 : undefined])));
+      expect(reserved(buildApp({ config: exampleConfig((raw) => (raw.reservedConcurrency = { refresher: 5 })) })).DelegationRefresher).toBe(5);
+      expect(reserved(buildApp({ config: exampleConfig((raw) => (raw.reservedConcurrency = { refresher: 0 })) })).DelegationRefresher).toBeUndefined();
+    });
+
     it('limits each route by default and the admin routes lower, each by its route key', () => {
       const [stage] = Object.values(built.service$.findResources('AWS::ApiGatewayV2::Stage') as Res);
       expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
