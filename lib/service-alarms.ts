@@ -1,6 +1,8 @@
 /**
- * The alarms an operator needs: the refresher is failing, the delegation is about to run out
- * (which also fires when the refresher stops reporting at all), and the API answers with 5xx.
+ * The alarms an operator needs: the refresher is failing, the delegation or the capacity NFT is
+ * about to run out (the delegation alarm also fires when the refresher stops reporting at all),
+ * the API answers with 5xx or too many 429s, the issue function crashes, is throttled or nears its
+ * timeout, and the table throttles or errs.
  * All of them notify one encrypted SNS topic, which CloudWatch may publish to for these alarms
  * only; subscriptions come from the config or are added by hand.
  */
@@ -8,9 +10,11 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,14 +27,30 @@ import { ConfigNotDeployableError } from './service-function';
 export interface ServiceAlarmsProps {
   readonly config: ServiceConfig;
   readonly refresher: lambda.IFunction;
+  /** IssueSessionSigs, the function callers depend on. */
+  readonly issue: lambda.IFunction;
+  /** Its timeout: the duration alarm fires near it. */
+  readonly issueTimeout: Duration;
   readonly deadLetterQueue: sqs.IQueue;
   readonly api: apigwv2.HttpApi;
+  /** The stage's access log group (JSON lines with `status` and `apiId`). */
+  readonly accessLogs: logs.ILogGroup;
+  readonly table: dynamodb.ITable;
   /**
    * Alarm when more than this percentage of API requests in a period end in 5xx.
    * @default 5
    */
   readonly api5xxPercent?: number;
+  /**
+   * Alarm when more than this percentage of API requests in a period are refused with 429
+   * (the stage's throttle or a caller's rate limit).
+   * @default 5
+   */
+  readonly api429Percent?: number;
 }
+
+/** The item operations the functions make (an alarm's metric math takes at most 10 metrics). */
+const TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM];
 
 /** CloudWatch's longest metric-alarm period. */
 const MAX_ALARM_PERIOD_SECONDS = 86_400;
@@ -68,6 +88,12 @@ export class ServiceAlarms extends Construct {
   readonly delegationNearExpiry: cloudwatch.Alarm;
   readonly capacityNearExpiry: cloudwatch.Alarm;
   readonly api5xxRate: cloudwatch.Alarm;
+  readonly issueErrors: cloudwatch.Alarm;
+  readonly issueThrottles: cloudwatch.Alarm;
+  readonly issueDurationNearTimeout: cloudwatch.Alarm;
+  readonly api429Rate: cloudwatch.Alarm;
+  readonly tableThrottles: cloudwatch.Alarm;
+  readonly tableSystemErrors: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -219,7 +245,85 @@ export class ServiceAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    for (const alarm of [this.refresherErrors, this.refreshFailed, this.deadLetters, this.delegationNearExpiry, this.capacityNearExpiry, this.api5xxRate]) {
+    // The function callers depend on: a crash, a timeout or an out-of-memory (the handler answers
+    // every error it catches, so Errors counts only those), throttling, and time running out.
+    this.issueErrors = onAnyOccurrence(
+      'IssueErrors',
+      `${name}: IssueSessionSigs crashed or timed out (Lambda Errors; see its log group)`,
+      props.issue.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
+    );
+    this.issueThrottles = onAnyOccurrence(
+      'IssueThrottles',
+      `${name}: IssueSessionSigs invocations were throttled (account or function concurrency)`,
+      props.issue.metricThrottles({ period: five, statistic: cloudwatch.Stats.SUM }),
+    );
+    const nearTimeoutMs = Math.floor(props.issueTimeout.toMilliseconds() * 0.9);
+    this.issueDurationNearTimeout = new cloudwatch.Alarm(this, 'IssueDurationNearTimeout', {
+      alarmName: `${name}-IssueDurationNearTimeout`,
+      alarmDescription: `${name}: an IssueSessionSigs invocation took over ${nearTimeoutMs} ms, 90% of its timeout (slow Lit nodes or chain, or cold starts)`,
+      metric: props.issue.metricDuration({ period: five, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: nearTimeoutMs,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // HTTP APIs publish 4xx but not 429 alone: count 429s from the access log (throttled by the
+    // stage, or refused by a caller's rate limit).
+    const limited = new logs.MetricFilter(this, 'Api429Filter', {
+      logGroup: props.accessLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: METRIC.api429,
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
+    });
+    const percent429 = props.api429Percent ?? 5;
+    this.api429Rate = new cloudwatch.Alarm(this, 'Api429Rate', {
+      alarmName: `${name}-Api429Rate`,
+      alarmDescription: `${name}: more than ${percent429}% of API requests were refused with 429 in two of three 5-minute periods (throttle or rate limits too low, or a caller misbehaving)`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * FILL(limited, 0) / requests, 0)',
+        usingMetrics: {
+          limited: limited.metric({ period: five, statistic: cloudwatch.Stats.SUM, dimensionsMap: { ApiId: props.api.apiId } }),
+          requests: props.api.metricCount({ period: five, statistic: cloudwatch.Stats.SUM }),
+        },
+        period: five,
+        label: 'API 429 %',
+      }),
+      threshold: percent429,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // The table: on demand, it still throttles past its partition or account limits; system errors are DynamoDB's own.
+    this.tableThrottles = onAnyOccurrence(
+      'TableThrottles',
+      `${name}: DynamoDB throttled requests to the service table (issuance answers 503 STORAGE_UNAVAILABLE)`,
+      props.table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS, period: five }),
+    );
+    this.tableSystemErrors = onAnyOccurrence(
+      'TableSystemErrors',
+      `${name}: DynamoDB answered requests to the service table with 500s (system errors)`,
+      props.table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: five }),
+    );
+
+    for (const alarm of [
+      this.refresherErrors,
+      this.refreshFailed,
+      this.deadLetters,
+      this.delegationNearExpiry,
+      this.capacityNearExpiry,
+      this.api5xxRate,
+      this.issueErrors,
+      this.issueThrottles,
+      this.issueDurationNearTimeout,
+      this.api429Rate,
+      this.tableThrottles,
+      this.tableSystemErrors,
+    ]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }

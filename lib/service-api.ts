@@ -22,6 +22,8 @@ import { retentionDays } from './service-function';
  * identity the caller policy is evaluated against, so access logs and audit records line up.
  */
 export const ACCESS_LOG_FIELDS = {
+  /** The metric filter that counts 429s uses it as its dimension (one API per deployment). */
+  apiId: '$context.apiId',
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',

@@ -3,7 +3,7 @@
  * ServiceFunction), the HTTP API, the refresher schedule and the alarms. State lives in the
  * StatefulStack; this stack only receives references to it.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -13,7 +13,7 @@ import { RefreshSchedule } from './refresh-schedule';
 import { DELEGATION_REFRESHER, ROUTES } from './routes';
 import { ServiceAlarms } from './service-alarms';
 import { ServiceApi } from './service-api';
-import { ServiceFunction } from './service-function';
+import { FUNCTION_DEFAULTS, ServiceFunction } from './service-function';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: ServiceConfig;
@@ -64,11 +64,16 @@ export class ServiceStack extends Stack {
       expression: config.delegation.schedule,
       serviceName: config.serviceName,
     });
+    const issue = this.functions.IssueSessionSigs;
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       config,
       refresher,
+      issue: issue.function,
+      issueTimeout: issue.function.timeout ?? Duration.seconds(FUNCTION_DEFAULTS.timeoutSeconds),
       deadLetterQueue: this.refreshSchedule.deadLetterQueue,
       api: this.api.api,
+      accessLogs: this.api.accessLogs,
+      table: props.table,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (SigV4, service execute-api)' });

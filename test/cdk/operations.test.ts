@@ -309,4 +309,57 @@ describe('operations and least privilege (issue 13)', () => {
       expect(stageResource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
   });
+
+  describe('the alarms that were missing', () => {
+    const alarm = (name: string) => {
+      const hit = Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res).find((a) => a.Properties.AlarmName === `lit-session-service-${name}`);
+      expect(hit).toBeDefined();
+      return hit!.Properties;
+    };
+    const issueFn = () => ({ Ref: functionLogicalId(built.service$, 'IssueSessionSigs') });
+
+    it('IssueSessionSigs: any error, any throttle, and a duration at 90% of its timeout', () => {
+      expect(alarm('IssueErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: issueFn() }], Threshold: 1 });
+      expect(alarm('IssueThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: issueFn() }], Threshold: 1 });
+      expect(alarm('IssueDurationNearTimeout')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Duration',
+        Statistic: 'Maximum',
+        Dimensions: [{ Name: 'FunctionName', Value: issueFn() }],
+        Threshold: 26_100,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+
+    it('API 429s: counted from the access log by a metric filter, alarmed as a share of requests', () => {
+      const t = built.service$;
+      const [filter] = Object.values(t.findResources('AWS::Logs::MetricFilter') as Res);
+      expect(filter.Properties.FilterPattern).toBe('{ $.status = "429" }');
+      expect(filter.Properties.LogGroupName).toEqual({ Ref: Object.keys(t.findResources('AWS::Logs::LogGroup')).find((k) => k.startsWith('ApiAccessLogs')) });
+      expect(filter.Properties.MetricTransformations).toEqual([
+        { MetricNamespace: METRICS_NAMESPACE, MetricName: 'Api429', MetricValue: '1', Dimensions: [{ Key: 'ApiId', Value: '$.apiId' }] },
+      ]);
+      const a = alarm('Api429Rate');
+      const limited = a.Metrics.find((m: any) => m.Id === 'limited');
+      expect(limited.MetricStat.Metric).toEqual({ Namespace: METRICS_NAMESPACE, MetricName: 'Api429', Dimensions: [{ Name: 'ApiId', Value: { Ref: Object.keys(t.findResources('AWS::ApiGatewayV2::Api'))[0] } }] });
+      expect(a.Metrics.find((m: any) => m.ReturnData !== false).Expression).toContain('100 * FILL(limited, 0) / requests');
+    });
+
+    it('the table: throttled requests and system errors on the operations the functions make', () => {
+      for (const [name, metric] of [
+        ['TableThrottles', 'ThrottledRequests'],
+        ['TableSystemErrors', 'SystemErrors'],
+      ]) {
+        const a = alarm(name);
+        const stats = a.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+        expect(stats.map((m: any) => [m.Namespace, m.MetricName, m.Dimensions.find((d: any) => d.Name === 'Operation').Value]).sort()).toEqual([
+          ['AWS/DynamoDB', metric, 'GetItem'],
+          ['AWS/DynamoDB', metric, 'PutItem'],
+          ['AWS/DynamoDB', metric, 'UpdateItem'],
+        ]);
+        for (const m of stats) expect(m.Dimensions.find((d: any) => d.Name === 'TableName').Value).toEqual({ 'Fn::ImportValue': expect.stringContaining('lit-session-service-stateful:') });
+        expect(a.Threshold).toBe(1);
+      }
+    });
+  });
 });

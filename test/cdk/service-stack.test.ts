@@ -354,8 +354,8 @@ describe('service stack', () => {
       ]);
     });
 
-    it('are exactly these six', () => {
-      expect(Object.keys(alarms())).toHaveLength(6);
+    it('are exactly these twelve', () => {
+      expect(Object.keys(alarms())).toHaveLength(12);
     });
 
     it('size the delegation alarm period to the schedule', () => {
