@@ -99,6 +99,15 @@ export class ServiceAlarms extends Construct {
     super(scope, id);
     const { config } = props;
     const name = config.serviceName;
+    // The refresher replaces a delegation only once it has less than the margin left, so a
+    // delegation normally runs down to the margin: an alarm threshold at or above it would fire
+    // before every refresh.
+    if (config.observability.delegationAlarmSeconds >= config.delegation.refreshMarginSeconds) {
+      throw new ConfigNotDeployableError(
+        `observability.delegationAlarmSeconds (${config.observability.delegationAlarmSeconds}) must be less than delegation.refreshMarginSeconds ` +
+          `(${config.delegation.refreshMarginSeconds}): a delegation runs down to the margin before each refresh, so the alarm would fire every time.`,
+      );
+    }
 
     // Every alarm is named `<serviceName>-<id>`, so the topic and its key can trust CloudWatch for
     // these alarms only (aws:SourceArn), not for any alarm in the account.

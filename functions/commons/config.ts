@@ -238,7 +238,13 @@ const ETH_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /** Uncompressed secp256k1 public key, as Lit names PKPs. */
 export const PKP_PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
 const DECIMAL = /^[0-9]{1,78}$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+/**
+ * EventBridge's rate rule: a singular unit for 1 and a plural one above (`rate(1 hours)` and
+ * `rate(5 hour)` are refused). Scheduler's reference lists both forms without the rule; these are
+ * the forms both accept and the ones CDK itself writes.
+ */
+export const RATE_EXPRESSION = /^rate\((?:(1) (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$/;
+const SCHEDULE = new RegExp(`${RATE_EXPRESSION.source}|^cron\\(.+\\)$`);
 
 class Reader {
   readonly problems: string[] = [];
@@ -445,7 +451,7 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     refreshMarginSeconds: r.int(d, 'refreshMarginSeconds', 'delegation', 21_600, 60, 30 * 86_400),
     uses: r.optStr(d, 'uses', 'delegation', { pattern: DECIMAL, hint: 'a decimal count, as a string' }),
     delegatees: r.oneOf(d, 'delegatees', 'delegation', ['policy-pkps', 'unrestricted'] as const, 'policy-pkps'),
-    schedule: r.str(d, 'schedule', 'delegation', { default: 'rate(1 hour)', pattern: SCHEDULE, hint: "'rate(N minutes|hours|days)' or 'cron(...)'" }),
+    schedule: r.str(d, 'schedule', 'delegation', { default: 'rate(1 hour)', pattern: SCHEDULE, hint: "'rate(1 minute|hour|day)', 'rate(N minutes|hours|days)' with N > 1, or 'cron(...)'" }),
   };
   if (delegation.refreshMarginSeconds >= delegation.validitySeconds)
     r.problem('delegation.refreshMarginSeconds', 'must be less than delegation.validitySeconds, or every run would refresh');

@@ -6,6 +6,7 @@ import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
 import { API_INTEGRATION_TIMEOUT_MS } from '../../functions/commons/config';
 import { ALL_FUNCTIONS, ROUTES, TABLE_PARTITIONS } from '../../lib/routes';
+import { scheduleIntervalSeconds } from '../../lib/schedule-interval';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -360,6 +361,25 @@ describe('operations and least privilege (issue 13)', () => {
         for (const m of stats) expect(m.Dimensions.find((d: any) => d.Name === 'TableName').Value).toEqual({ 'Fn::ImportValue': expect.stringContaining('lit-session-service-stateful:') });
         expect(a.Threshold).toBe(1);
       }
+    });
+  });
+
+  describe('config checks that were missing', () => {
+    it('refuses at synth a delegation alarm threshold at or above the refresh margin', () => {
+      for (const seconds of [21_600, 30_000]) {
+        expect(() => buildApp({ config: exampleConfig((raw) => (raw.observability.delegationAlarmSeconds = seconds)) })).toThrow(
+          expect.objectContaining({ code: 'CONFIG_NOT_DEPLOYABLE', message: expect.stringMatching(/^observability\.delegationAlarmSeconds \(\d+\) must be less than delegation\.refreshMarginSeconds \(21600\)/) }),
+        );
+      }
+      expect(() => buildApp({ config: exampleConfig((raw) => (raw.observability.delegationAlarmSeconds = 21_599)) })).not.toThrow();
+    });
+
+    it("refuses the rate expressions EventBridge refuses (rate(1 hours), rate(5 hour)), in the config and at synth", () => {
+      for (const schedule of ['rate(1 hours)', 'rate(5 hour)', 'rate(0 minutes)']) {
+        expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).toThrow(/delegation\.schedule: must be 'rate\(1 minute\|hour\|day\)'/);
+        expect(() => scheduleIntervalSeconds(schedule)).toThrow(/schedule 'rate/);
+      }
+      for (const schedule of ['rate(1 hour)', 'rate(5 hours)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)']) expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).not.toThrow();
     });
   });
 });
