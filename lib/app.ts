@@ -45,6 +45,9 @@ export function buildServiceApp(app: App, options: BuildOptions = {}): ServiceAp
   const stateful = new StatefulStack(app, `${name}-stateful`, {
     env,
     config,
+    // `cdk destroy` or a stray delete-stack must not even start on the state (the service stack
+    // is replaceable and left unprotected).
+    terminationProtection: true,
     description: `${name}: table, key, owner-key secret reference (retained)`,
   });
   const service = new ServiceStack(app, `${name}-service`, {

@@ -382,4 +382,14 @@ describe('operations and least privilege (issue 13)', () => {
       for (const schedule of ['rate(1 hour)', 'rate(5 hours)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)']) expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).not.toThrow();
     });
   });
+
+  describe('state that cannot be deleted by accident', () => {
+    it('the table has deletion protection; the stateful stack has termination protection, the service stack not', () => {
+      built.stateful$.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+      expect(built.stateful.terminationProtection).toBe(true);
+      expect(built.service.terminationProtection).toBe(false);
+      const manifest = built.app.synth().getStackByName(built.stateful.stackName);
+      expect(manifest.terminationProtection).toBe(true);
+    });
+  });
 });
