@@ -392,4 +392,22 @@ describe('operations and least privilege (issue 13)', () => {
       expect(manifest.terminationProtection).toBe(true);
     });
   });
+
+  describe('the scheduler role', () => {
+    it("trusts Scheduler for its own schedule group only (aws:SourceArn), in this account, and that group holds the refresh schedule", () => {
+      const t = built.service$;
+      const [[groupId, group]] = Object.entries(t.findResources('AWS::Scheduler::ScheduleGroup') as Res);
+      const [schedule] = Object.values(t.findResources('AWS::Scheduler::Schedule') as Res);
+      expect(schedule.Properties.GroupName).toBe(group.Properties.Name);
+      const role = (t.findResources('AWS::IAM::Role') as Res)[schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': { 'Fn::GetAtt': [groupId, 'Arn'] } } },
+        },
+      ]);
+    });
+  });
 });
