@@ -146,7 +146,6 @@ export class ServiceFunction extends Construct {
       timeout: Duration.seconds(def.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds),
       memorySize: def.memoryMb ?? FUNCTION_DEFAULTS.memoryMb,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
       environment,
@@ -167,6 +166,7 @@ export class ServiceFunction extends Construct {
         externalModules: [],
       },
     });
+    this.enableTracing();
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
@@ -175,6 +175,26 @@ export class ServiceFunction extends Construct {
     });
 
     this.grantFromNeeds(props);
+  }
+
+  /**
+   * Active X-Ray tracing, with its one `Resource: *` statement in a policy of its own and the
+   * wildcard acknowledged on that policy only. `tracing: ACTIVE` on the function would put the
+   * statement in the role's default policy, where the acknowledgement (on the role) would also
+   * cover any wildcard granted later.
+   */
+  private enableTracing(): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    const policy = new iam.Policy(this, 'Tracing', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+    });
+    // Lambda checks the role's X-Ray permissions when tracing is set.
+    this.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing); this policy holds that one statement only.',
+    });
   }
 
   /**
@@ -242,10 +262,6 @@ export class ServiceFunction extends Construct {
         );
       }
     }
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing).',
-    });
   }
 }
 

@@ -6,11 +6,16 @@ import { auditKey, delegationCurrentKey, delegationHistoryKey, rateKey, scopeKey
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metric-names';
 import { API_INTEGRATION_TIMEOUT_MS } from '../../functions/commons/config';
 import { ALL_FUNCTIONS, ROUTES, TABLE_PARTITIONS } from '../../lib/routes';
+import { buildServiceApp } from '../../lib/app';
+import { CONFIG_CONTEXT_KEY } from '../../lib/load-config';
 import { scheduleIntervalSeconds } from '../../lib/schedule-interval';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { actionsOfFunction, buildApp, exampleConfig, functionLogicalId, REPO_ROOT, statementsGranting, type Built } from './helpers';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { actionsOfFunction, buildApp, CDK_JSON_CONTEXT, EXAMPLE_CONFIG, exampleConfig, functionLogicalId, REPO_ROOT, statementsGranting, type Built } from './helpers';
 
 type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -408,6 +413,43 @@ describe('operations and least privilege (issue 13)', () => {
           Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': { 'Fn::GetAtt': [groupId, 'Arn'] } } },
         },
       ]);
+    });
+  });
+
+  describe('the IAM5[Resource::*] acknowledgement covers the X-Ray statement only', () => {
+    it('each function has the X-Ray statement alone in a policy of its own, and no other Resource: * anywhere', () => {
+      const t = built.service$;
+      for (const def of ALL_FUNCTIONS) {
+        const star = statementsOf(t, def.id).filter((st) => st.Resource === '*');
+        expect(star).toEqual([{ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' }]);
+        const fnRole = (t.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(t, def.id)].Properties.Role['Fn::GetAtt'][0];
+        const mine = Object.entries(t.findResources('AWS::IAM::Policy') as Res).filter(
+          ([, p]) => p.Properties.Roles.some((r: any) => r.Ref === fnRole) && JSON.stringify(p.Properties.PolicyDocument).includes('xray:'),
+        );
+        expect(mine).toHaveLength(1);
+        expect(mine[0][0]).toMatch(new RegExp(`^${def.id}Tracing`));
+        expect(mine[0][1].Properties.PolicyDocument.Statement).toHaveLength(1);
+      }
+      // Tracing is still on, and the function waits for its X-Ray policy.
+      for (const fn of Object.values(t.findResources('AWS::Lambda::Function') as Record<string, any>)) {
+        expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+        expect(fn.DependsOn.some((d: string) => d.includes('Tracing'))).toBe(true);
+      }
+    });
+
+    it('is acknowledged on the X-Ray policies only, so a wildcard granted later to a function role is reported', () => {
+      const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], [CONFIG_CONTEXT_KEY]: EXAMPLE_CONFIG } });
+      const { service } = buildServiceApp(app, { nag: false });
+      const acked = app.node
+        .findAll()
+        .filter((c) => c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && JSON.stringify(m.data).includes('IAM5[Resource::*]')))
+        .map((c) => c.node.path);
+      expect(acked.length).toBe(ALL_FUNCTIONS.length);
+      for (const p of acked) expect(p).toMatch(/^lit-session-service-service\/\w+\/Tracing$/);
+
+      service.functions.IssueSessionSigs.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+      const findings = new AwsSolutionsChecks().validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
+      expect(findings).toContain('AwsSolutions-IAM5[Resource::*] lit-session-service-service/IssueSessionSigs/Role/DefaultPolicy/Resource');
     });
   });
 });
