@@ -452,4 +452,23 @@ describe('operations and least privilege (issue 13)', () => {
       expect(findings).toContain('AwsSolutions-IAM5[Resource::*] lit-session-service-service/IssueSessionSigs/Role/DefaultPolicy/Resource');
     });
   });
+
+  describe('region and account resolve at deploy time', () => {
+    it('a template synthesized where the CLI defaults to us-east-1 names no region or account', () => {
+      const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+      process.env.CDK_DEFAULT_ACCOUNT = '111111111111';
+      process.env.CDK_DEFAULT_REGION = 'us-east-1';
+      try {
+        const pinned = buildApp();
+        const text = JSON.stringify([pinned.stateful$.toJSON(), pinned.service$.toJSON()]);
+        expect(text).not.toContain('us-east-1');
+        expect(text).not.toContain('111111111111');
+        expect(text).toContain('AWS::Region');
+      } finally {
+        for (const [k, v] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const)
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+      }
+    });
+  });
 });
