@@ -129,26 +129,33 @@ describe('operations and least privilege (issue 13)', () => {
       expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'] });
     });
 
-    it('RefreshDelegation (admin): the delegation partition, plus its rate counter and audit record', () => {
+    it('RefreshDelegation (admin): the delegation partition, its rate counter and audit record, and its own Idempotency-Key records', () => {
       expect(tableGrants(built.service$, 'RefreshDelegation')).toEqual({
-        'dynamodb:GetItem': ['DELEGATION'],
-        'dynamodb:PutItem': ['AUDIT#*', 'DELEGATION'],
-        'dynamodb:UpdateItem': ['RATE#*'],
+        'dynamodb:GetItem': ['DELEGATION', 'IDEMPOTENCY#RefreshDelegation'],
+        'dynamodb:PutItem': ['AUDIT#*', 'DELEGATION', 'IDEMPOTENCY#RefreshDelegation'],
+        'dynamodb:UpdateItem': ['IDEMPOTENCY#RefreshDelegation', 'RATE#*'],
+        'dynamodb:DeleteItem': ['IDEMPOTENCY#RefreshDelegation'],
       });
     });
 
-    it('MintPkp (admin): its rate counter and audit record only', () => {
-      expect(tableGrants(built.service$, 'MintPkp')).toEqual({ 'dynamodb:PutItem': ['AUDIT#*'], 'dynamodb:UpdateItem': ['RATE#*'] });
+    it('MintPkp (admin): its rate counter and audit record, and its own Idempotency-Key records', () => {
+      expect(tableGrants(built.service$, 'MintPkp')).toEqual({
+        'dynamodb:GetItem': ['IDEMPOTENCY#MintPkp'],
+        'dynamodb:PutItem': ['AUDIT#*', 'IDEMPOTENCY#MintPkp'],
+        'dynamodb:UpdateItem': ['IDEMPOTENCY#MintPkp', 'RATE#*'],
+        'dynamodb:DeleteItem': ['IDEMPOTENCY#MintPkp'],
+      });
     });
 
     it.each(['GetDelegation', 'Health', 'ListPkps'])('%s: GetItem on the delegation partition, no Query', (id) => {
       expect(tableGrants(built.service$, id)).toEqual({ 'dynamodb:GetItem': ['DELEGATION'] });
     });
 
-    it('no function may scan, query, delete, batch or describe the table', () => {
+    it('no function may scan, query, batch or describe the table; DeleteItem only on idempotency records', () => {
       for (const def of ALL_FUNCTIONS) {
         const granted = actionsOfFunction(built.service$, def.id).filter((a) => a.startsWith('dynamodb:'));
-        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].includes(a))).toEqual([]);
+        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a))).toEqual([]);
+        if (granted.includes('dynamodb:DeleteItem')) expect(tableGrants(built.service$, def.id)['dynamodb:DeleteItem']).toEqual([`IDEMPOTENCY#${def.id}`]);
       }
     });
 
