@@ -45,6 +45,13 @@ export async function mintPkp(contracts: LitContracts, permitted: string[]): Pro
   return { tokenId: pkp.tokenId, publicKey, ethAddress: pkp.ethAddress };
 }
 
+/** Give the PKP's NFT to `to`: `contracts`' wallet then no longer passes Lit's owner rule for it. */
+export async function transferPkp(contracts: LitContracts, tokenId: string, to: string): Promise<void> {
+  const from = await contracts.signer.getAddress();
+  const tx = await contracts.pkpNftContract.write['safeTransferFrom(address,address,uint256)'](from, to, tokenId);
+  await tx.wait();
+}
+
 /** Mint a capacity-credits NFT for `contracts`' wallet; returns its token id (decimal string). */
 export async function mintCapacityToken(contracts: LitContracts): Promise<string> {
   const { capacityTokenIdStr } = await contracts.mintCapacityCreditsNFT({ requestsPerKilosecond: 1000, daysUntilUTCMidnightExpiration: 2 });

@@ -44,8 +44,16 @@ export interface StartDevnetOptions {
    * length, owner funding) only apply to the first start.
    */
   stateDir?: string;
-  /** pkpSign needs a capacity delegation, like Lit's paid networks. Default true; false is like datil-dev. */
+  /**
+   * The nodes' `enable_rate_limiting`: pkpSign needs a capacity credits NFT, owned or delegated,
+   * like Lit's paid networks. Default true; false is like datil-dev.
+   */
   requirePayment?: boolean;
+  /**
+   * The nodes' `enable_rate_limiting_allocation`: count pkpSign requests against the NFTs'
+   * requests per kilosecond and the delegations' `uses`. Default false, as on the real node.
+   */
+  rateLimitAllocation?: boolean;
   /** Fixed node ports; default ephemeral. */
   ports?: number[];
   /** Mine a block this often (block hashes are the SIWE nonces). Default 2000 ms. */
@@ -153,6 +161,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       nodeCount,
       threshold,
       requirePayment,
+      rateLimitAllocation: options.rateLimitAllocation,
       ports: options.ports,
       faults: options.faults,
       currentEpoch: () => epoch.number,

@@ -1,16 +1,18 @@
 /**
  * GET /health: readiness. Reports the delegation's validity and the capacity NFT's expiry (both
- * from the stored record), and the Lit connection only when this environment has loaded the SDK
- * already or the caller asks `?deep=true` (then it connects: slow, and loads the SDK).
+ * from the stored record), and with `?deep=true` whether the Lit network answers: a handshake with
+ * each node the refresher last signed through (kept with the delegation), ready when the network's
+ * threshold answers. This function never bundles nor loads the Lit SDK (lit-node-probe.ts), so its
+ * cold start stays that of a small function.
  * 200 when ready, 503 when not, with the same body.
  */
 import { apiHandler, queryFlag } from './commons/http';
 import { tableAdapters } from './commons/composition';
-import { litAdapters } from './commons/lit-composition';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './commons/domain/delegation-limits';
 import { isServiceError } from './commons/errors';
-import { isLitSdkLoaded } from './commons/adapters/lit/sdk';
+import { probeLitNodes } from './commons/lit-node-probe';
+import type { DelegationRecord } from './commons/ports';
 
 type Check = { ok: boolean; [k: string]: unknown };
 
@@ -18,8 +20,9 @@ export const handler = apiHandler(async (event, ctx) => {
   const now = Date.now();
   const checks: Record<string, Check> = {};
 
+  let record: DelegationRecord | undefined;
   try {
-    const record = await tableAdapters().delegations.getCurrent();
+    record = await tableAdapters().delegations.getCurrent();
     if (!record) checks.delegation = { ok: false, reason: 'none stored yet' };
     else {
       const view = describeDelegation(record, now);
@@ -33,17 +36,10 @@ export const handler = apiHandler(async (event, ctx) => {
     checks.delegation = { ok: false, reason: isServiceError(e) ? e.code : 'INTERNAL' };
   }
 
-  const deep = queryFlag(event, 'deep');
-  if (deep || isLitSdkLoaded()) {
-    const lit = await litAdapters();
-    if (deep) {
-      try {
-        await lit.connection.get(ctx.deadlineMs);
-      } catch (e) {
-        checks.lit = { ok: false, state: lit.connection.state(), reason: isServiceError(e) ? e.code : 'INTERNAL' };
-      }
-    }
-    checks.lit ??= { ok: lit.connection.state() === 'ready', state: lit.connection.state() };
+  if (queryFlag(event, 'deep')) {
+    checks.lit = record?.litNodes
+      ? { ...(await probeLitNodes(record.litNodes, ctx.deadlineMs)) }
+      : { ok: false, reason: 'no Lit node list stored yet (the next delegation refresh records it)' };
   }
 
   const ok = Object.values(checks).every((c) => c.ok);

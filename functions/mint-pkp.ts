@@ -2,17 +2,45 @@
  * POST /pkps (admin): mint a PKP owned by the owner wallet, with the owner's address permitted as
  * an EthWallet auth method, so the service can authenticate to it. The new PKP is usable once the
  * policy names it and the delegation is refreshed (the policy lives in the deployed config).
+ *
+ * The body carries nothing: absent, empty, or `{}` (what many clients send with a POST). Anything
+ * else is refused like a bad body on any route, before anything reaches the chain. Minting is an
+ * on-chain transaction, so a client that retries after a timeout would mint twice: it sends an
+ * `Idempotency-Key` header and gets the first PKP back instead (commons/idempotency.ts).
  */
-import { callerArn, apiHandler } from './commons/http';
+import { callerArn, apiHandler, parseJsonBody } from './commons/http';
 import { ownerKey, runtimeConfig } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
-import { requireAdmin } from './commons/domain/policy';
+import { rateLimitSubject, requireAdmin } from './commons/domain/policy';
+import { invalid, isObj, refuseUnknownFields } from './commons/domain/request-fields';
+import { IDEMPOTENCY_REPLAYED_HEADER, idempotentRoute, readIdempotencyKey } from './commons/idempotency';
 import { logger } from './commons/powertools';
 
+/** The route-table id of this function: its idempotency records' partition. */
+const FUNCTION_ID = 'MintPkp';
+
+/** The only body this route accepts: none, or an object with no fields. */
+export function readMintRequest(body: unknown): Record<string, never> {
+  if (body === undefined) return {};
+  if (!isObj(body)) throw invalid('body', 'must be absent or an empty JSON object {}: minting takes no parameters');
+  refuseUnknownFields(body, [], '');
+  return {};
+}
+
+const idempotent = idempotentRoute<{ pkp: unknown; note: string }>(FUNCTION_ID);
+
 export const handler = apiHandler(async (event, ctx) => {
-  requireAdmin(runtimeConfig().policy, callerArn(event));
-  const owner = await ownerKey();
-  const pkp = await (await litAdapters()).chain.mintForOwner(owner, ctx.deadlineMs);
-  logger.info('PKP minted', { tokenId: pkp.tokenId, ethAddress: pkp.ethAddress });
-  return { status: 201, body: { pkp, note: 'Add publicKey to the caller policy and redeploy; the next delegation refresh includes it' } };
+  const caller = callerArn(event);
+  const config = runtimeConfig();
+  requireAdmin(config.policy, caller);
+  const request = readMintRequest(parseJsonBody(event, config.maxBodyBytes));
+  const key = readIdempotencyKey(event.headers);
+  const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
+    const owner = await ownerKey();
+    const pkp = await (await litAdapters()).chain.mintForOwner(owner, ctx.deadlineMs);
+    logger.info('PKP minted', { tokenId: pkp.tokenId, ethAddress: pkp.ethAddress });
+    return { pkp, note: 'Add publicKey to the caller policy and redeploy; the next delegation refresh includes it' };
+  });
+  if (replayed) logger.info('PKP mint replayed for its Idempotency-Key');
+  return { status: 201, body: result, headers: key === undefined ? undefined : { [IDEMPOTENCY_REPLAYED_HEADER]: String(replayed) } };
 });

@@ -7,6 +7,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ServiceConfig } from '../functions/commons/config';
+import { assertDeployable } from './deploy-checks';
 import { loadConfigFromContext } from './load-config';
 import { ServiceStack } from './service-stack';
 import { StatefulStack } from './stateful-stack';
@@ -39,6 +40,8 @@ export function buildServiceApp(app: App, options: BuildOptions = {}): ServiceAp
   // export the service stack still uses, so the table cannot vanish under the functions.
   if (app.node.tryGetContext(DEFAULT_CROSS_STACK_REFERENCES) === undefined) app.node.setContext(DEFAULT_CROSS_STACK_REFERENCES, 'strong');
   const config = options.config ?? loadConfigFromContext(app.node).config;
+  // The constructs check these too as they build; first, so synth and `npm start -- --config` fail alike.
+  assertDeployable(config);
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const name = config.serviceName;
 

@@ -12,8 +12,10 @@ export interface FunctionNeeds {
   /**
    * 'read-delegation': may read the capacity delegation items only (a LeadingKeys condition), never
    * the session scopes, which hold session secret keys.
+   * 'idempotency': may read and write its own Idempotency-Key records only (the
+   * `IDEMPOTENCY#<id>` partition, a LeadingKeys condition).
    */
-  table: 'none' | 'read-delegation' | 'readwrite';
+  table: 'none' | 'read-delegation' | 'idempotency' | 'readwrite';
   /** Loads the Lit SDK and talks to the Lit network or its chain. */
   lit: boolean;
 }
@@ -83,8 +85,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/mint-pkp.ts',
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
-    // Mints on chain only: it never reads or writes the table.
-    needs: { ownerKey: true, table: 'none', lit: true },
+    // Mints on chain; in the table, only its own Idempotency-Key records (a retried mint returns the first PKP).
+    needs: { ownerKey: true, table: 'idempotency', lit: true },
   },
   {
     id: 'Health',

@@ -13,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, type ServiceConfig } from '../functions/commons/config';
-import { DELEGATION_PARTITION } from '../functions/commons/table';
+import { DELEGATION_PARTITION, idempotencyPartition } from '../functions/commons/table';
 import { functionEnvironment } from './function-environment';
 import type { FunctionDef } from './routes';
 
@@ -181,6 +181,18 @@ export class ServiceFunction extends Construct {
         }),
       );
       props.table.encryptionKey?.grantDecrypt(this.role);
+    }
+    else if (def.needs.table === 'idempotency') {
+      // Powertools idempotency reads, writes and deletes single items of this function's own
+      // partition; nothing else of the table (not the delegation, not the session scopes).
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [idempotencyPartition(def.id)] } },
+        }),
+      );
+      props.table.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
     }
     else if (def.needs.table === 'readwrite') {
       props.table.grantReadWriteData(this.role);

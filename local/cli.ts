@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ServiceConfig } from '../functions/commons/config';
+import { ConfigFileError, readConfigFile } from '../lib/load-config';
 import { CALLER_HEADER, LOCAL_CALLERS, LocalStackError, startLocalStack, type LocalStack, type ProgressEvent } from './stack';
 
 const USAGE = `Usage: npm start -- [options]
@@ -14,11 +16,16 @@ Runs the service on this machine: DynamoDB Local, a Secrets Manager stand-in, th
 Lit network) and the service's functions behind a local HTTP API. No AWS account, no network.
 
 Options:
+  --config FILE         run your own config (config/service.json's format): your callers and
+                        policy against the devnet. Its network, capacity token and PKPs are
+                        replaced by the devnet's (each PKP your policy names gets a devnet PKP);
+                        the file is checked as cdk synth checks it first
   --port N              HTTP port on 127.0.0.1 (default 8787; 0 picks a free one)
   --data-dir DIR        keep state (tables, devnet chain and keys, PKP) in DIR across restarts;
                         without it every start is fresh
   --caller ARN          the IAM caller of requests without the ${CALLER_HEADER} header
-                        (default ${LOCAL_CALLERS.app})
+                        (default ${LOCAL_CALLERS.app}; with --config, your policy's first
+                        caller, a pattern's * read as 'local')
   --nodes N             Lit nodes in a fresh devnet (default 3, threshold 2)
   --log-level LEVEL     function log level: DEBUG, INFO, WARN, ERROR (default INFO)
   --concurrency N       execution environments per function (default 2); more requests queue
@@ -41,6 +48,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs({
       options: {
+        config: { type: 'string' },
         port: { type: 'string', default: '8787' },
         'data-dir': { type: 'string' },
         caller: { type: 'string' },
@@ -72,6 +80,26 @@ async function main(): Promise<void> {
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)) fail(`arguments: --concurrency must be 1..16, got '${args.concurrency}'`);
   if (args.caller !== undefined && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/.test(args.caller)) fail(`arguments: --caller must be an IAM or STS ARN, got '${args.caller}'`);
 
+  // The user's config: read, validated and checked deployable before anything starts, with the
+  // messages cdk synth would print for the same file.
+  let userConfig: ServiceConfig | undefined;
+  if (args.config !== undefined) {
+    let file = path.resolve(args.config);
+    try {
+      const loaded = readConfigFile(args.config);
+      file = loaded.file;
+      // Loaded only here: it brings the CDK constructs (about 1 s), which a plain start does not need.
+      const { assertDeployable } = await import('../lib/deploy-checks');
+      assertDeployable(loaded.config);
+      userConfig = loaded.config;
+    } catch (e) {
+      if (e instanceof ConfigFileError) fail(`config: ${e.message}`);
+      const code = (e as { code?: string }).code;
+      if (code === 'CONFIG_NOT_DEPLOYABLE' || code === 'LAMBDA_ENV_TOO_LARGE') fail(`config: lit-session-service config file ${file}: ${(e as Error).message} (${code}: cdk synth refuses it too)`);
+      throw e;
+    }
+  }
+
   const dataDir = args['data-dir'];
   // Fresh state leaves nothing behind, its log included; a data dir keeps its log with its state.
   const scratchLogs = dataDir ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'lit-session-service-logs-'));
@@ -94,6 +122,7 @@ async function main(): Promise<void> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      userConfig,
       dataDir,
       port,
       devnet: nodes === undefined ? undefined : { nodeCount: nodes, threshold: Math.min(2, nodes) },
@@ -114,14 +143,17 @@ async function main(): Promise<void> {
     fail(`${(e as Error).message}`);
   }
 
-  const caller = args.caller ?? stack.callers.app;
+  const caller = stack.defaultCaller;
+  const pkp = stack.pkpMapping?.[0]?.local ?? stack.pkp;
+  // With --config, each PKP of the user's policy and the devnet PKP that stands for it.
+  const mapping = (stack.pkpMapping ?? []).flatMap((m) => [`  PKP      ${m.local.publicKey} (for ${m.configured.slice(0, 14)}… of your policy)`, `  address  ${m.local.ethAddress}`]);
   process.stdout.write(
     [
       '',
       `lit-session-service local stack ready at ${stack.url}`,
       `  started in ${seconds(Date.now() - started)}`,
-      `  PKP      ${stack.pkp.publicKey}`,
-      `  address  ${stack.pkp.ethAddress}`,
+      ...(userConfig ? [`  config   ${path.resolve(args.config!)}: your policy (${userConfig.policy.callers.length} callers) on the devnet`] : []),
+      ...(mapping.length > 0 ? mapping : [`  PKP      ${pkp.publicKey}`, `  address  ${pkp.ethAddress}`]),
       `  caller   ${caller} (default; set the ${CALLER_HEADER} header per request; admin: ${stack.callers.admin})`,
       `  devnet   ${stack.devnet.nodes.length} Lit nodes, chain ${stack.devnet.contractsContext.rpc}`,
       `  state    ${stack.persistent ? stack.dataDir : 'fresh (removed at stop; --data-dir keeps it)'}`,

@@ -9,6 +9,10 @@
  * the local caller's policy (a redeploy: every environment restarts with the new config), and the
  * refresher function makes the first delegation. The refresher then runs on its schedule.
  *
+ * With `userConfig` (`npm start -- --config path.json`) the stack runs the user's own config, as
+ * deployed, against the devnet (see `localizeConfig`): their callers, policy, delegation, session
+ * and API settings, with only what names another network replaced.
+ *
  *   const stack = await startLocalStack({ dataDir: '.local-stack' });
  *   await stack.request('POST', '/session-sigs', { body: { pkpPublicKey: stack.pkp.publicKey, ... } });
  *   await stack.stop();
@@ -16,7 +20,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseServiceConfig, type ServiceConfig } from '../functions/commons/config';
+import { parseServiceConfig, type CallerPolicy, type ServiceConfig } from '../functions/commons/config';
+import { findCallerPolicy } from '../functions/commons/domain/policy';
 import { functionEnvironment } from '../lib/function-environment';
 import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES } from '../lib/routes';
 import { scheduleIntervalSeconds } from '../lib/schedule-interval';
@@ -69,6 +74,11 @@ export interface LocalStackOptions {
   devnet?: { nodeCount?: number; threshold?: number; blockTimeMs?: number; faults?: Partial<NodeFaults>[] };
   /** PKPs minted at bootstrap (all in the app caller's policy). Default 1. */
   pkpCount?: number;
+  /**
+   * Run this config (a user's `config/service.json`, validated, and checked deployable by the
+   * caller) instead of the local one: see `localizeConfig` for what is replaced.
+   */
+  userConfig?: ServiceConfig;
   /** Edit the service config before the functions start; validated again after. */
   configure?: (config: ServiceConfigInput, ctx: { pkps: LocalPkp[]; callers: { app: string; admin: string } }) => ServiceConfigInput;
   /** Run the refresher every N ms. Default: the config's schedule; 0 = never. */
@@ -86,9 +96,17 @@ export interface LocalStackOptions {
   onProgress?: (p: ProgressEvent) => void;
 }
 
+/** A PKP the user's policy names, and the devnet PKP that stands for it locally. */
+export interface PkpMapping {
+  configured: string;
+  local: LocalPkp;
+}
+
 export interface LocalStackInfo {
   url: string;
   pkps: LocalPkp[];
+  /** With a user config: which devnet PKP stands for each PKP its policy names. */
+  pkpMapping?: PkpMapping[];
   callers: { app: string; admin: string };
   capacityTokenId: string;
   ownerAddress: string;
@@ -118,6 +136,10 @@ export interface LocalStack {
   dynamodb: DynamoDbLocal;
   secrets: SecretsManagerStandIn;
   config: ServiceConfig;
+  /** With a user config: which devnet PKP stands for each PKP its policy names. */
+  pkpMapping?: PkpMapping[];
+  /** The caller of requests without the caller header. */
+  defaultCaller: string;
   functions: {
     recycle(id?: string): Promise<void>;
     invocations(id: string): number;
@@ -201,7 +223,8 @@ function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): 
           pkps: pkps.map((p) => p.publicKey),
           abilities: [
             { resource: 'pkp', ability: 'pkp-signing' },
-            { resource: 'lit-action', ability: 'lit-action-execution' },
+            // Not lit-action-execution: an action run with these sigs could sign with any PKP the owner holds (config.ts).
+            { resource: 'access-control-condition', ability: 'access-control-condition-decryption' },
           ],
           allowWildcardResources: true,
           maxExpirationSeconds: 86_400,
@@ -213,6 +236,58 @@ function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): 
     api: { throttleRateLimit: 50, throttleBurstLimit: 100, maxBodyBytes: 16_384 },
     observability: { logRetentionDays: 30, auditRetentionDays: 90, delegationAlarmSeconds: 3_600 },
   });
+}
+
+/** The distinct PKP public keys a config's policy names, in order of first appearance (`*` aside). */
+export function policyPkps(config: ServiceConfig): string[] {
+  const keys: string[] = [];
+  for (const caller of config.policy.callers) for (const k of caller.pkps) if (k !== '*' && !keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+/**
+ * A user's config as it runs on the devnet. Replaced: the `lit` network (by the devnet's, a
+ * `custom` network; the connect timeout and attempts are kept), `delegation.capacityTokenId` (by
+ * the token minted on the devnet), and every PKP the policy names (by the devnet PKP `mapping`
+ * gives it: the n-th distinct key by the n-th minted PKP). Everything else is the user's as
+ * written: callers and their rights, `*` PKPs, delegation lifetime, margin, uses, delegatees and
+ * schedule, session, API limits, the owner-key secret name (the stand-in serves the devnet owner's
+ * key under it). Validated again by the same parser.
+ */
+export function localizeConfig(user: ServiceConfig, local: ServiceConfig, mapping: readonly PkpMapping[]): ServiceConfig {
+  const byKey = new Map(mapping.map((m) => [m.configured, m.local.publicKey]));
+  return parseServiceConfig({
+    ...user,
+    lit: { ...local.lit, connectTimeoutMs: user.lit.connectTimeoutMs, connectAttempts: user.lit.connectAttempts },
+    delegation: { ...user.delegation, capacityTokenId: local.delegation.capacityTokenId },
+    policy: {
+      callers: user.policy.callers.map((c) => ({
+        ...c,
+        pkps: c.pkps.map((k) => {
+          if (k === '*') return k;
+          const mapped = byKey.get(k);
+          if (!mapped) throw new Error(`no devnet PKP stands for ${k}`);
+          return mapped;
+        }),
+      })),
+    },
+  });
+}
+
+/**
+ * Who `npm start` calls as by default, and who the admin is. With a user config: its first
+ * non-admin (then admin) policy entry, as an ARN it matches: the principal itself, or a pattern
+ * with each `*` read as `local` (`…:assumed-role/app-backend-*` → `…:assumed-role/app-backend-local`)
+ * when that ARN gets this very entry. Else the local callers.
+ */
+export function callersFor(user: ServiceConfig | undefined): { app: string; admin: string } {
+  if (!user) return { ...LOCAL_CALLERS };
+  const arnOf = (entry: CallerPolicy): string | undefined => {
+    const arn = entry.principal.replace(/\*/g, 'local');
+    return findCallerPolicy(user.policy, arn) === entry ? arn : undefined;
+  };
+  const first = (admin: boolean) => user.policy.callers.filter((c) => c.admin === admin).map(arnOf).find((a) => a !== undefined);
+  return { app: first(false) ?? first(true) ?? LOCAL_CALLERS.app, admin: first(true) ?? LOCAL_CALLERS.admin };
 }
 
 function readState(file: string): StateRecord | undefined {
@@ -293,7 +368,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const secrets = await part('secrets', async () => {
-      const sm = await startSecretsManagerStandIn({ [LOCAL_OWNER_KEY_SECRET]: JSON.stringify({ privateKey: devnet.ownerWallet.privateKey }) });
+      // The owner key under the local secret name (the bootstrap's config) and the user's, if any.
+      const ownerSecret = JSON.stringify({ privateKey: devnet.ownerWallet.privateKey });
+      const sm = await startSecretsManagerStandIn({ [LOCAL_OWNER_KEY_SECRET]: ownerSecret, ...(options.userConfig ? { [options.userConfig.ownerKeySecret]: ownerSecret } : {}) });
       cleanups.push(() => sm.stop());
       return sm;
     }, (s) => s.endpoint);
@@ -326,13 +403,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let config = baseConfig(devnet, capacityTokenId, pkps);
     const host = new FunctionHost({ functions: ALL_FUNCTIONS, bundles, environment: localEnvironment(config), onLog, maxEnvironments: options.maxEnvironmentsPerFunction });
     cleanups.push(() => host.stop());
-    const defaultCaller = options.defaultCaller ?? LOCAL_CALLERS.app;
+    const callers = callersFor(options.userConfig);
+    const defaultCaller = options.defaultCaller ?? callers.app;
     const gatewayHolder: { gateway?: Gateway } = {};
+    // One devnet PKP per PKP the user's policy names (at least pkpCount); a restart mints only what is missing.
+    const configured = options.userConfig ? policyPkps(options.userConfig) : [];
+    const needed = Math.max(options.pkpCount ?? 1, configured.length);
 
-    if (!saved) {
+    if (pkps.length < needed) {
       pkps = await part('pkp', async () => {
-        const minted: LocalPkp[] = [];
-        for (let i = 0; i < (options.pkpCount ?? 1); i++) {
+        const minted: LocalPkp[] = [...pkps];
+        while (minted.length < needed) {
           const out = await host.invoke('MintPkp', apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }));
           const res = expectResult(out, 'MintPkp');
           if (res.statusCode !== 201) throw new Error(`POST /pkps answered ${res.statusCode} ${errorCodeOf(res.body)}`);
@@ -344,13 +425,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       writeState(statePath, { version: STATE_VERSION, createdAt: new Date().toISOString(), ownerAddress: devnet.ownerWallet.address, capacityTokenId, pkps });
     }
 
+    const pkpMapping = options.userConfig ? configured.map((k, i) => ({ configured: k, local: pkps[i] })) : undefined;
     config = await part('config', async () => {
       let next = baseConfig(devnet, capacityTokenId, pkps);
-      if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...LOCAL_CALLERS } }));
+      if (options.userConfig) next = localizeConfig(options.userConfig, next, pkpMapping!);
+      if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...callers } }));
       // The PKP is now in the policy: a redeploy, as an operator would do after POST /pkps.
       await host.redeploy(localEnvironment(next));
       return next;
-    }, (c) => `${c.policy.callers.length} callers`);
+    }, (c) => `${c.policy.callers.length} callers${options.userConfig ? ' (your policy)' : ''}`);
 
     const refresh = async (force = false) => {
       const out = await host.invoke(DELEGATION_REFRESHER.id, force ? { force: true } : {});
@@ -366,7 +449,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const info = (): LocalStackInfo => ({
       url: gatewayHolder.gateway?.url ?? '',
       pkps,
-      callers: { ...LOCAL_CALLERS },
+      ...(pkpMapping ? { pkpMapping } : {}),
+      callers: { ...callers },
       capacityTokenId,
       ownerAddress: devnet.ownerWallet.address,
       devnet: { litNodeClientConfig: devnet.litNodeClientConfig, blockhashUrl: devnet.blockhashUrl },
@@ -402,7 +486,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stack: LocalStack = {
       url: gateway.url,
       port: gateway.port,
-      callers: { ...LOCAL_CALLERS },
+      callers: { ...callers },
+      defaultCaller,
+      ...(pkpMapping ? { pkpMapping } : {}),
       pkp: pkps[0],
       pkps,
       capacityTokenId,
@@ -422,7 +508,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       refreshNow: refresh,
       request: (method, p, opts = {}) => httpRequest(gateway.url, method, p, opts),
       info,
-      curl: () => curlFor(gateway.url, pkps[0], defaultCaller === LOCAL_CALLERS.app ? undefined : defaultCaller),
+      curl: () => {
+        const pkp = pkpMapping?.[0]?.local ?? pkps[0];
+        // `*` where the default caller may use it; else the PKP itself (a user's policy may not grant `*`).
+        const wildcard = findCallerPolicy(config.policy, defaultCaller)?.allowWildcardResources ?? false;
+        return curlFor(gateway.url, pkp, defaultCaller === LOCAL_CALLERS.app && !options.userConfig ? undefined : defaultCaller, wildcard ? '*' : pkp.tokenId);
+      },
       stop: () => (stopping ??= cleanup()),
     };
     return stack;
@@ -469,8 +560,8 @@ async function httpRequest(
 }
 
 /** The copy-paste curl `npm start` prints. */
-export function curlFor(url: string, pkp: LocalPkp, caller?: string): string {
-  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] });
+export function curlFor(url: string, pkp: LocalPkp, caller?: string, resourceId = '*'): string {
+  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }] });
   const callerFlag = caller ? ` -H '${CALLER_HEADER}: ${caller}'` : '';
   return `curl -sS -X POST ${url}/session-sigs -H 'content-type: application/json'${callerFlag} -d '${body}'`;
 }

@@ -16,13 +16,6 @@ export interface CapacityTokenInfo {
 export interface ChainView {
   /** Hash of the latest block, `0x` + 64 hex. Nodes hand it out as the SIWE nonce. */
   latestBlockhash(): string;
-  /** True if `hash` is one of the recent block hashes (nodes accept a small window of them). */
-  isRecentBlockhash(hash: string): boolean;
-  /**
-   * True if an EthWallet holder with `address` may act for the PKP: the address is a permitted
-   * auth method of type 1 (EthWallet) or a permitted address of the PKP on chain.
-   */
-  isPermittedEthWallet(pkpPublicKey: string, address: string): Promise<boolean>;
   /** The capacity token as the chain sees it, or null when no such token exists. */
   capacityToken(tokenId: string): Promise<CapacityTokenInfo | null>;
   /**
@@ -30,4 +23,25 @@ export interface ChainView {
    * the public key was not minted on this devnet. `pkpPublicKey` is 0x04… uncompressed.
    */
   pkpPrivateKey(pkpPublicKey: string): Uint8Array | undefined;
+
+  /** The block with this hash (`0x` + 64 hex, any case), or null when the chain has none. What the node's siwe_db looks a SIWE nonce up with. */
+  blockByHash(hash: string): Promise<{ hash: string; timestamp: number } | null>;
+  /** PKPNFT.ownerOf(tokenId) (decimal token id); null where the call reverts (no such PKP). */
+  pkpOwner(tokenId: string): Promise<string | null>;
+  /** PKPPermissions.getPermittedAuthMethods(tokenId), each with its scopes (getPermittedAuthMethodScopes up to 32). Ids are lower-case 0x hex. */
+  permittedAuthMethods(tokenId: string): Promise<PermittedAuthMethod[]>;
+  /** PKPPermissions.getTokenIdsForAuthMethod(type, id) as decimal strings. */
+  tokenIdsForAuthMethod(authMethodType: number, idHex: string): Promise<string[]>;
+  /** The PKP's public key (0x04…) by token id, or null. */
+  pkpPublicKeyOf(tokenId: string): Promise<string | null>;
+  /** Capacity tokens (RateLimitNFT) owned by `address`, expired ones included. */
+  capacityTokensOwnedBy(address: string): Promise<CapacityTokenInfo[]>;
+}
+
+export interface PermittedAuthMethod {
+  authMethodType: number;
+  /** Lower-case 0x hex of the id bytes. */
+  id: string;
+  /** Scope ids set to true (1 = SignAnything, 2 = PersonalSign). */
+  scopes: number[];
 }

@@ -1,5 +1,5 @@
 import { ethers } from 'ethers';
-import type { CapacityTokenInfo, ChainView } from './chain-view';
+import type { CapacityTokenInfo, ChainView, PermittedAuthMethod } from './chain-view';
 import type { BlockTracker } from './block-tracker';
 import type { KeyVault } from './key-vault';
 
@@ -19,30 +19,6 @@ export class DevnetChainView implements ChainView {
 
   latestBlockhash(): string {
     return this.blocks.latest();
-  }
-
-  isRecentBlockhash(hash: string): boolean {
-    return this.blocks.isRecent(hash);
-  }
-
-  /**
-   * True when one of the PKP's permitted auth methods of type 1 (EthWallet) names `address`, in any
-   * of the id forms Lit uses for it: the 20 address bytes (what `addPermittedAddress` stores, and
-   * what `isPermittedAddress` checks), or keccak256(`<address>:lit`) (what the SDK's
-   * `mintWithAuth` registers for an EthWallet auth method), checksummed or lower-case.
-   * Being the NFT's owner is not enough on its own: permission is explicit, as on Lit.
-   */
-  async isPermittedEthWallet(pkpPublicKey: string, address: string): Promise<boolean> {
-    const tokenId = pkpTokenIdFromPublicKey(pkpPublicKey);
-    if (tokenId === undefined || !ethers.utils.isAddress(address)) return false;
-    const checksummed = ethers.utils.getAddress(address);
-    const accepted = new Set([
-      checksummed.toLowerCase(),
-      ethers.utils.keccak256(ethers.utils.toUtf8Bytes(`${checksummed}:lit`)),
-      ethers.utils.keccak256(ethers.utils.toUtf8Bytes(`${checksummed.toLowerCase()}:lit`)),
-    ]);
-    const methods = (await this.pkpPermissions.getPermittedAuthMethods(tokenId)) as { authMethodType: ethers.BigNumber; id: string }[];
-    return methods.some((m) => m.authMethodType.eq(AUTH_METHOD_ETH_WALLET) && accepted.has(m.id.toLowerCase()));
   }
 
   async capacityToken(tokenId: string): Promise<CapacityTokenInfo | null> {
@@ -69,6 +45,55 @@ export class DevnetChainView implements ChainView {
 
   pkpPrivateKey(pkpPublicKey: string): Uint8Array | undefined {
     return this.vault.privateKeyFor(pkpPublicKey);
+  }
+
+  async blockByHash(hash: string): Promise<{ hash: string; timestamp: number } | null> {
+    const block = await this.pkpPermissions.provider.getBlock(hash.toLowerCase()).catch(() => null);
+    return block ? { hash: block.hash.toLowerCase(), timestamp: block.timestamp } : null;
+  }
+
+  async pkpOwner(tokenId: string): Promise<string | null> {
+    try {
+      return ethers.utils.getAddress((await (await this.pkpNft()).ownerOf(tokenId)) as string);
+    } catch {
+      return null; // ownerOf reverts for a token that was never minted, as on Lit's PKPNFT
+    }
+  }
+
+  async permittedAuthMethods(tokenId: string): Promise<PermittedAuthMethod[]> {
+    const methods = (await this.pkpPermissions.getPermittedAuthMethods(tokenId)) as { authMethodType: ethers.BigNumber; id: string }[];
+    return Promise.all(
+      methods.map(async (m) => {
+        const flags = (await this.pkpPermissions.getPermittedAuthMethodScopes(tokenId, m.authMethodType, m.id, 32)) as boolean[];
+        return { authMethodType: m.authMethodType.toNumber(), id: m.id.toLowerCase(), scopes: flags.flatMap((on, i) => (on ? [i] : [])) };
+      }),
+    );
+  }
+
+  async tokenIdsForAuthMethod(authMethodType: number, idHex: string): Promise<string[]> {
+    const ids = (await this.pkpPermissions.getTokenIdsForAuthMethod(authMethodType, idHex)) as ethers.BigNumber[];
+    return ids.map((id) => id.toString());
+  }
+
+  async pkpPublicKeyOf(tokenId: string): Promise<string | null> {
+    const key = (await this.pkpPermissions.getPubkey(tokenId).catch(() => '0x')) as string;
+    return key && key !== '0x' ? key.toLowerCase() : null;
+  }
+
+  async capacityTokensOwnedBy(address: string): Promise<CapacityTokenInfo[]> {
+    const count = ((await this.rateLimitNft.balanceOf(address)) as ethers.BigNumber).toNumber();
+    const ids = await Promise.all(Array.from({ length: count }, (_, i) => this.rateLimitNft.tokenOfOwnerByIndex(address, i) as Promise<ethers.BigNumber>));
+    const tokens = await Promise.all(ids.map((id) => this.capacityToken(id.toString())));
+    return tokens.filter((t): t is CapacityTokenInfo => t !== null);
+  }
+
+  private pkpNftContract?: Promise<ethers.Contract>;
+  /** PKPNFT, found through PKPPermissions (as Lit's contracts resolve each other), with the one call the nodes make. */
+  private pkpNft(): Promise<ethers.Contract> {
+    this.pkpNftContract ??= (this.pkpPermissions.getPkpNftAddress() as Promise<string>).then(
+      (address) => new ethers.Contract(address, ['function ownerOf(uint256) view returns (address)'], this.pkpPermissions.provider),
+    );
+    return this.pkpNftContract;
   }
 }
 

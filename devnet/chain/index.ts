@@ -36,7 +36,7 @@ export interface StartChainOptions {
    * transactions, and `mineBlock()`.
    */
   blockIntervalMs?: number;
-  /** How many recent block hashes `isRecentBlockhash` accepts. Default 64. */
+  /** How many recent block hashes the chain's BlockTracker keeps (`BlockTracker.isRecent`). Default 64. */
   recentBlockhashWindow?: number;
   /** PKP mint cost in wei (native token). Default 0.001 ether. */
   pkpMintCostWei?: bigint;
@@ -280,8 +280,8 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
 
   try {
     await withTimeout(heads._subscribe('newHeads', ['newHeads'], (head: NewHead) => onHead(head)), 10_000, `anvil's WebSocket (${anvil.wsUrl}) did not answer eth_subscribe`);
-    // The last window of hashes (a restored chain: they are still valid SIWE nonces, since a cached
-    // wallet sig made just before a restart carries one), then the heads that came meanwhile.
+    // The last window of hashes (the latest is the SIWE nonce the nodes hand out; a restored chain
+    // goes on from its last block), then the heads that came meanwhile.
     const tip = await provider.getBlockNumber();
     const window = await Promise.all(
       Array.from({ length: Math.min(tip + 1, recentWindow) }, (_, i) => provider.getBlock(tip - Math.min(tip + 1, recentWindow) + 1 + i)),

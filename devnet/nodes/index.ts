@@ -2,5 +2,6 @@ export { startLitNodes, createNetworkIdentity, type LitNetwork, type NodeControl
 export { UsageLedger, type UsageSnapshot } from './usage-ledger';
 export { type NodeFaults } from './faults';
 export { type EndpointCounts, type NodeEndpoint, NODE_ENDPOINTS } from './lit-node';
-export { NODE_ERROR_STATUS, type NodeErrorCode, type LitNodeErrorBody } from './node-error';
+export { DEVNET_NOT_EMULATED, type NodeErrorCode, type LitNodeErrorBody } from './node-error';
+export { REAL_ERROR_CODES, KIND_TEXT, type RealErrorCodeName } from './real-error-codes';
 export { BLS_SIGNATURE_DST, sessionSigningDigest, verifyNetworkSignature, networkPublicKeyOfShares, type BlsKeyShare, type BlsNetworkKey } from './bls-network-key';

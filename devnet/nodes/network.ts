@@ -19,8 +19,18 @@ export interface StartLitNodesOptions {
   nodeCount?: number;
   /** Signatures any `threshold` nodes make combine. Default 2 (or nodeCount when smaller). */
   threshold?: number;
-  /** pkpSign needs a capacity delegation. Default true (datil, datil-test); false is like datil-dev. */
+  /**
+   * The nodes' `enable_rate_limiting`: pkpSign needs a capacity credits NFT, owned or delegated.
+   * Default true (datil, datil-test; the real node's default too); false is like datil-dev.
+   */
   requirePayment?: boolean;
+  /**
+   * The nodes' `enable_rate_limiting_allocation`: count pkpSign requests against the NFTs'
+   * requests per kilosecond and the delegations' `uses`. Default false, as on the real node.
+   */
+  rateLimitAllocation?: boolean;
+  /** The rate limit window, seconds. Default 86 400 (Lit's RateLimitNFT default). */
+  rateLimitWindowSeconds?: number;
   /** Fixed ports, one per node; default ephemeral. */
   ports?: number[];
   /** Faults per node index, at start. */
@@ -92,6 +102,8 @@ export interface NodeControls {
   capacityUses(delegationSig: { sig: string; address: string }): number;
   /** Forget all capacity delegation uses. */
   resetCapacityUses(): void;
+  /** Move the nodes' clock by this much (ms; 0 = the real clock): to test time windows without waiting. */
+  setClockOffsetMs(ms: number): void;
 }
 
 /** Random compressed secp256k1 points: the handshake's HD root keys (only their form is checked by the SDK). */
@@ -110,8 +122,11 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
   const key = identity.blsKey;
   const usage = options.usage ?? new UsageLedger();
   const blsVerified = new Set<string>();
+  const knownBlocks = new Map<string, { hash: string; timestamp: number }>();
   const hdRootPubkeys = identity.hdRootPubkeys;
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  let clockOffsetMs = 0;
+  const now = (): number => clock() + clockOffsetMs;
   const currentEpoch = options.currentEpoch ?? (() => 1);
   const nodes: LitNode[] = [];
   const infos: DevnetNodeInfo[] = [];
@@ -132,20 +147,26 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
       const ctx: NodeContext = {
         index,
         url: '', // set once the port is known, before any request can arrive
+        hostPort: '',
         blsShare: key.shares[index],
         networkPublicKeyHex: key.publicKeyHex,
         chainView: options.chainView,
-        requirePayment: options.requirePayment ?? true,
-        signerCount: () => nodeCount,
+        rateLimiting: options.requirePayment ?? true,
+        rateLimitAllocation: options.rateLimitAllocation ?? false,
+        rateLimitWindowSeconds: options.rateLimitWindowSeconds ?? 86_400,
+        threshold,
+        upNodeIndices: () => nodes.flatMap((n, i) => (n.isUp ? [i] : [])),
         currentEpoch,
         usage,
         blsVerified,
+        knownBlocks,
         now,
       };
       const node = new LitNode(ctx, { faults: options.faults?.[index], random: options.random, hdRootPubkeys });
       nodes.push(node);
       const port = await node.listen(options.ports?.[index] ?? 0);
       ctx.url = `http://127.0.0.1:${port}`;
+      ctx.hostPort = `127.0.0.1:${port}`;
       infos.push({ index, url: ctx.url, port, nodeAddress: identity.nodeAddresses[index] });
     }
 
@@ -185,8 +206,12 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
           }
         }
       },
-      capacityUses: (delegationSig) => usage.usedBy(delegationSig.address, delegationSig.sig),
+      capacityUses: (delegationSig) => usage.usedBy(delegationSig.sig),
       resetCapacityUses: () => usage.clear(),
+      setClockOffsetMs(ms) {
+        if (!Number.isFinite(ms)) throw new RangeError('clock offset must be a finite number of ms');
+        clockOffsetMs = ms;
+      },
     };
 
     return {

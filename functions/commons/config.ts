@@ -401,6 +401,15 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     seen.add(c.principal);
     if (c.pkps.includes('*') && delegation.delegatees === 'policy-pkps')
       r.problem(`policy.callers[${i}].pkps`, "'*' needs delegation.delegatees 'unrestricted' (a restricted delegation cannot name every PKP)");
+    // On Lit a session is not bound to one PKP: an action run with it may sign with any PKP whose
+    // permissions the owner's auth passes (every PKP the owner holds), so this ability cannot be
+    // confined to the caller's PKPs.
+    const actionGrant = c.abilities.findIndex((a) => a.ability === 'lit-action-execution');
+    if (actionGrant >= 0 && !c.pkps.includes('*'))
+      r.problem(
+        `policy.callers[${i}].abilities[${actionGrant}]`,
+        "'lit-action-execution' needs pkps ['*']: on Lit, an action run with these session sigs can sign with every PKP the owner holds",
+      );
   });
 
   const a = r.obj(root.api, 'api');

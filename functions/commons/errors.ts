@@ -22,6 +22,10 @@ export const ERROR_STATUS = {
   EXPIRATION_TOO_LONG: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  // Idempotency-Key (the IETF httpapi draft's statuses): a request with this key is still running,
+  // or the key was used before with another request.
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   // 502: Lit nodes answered and refused; the node's own error kind travels in `details`.
   LIT_NODE_ERROR: 502,

@@ -23,6 +23,8 @@ export interface ApiResponse {
 export interface RouteResult {
   status?: number;
   body: unknown;
+  /** Extra response headers (lower-case names). */
+  headers?: Record<string, string>;
 }
 
 /** Per-invocation facts a route needs besides the event. */
@@ -59,11 +61,62 @@ export function parseJsonBody(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>,
   if (rawLength > (event.isBase64Encoded ? Math.ceil((maxBytes * 4) / 3) + 4 : maxBytes)) throw tooLarge(maxBytes);
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+  const text = bytes.toString('utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new ServiceError('INVALID_JSON', 'The request body is not valid JSON');
   }
+  // JSON.parse keeps the last of two equal keys; a proxy or WAF in front may read the first, and
+  // then it has checked another request than the one served. Such a body is refused whole.
+  const duplicate = duplicateKeyOffset(text);
+  if (duplicate !== undefined) {
+    throw new ServiceError('INVALID_JSON', 'The request body is not valid JSON for this API: an object has the same key twice', { details: { position: duplicate } });
+  }
+  return parsed;
+}
+
+/**
+ * The character offset of the first key that repeats an earlier key of the same object, or
+ * undefined. `text` must already be valid JSON (JSON.parse accepted it): then only strings and
+ * the six structural characters matter, and keys are compared decoded (`"a"` equals `"\u0061"`).
+ *
+ * Hand-written on purpose (about 30 lines, iterative): the maintained JSON AST parsers either do
+ * not survive esbuild (jsonc-parser's UMD build requires its modules from inside a factory) or
+ * recurse per nesting level (momoa overflows the stack on the ~8000 levels a 16 KB body can hold).
+ */
+export function duplicateKeyOffset(text: string): number | undefined {
+  // One entry per open container: the keys seen so far for an object, null for an array.
+  const open: (Set<string> | null)[] = [];
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c /* \ */ ? 2 : 1;
+      if (keyNext) {
+        const keys = open[open.length - 1]!;
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return i;
+        keys.add(key);
+        keyNext = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */) {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === 0x5b /* [ */) {
+      open.push(null);
+      keyNext = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+      keyNext = false;
+    } else if (c === 0x2c /* , */) {
+      keyNext = open[open.length - 1] instanceof Set;
+    }
+  }
+  return undefined;
 }
 
 function tooLarge(maxBytes: number): ServiceError {
@@ -126,7 +179,7 @@ export function apiHandler(
     const ctx: ApiContext = { requestId, deadlineMs: now() + Math.max(0, remaining - DEADLINE_SAFETY_MS) };
     try {
       const result = await route(event, ctx);
-      return jsonResponse(result.status ?? 200, result.body);
+      return jsonResponse(result.status ?? 200, result.body, result.headers);
     } catch (e) {
       const { response, error } = errorResponse(e, requestId);
       // The code and (for unknown errors) the class name only: messages of foreign errors may quote secrets.

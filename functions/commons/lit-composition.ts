@@ -5,10 +5,13 @@
  * half the import time: `npm run bench -- --only=bundle-size`).
  */
 import { lazyAsync, runtimeConfig } from './composition';
+import { routeConsoleWarnings } from './console-warnings';
 import { logger } from './powertools';
 
 /** The Lit adapters, imported on first use so functions without Lit never load the adapter code either. */
 export const litAdapters = lazyAsync(async () => {
+  // Before the SDK loads: its console.warn lines become structured log lines.
+  routeConsoleWarnings(logger);
   const { createLitAdapters } = await import('./adapters/lit');
   return createLitAdapters(runtimeConfig().lit, {
     onAttemptFailed: (info) => logger.warn('Lit connect attempt failed', { ...info }),

@@ -58,6 +58,17 @@ export interface DelegationRecord {
   ownerAddress: string;
   /** Unix seconds: the capacity NFT's own expiry, as read from the chain by the refresher. */
   capacityExpiresAt?: number;
+  /**
+   * The Lit nodes the refresher was connected to when it signed, and how many must answer: what
+   * GET /health?deep=true probes without loading the Lit SDK. Public (node URLs).
+   */
+  litNodes?: LitNodeSet;
+}
+
+export interface LitNodeSet {
+  urls: string[];
+  /** The network's threshold: the SDK needs this many nodes. */
+  minNodeCount: number;
 }
 
 export interface DelegationStore {

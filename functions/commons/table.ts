@@ -16,6 +16,14 @@ export const TABLE_KEYS = {
  */
 export const DELEGATION_PARTITION = 'DELEGATION';
 
+/**
+ * Partition key prefix of Idempotency-Key records (Powertools idempotency), one partition per
+ * function: `IDEMPOTENCY#MintPkp`. A function that keeps such records may be granted its own
+ * partition and nothing else of the table.
+ */
+export const IDEMPOTENCY_PARTITION_PREFIX = 'IDEMPOTENCY#';
+export const idempotencyPartition = (functionId: string): string => `${IDEMPOTENCY_PARTITION_PREFIX}${functionId}`;
+
 /** Environment variable that names the table in every function. */
 export const TABLE_NAME_ENV = 'TABLE_NAME';
 /** Environment variable that names the owner-key secret (only in functions that may read it). */

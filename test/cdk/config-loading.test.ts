@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildServiceApp } from '../../lib/app';
 import { CONFIG_CONTEXT_KEY, ConfigFileError, loadConfigFromContext, readConfigFile } from '../../lib/load-config';
+import { assertDeployable } from '../../lib/deploy-checks';
 import { ConfigNotDeployableError, EnvironmentTooLargeError } from '../../lib/service-function';
 import { CUSTOM_CONFIG, EXAMPLE_CONFIG, exampleConfig, readJson } from './helpers';
 
@@ -131,5 +132,34 @@ describe('config file loading', () => {
     expect(err).toBeInstanceOf(ConfigNotDeployableError);
     expect((err as ConfigNotDeployableError).code).toBe('CONFIG_NOT_DEPLOYABLE');
     expect((err as Error).message).toMatch(/observability\.logRetentionDays: 10 is not a retention .* 7, 14, 30/);
+  });
+});
+
+describe('assertDeployable: the checks synth makes, for `npm start -- --config` too', () => {
+  const thrown = (fn: () => unknown): Error & { code?: string } => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error & { code?: string };
+    }
+    throw new Error('expected a throw');
+  };
+
+  const cases: [string, (raw: any) => void][] = [
+    ['a log retention CloudWatch does not offer', (raw) => (raw.observability.logRetentionDays = 10)],
+    ['a refresher schedule the delegation alarm cannot watch', (raw) => (raw.delegation.schedule = 'rate(13 hours)')],
+    ['a policy that overflows a function environment', (raw) => (raw.policy.callers[0].pkps = Array.from({ length: 40 }, (_, i) => '0x04' + i.toString(16).padStart(2, '0').repeat(64)))],
+  ];
+
+  it.each(cases)('%s: assertDeployable throws what synth throws', (_name, edit) => {
+    const config = exampleConfig(edit);
+    const fromChecks = thrown(() => assertDeployable(config));
+    const fromSynth = thrown(() => buildServiceApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), { config, nag: false }));
+    expect(fromChecks.code).toMatch(/^(CONFIG_NOT_DEPLOYABLE|LAMBDA_ENV_TOO_LARGE)$/);
+    expect({ name: fromChecks.name, code: fromChecks.code, message: fromChecks.message }).toEqual({ name: fromSynth.name, code: fromSynth.code, message: fromSynth.message });
+  });
+
+  it('passes the example configs, which synthesise', () => {
+    expect(() => assertDeployable(exampleConfig(() => undefined))).not.toThrow();
   });
 });

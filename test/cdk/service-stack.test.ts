@@ -77,6 +77,7 @@ describe('service stack', () => {
     const readOnly = ALL_FUNCTIONS.filter((d) => d.needs.table === 'read-delegation').map((d) => d.id);
     const readWrite = ALL_FUNCTIONS.filter((d) => d.needs.table === 'readwrite').map((d) => d.id);
     const noTable = ALL_FUNCTIONS.filter((d) => d.needs.table === 'none').map((d) => d.id);
+    const idempotencyOnly = ALL_FUNCTIONS.filter((d) => d.needs.table === 'idempotency').map((d) => d.id);
 
     it('the route table has both kinds, so these tests test something', () => {
       expect(ownerKey.length).toBeGreaterThan(0);
@@ -126,13 +127,22 @@ describe('service stack', () => {
       for (const id of ownerKey) expect(JSON.stringify(statementsGranting(built.service$, id, 'kms:Decrypt'))).not.toContain(':key/1234abcd');
     });
 
-    it('MintPkp, which never touches the table, gets no table access', () => {
-      expect(noTable).toEqual(['MintPkp']);
+    it('MintPkp reaches only its own Idempotency-Key records: single-item calls in its IDEMPOTENCY# partition', () => {
+      expect(idempotencyOnly).toEqual(['MintPkp']);
+      const statements = actionsOfFunction(built.service$, 'MintPkp').filter((a) => a.startsWith('dynamodb:'));
+      expect(statements.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+      for (const action of statements) {
+        const granting = statementsGranting(built.service$, 'MintPkp', action);
+        expect(granting).toHaveLength(1);
+        expect(granting[0].Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['IDEMPOTENCY#MintPkp'] } });
+      }
+      const kms = actionsOfFunction(built.service$, 'MintPkp').filter((a) => a.startsWith('kms:'));
+      expect(kms.every((a) => !a.includes('*'))).toBe(true);
     });
 
-    it.each(noTable)('%s has no grant on the table or its key', (id) => {
-      const actions = actionsOfFunction(built.service$, id);
-      expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual([]);
+    it('no function is left without any table access by mistake, and none but the listed kinds exist', () => {
+      expect(noTable).toEqual([]);
+      expect(ALL_FUNCTIONS.every((d) => ['read-delegation', 'idempotency', 'readwrite'].includes(d.needs.table))).toBe(true);
     });
 
     it.each(readWrite)('%s reads and writes the table, with the table key', (id) => {

@@ -70,6 +70,15 @@ describe('service config', () => {
     );
   });
 
+  it("refuses 'lit-action-execution' for a caller limited to some PKPs (on Lit an action can sign with every PKP the owner holds)", () => {
+    const raw = validConfig();
+    raw.policy.callers[0].abilities.push({ resource: 'lit-action', ability: 'lit-action-execution' });
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^policy\.callers\[0\]\.abilities\[1\]: 'lit-action-execution' needs pkps \['\*'\]/)]);
+    raw.policy.callers[0].pkps = ['*'];
+    raw.delegation.delegatees = 'unrestricted';
+    expect(() => parseServiceConfig(raw)).not.toThrow();
+  });
+
   it("requires every contract address for a 'custom' network", () => {
     const raw = validConfig();
     raw.lit = { network: 'custom', custom: { rpcUrl: 'http://127.0.0.1:8545', contracts: { Staking: '0x' + '11'.repeat(20) } } };

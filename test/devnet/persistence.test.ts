@@ -4,7 +4,8 @@
  * session sigs, pkpSign. Second run, same directory: same owner, contracts, network key and node
  * addresses; the PKP is still the owner's and still signs (fresh session sigs, and the wallet sig
  * cached before the restart); the capacity NFT is still valid and its delegation's use count
- * carried over. Then every refusal: in use, another shape, another format version, corrupt or
+ * carried over (the nodes count uses with `rateLimitAllocation`, the real node's
+ * enable_rate_limiting_allocation; without it nothing is counted). Then every refusal: in use, another shape, another format version, corrupt or
  * missing files, a damaged chain state, a ganache database from before the chain ran on anvil:
  * each names the file and leaves the directory as it was.
  */
@@ -97,7 +98,7 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     guard = installOfflineGuard();
     stateDir = path.join(tmpDir('state'), 'devnet'); // not there yet: startDevnet creates it
     let started = Date.now();
-    first = await startDevnet({ stateDir, blockTimeMs: 1000 });
+    first = await startDevnet({ stateDir, blockTimeMs: 1000, rateLimitAllocation: true });
     timings.firstStartMs = Date.now() - started;
     owner = new ethers.Wallet(first.ownerWallet.privateKey);
     const contracts: LitContracts = litContractsFor(first, first.ownerWallet.privateKey);
@@ -132,7 +133,7 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     await first.stop();
 
     started = Date.now();
-    devnet = await startDevnet({ stateDir, blockTimeMs: 1000 });
+    devnet = await startDevnet({ stateDir, blockTimeMs: 1000, rateLimitAllocation: true });
     timings.restartMs = Date.now() - started;
     console.log(`devnet with a stateDir: first start ${timings.firstStartMs} ms, restart ${timings.restartMs} ms`);
   });
@@ -190,7 +191,9 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     const d = devnet!;
     const pkpNft = new ethers.Contract(d.contractsContext.customContext.PKPNFT.address, d.contractsContext.customContext.PKPNFT.abi, d.chain.provider);
     expect(await pkpNft.ownerOf(pkp.tokenId)).toBe(owner.address);
-    expect(await d.chain.chainView.isPermittedEthWallet(pkp.publicKey, owner.address)).toBe(true);
+    const tokenId = ethers.BigNumber.from(pkp.tokenId).toString();
+    expect(await d.chain.chainView.pkpOwner(tokenId)).toBe(owner.address);
+    expect(await d.chain.chainView.permittedAuthMethods(tokenId)).toEqual([{ authMethodType: 1, id: owner.address.toLowerCase(), scopes: [1] }]);
     const token = await d.chain.chainView.capacityToken(capacityTokenId);
     expect(token).toMatchObject({ tokenId: capacityTokenId, owner: owner.address, requestsPerKilosecond: 1000n });
     expect(token!.expiresAt).toBeGreaterThan(Date.now() / 1000);
@@ -205,10 +208,13 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
       expect(d.controls.totalCounts().sign_session_key).toBe(0);
       expect(Object.keys(sigs).sort()).toEqual(d.nodes.map((n) => n.url).sort());
       // The third and last use of the delegation: the first run's two uses were kept.
-      expect(d.controls.capacityUses(delegation)).toBe(before.usesOfDelegation);
+      expect(before.usesOfDelegation).toBe(2);
+      expect(d.controls.capacityUses(delegation)).toBe(2);
       expect(await signsAs(client, pkp, sigs, 'after restart, cached wallet sig')).toBe(pkp.ethAddress);
       expect(d.controls.capacityUses(delegation)).toBe(3);
-      await expect(signsAs(client, pkp, sigs, 'one use too many')).rejects.toThrow(/NodeCapacityDelegationExhausted|capacity delegation has no uses left/);
+      // Exhausted, the delegation is skipped; the PKP owns no capacity NFT of its own: the real node's rate limit refusal.
+      await expect(signsAs(client, pkp, sigs, 'one use too many')).rejects.toThrow(/rate_limit_exceeded/);
+      expect(d.controls.capacityUses(delegation)).toBe(3);
     });
   });
 

@@ -105,7 +105,7 @@ describe('devnet faults with the real Lit SDK', () => {
     expect(devnet.controls.refusals(0).sign_session_key).toBe(1);
 
     devnet.controls.setFaults(1, { errorRate: 1 });
-    await expect(sessionSigs()).rejects.toThrow(/NodeInjectedFault/);
+    await expect(sessionSigs()).rejects.toThrow(/NodeSystemFault/);
   });
 
   it('still answers with added latency on every node', async () => {
@@ -123,16 +123,14 @@ describe('devnet faults with the real Lit SDK', () => {
     expect(await sign(await sessionSigs())).toBe(pkp.ethAddress);
   });
 
-  it('refuses requests two epochs behind, accepts the one before, and the SDK catches up', async () => {
+  it('never refuses a request for its epoch, as the real node; the SDK catches up after two advances', async () => {
     const stale = devnet.controls.currentEpoch();
     const handshakesBefore = devnet.controls.totalCounts().handshake;
     await devnet.controls.advanceEpoch();
     await devnet.controls.advanceEpoch();
     expect(devnet.controls.currentEpoch()).toBe(stale + 2);
     const handshake = (epoch: number) => postToNode(devnet.nodes[0].url, '/web/handshake/', { clientPublicKey: 'test', challenge: '00'.repeat(32), epoch });
-    const tooOld = await handshake(stale);
-    expect(tooOld.status).toBe(400);
-    expect(tooOld.body.errorCode).toBe('NodeInvalidEpoch');
+    expect((await handshake(stale)).status).toBe(200);
     expect((await handshake(stale + 1)).status).toBe(200);
     // The SDK re-handshakes; near an epoch's start (epoch >= 3) it sends the epoch before, which nodes accept.
     await eventually(() => devnet.controls.totalCounts().handshake >= handshakesBefore + 3 && client.currentEpochNumber! >= stale + 1, 20_000);

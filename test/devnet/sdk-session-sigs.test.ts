@@ -5,6 +5,8 @@
  */
 import { LitNodeClient } from '@lit-protocol/lit-node-client';
 import { LitContracts } from '@lit-protocol/contracts-sdk';
+import { LIT_ABILITY } from '@lit-protocol/constants';
+import { LitPKPResource } from '@lit-protocol/auth-helpers';
 import { ethers } from 'ethers';
 import { createLitNodeClient, disconnectLitNodeClient, startDevnet, type Devnet } from '../../devnet';
 import { sessionSigningDigest } from '../../devnet/nodes';
@@ -60,7 +62,7 @@ describe('devnet with the real Lit SDK', () => {
   beforeAll(async () => {
     guard = installOfflineGuard();
     const started = Date.now();
-    devnet = await startDevnet({ blockTimeMs: 1000 });
+    devnet = await startDevnet({ blockTimeMs: 1000, rateLimitAllocation: true });
     console.log(`startDevnet (3 nodes, threshold 2) took ${Date.now() - started} ms`);
     owner = new ethers.Wallet(devnet.ownerWallet.privateKey);
     stranger = ethers.Wallet.createRandom();
@@ -128,36 +130,38 @@ describe('devnet with the real Lit SDK', () => {
     });
   });
 
-  describe('sign_session_key refusals', () => {
-    it('refuses an auth method that is not permitted for the PKP', async () => {
-      await expect(sessionSigsFor(pkp, { authWallet: stranger })).rejects.toThrow(/NodeNotAuthorized/);
+  describe('sign_session_key refusals (the real node\'s codes, through the SDK)', () => {
+    it('refuses a wallet that is neither the PKP owner nor permitted: NodeAuthSigScopeTooLimited', async () => {
+      await expect(sessionSigsFor(pkp, { authWallet: stranger })).rejects.toThrow(/NodeAuthSigScopeTooLimited/);
     });
 
-    it('refuses an expired auth sig', async () => {
+    it('refuses an expired auth sig (the SDK issues it now, so it expires before it was issued): NodeExpWrongOrTooLarge', async () => {
       storage.clear();
-      const expired = await ethWalletAuthMethod(client, owner, new Date(Date.now() - 60_000).toISOString());
+      const expired = await ethWalletAuthMethod(client, owner, new Date(Date.now() - 120_000).toISOString());
       await expect(
         client.getPkpSessionSigs({ pkpPublicKey: pkp.publicKey, authMethods: [expired], resourceAbilityRequests: pkpSigningRequests(), expiration: inAnHour() }),
-      ).rejects.toThrow(/NodeAuthSigExpired/);
+      ).rejects.toThrow(/NodeExpWrongOrTooLarge/);
     });
 
-    it('refuses a tampered auth sig', async () => {
+    it('refuses a tampered auth sig with the real node\'s codeless 500 (the signature no longer verifies)', async () => {
       storage.clear();
       const method = await ethWalletAuthMethod(client, owner);
       const authSig = JSON.parse(method.accessToken) as AuthSig;
       const tampered = { ...authSig, signedMessage: authSig.signedMessage.replace('This is a test statement', 'This is a tost statement') };
       expect(tampered.signedMessage).not.toBe(authSig.signedMessage);
-      await expect(
-        client.getPkpSessionSigs({
+      const error = await client
+        .getPkpSessionSigs({
           pkpPublicKey: pkp.publicKey,
           authMethods: [{ authMethodType: 1, accessToken: JSON.stringify(tampered) }],
           resourceAbilityRequests: pkpSigningRequests(),
           expiration: inAnHour(),
-        }),
-      ).rejects.toThrow(/NodeInvalidAuthSig/);
+        })
+        .catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/Invalid signature verification/);
     });
 
-    it('refuses an auth method type the devnet does not support, saying so', async () => {
+    it('refuses an auth method type verified by an outside service, saying the devnet does not emulate it', async () => {
       storage.clear();
       await expect(
         client.getPkpSessionSigs({
@@ -166,78 +170,106 @@ describe('devnet with the real Lit SDK', () => {
           resourceAbilityRequests: pkpSigningRequests(),
           expiration: inAnHour(),
         }),
-      ).rejects.toThrow(/NodeUnsupportedAuthMethod/);
+      ).rejects.toThrow(/DevnetNotEmulated/);
     });
   });
 
-  describe('pkpSign refusals', () => {
-    it('refuses session sigs without a capacity delegation', async () => {
+  describe('pkpSign: capacity credits (rate limiting on, allocation on)', () => {
+    it('refuses session sigs without a capacity delegation (the PKP owns no capacity NFT): rate_limit_exceeded', async () => {
       const sigs = await sessionSigsFor(pkp, { delegation: null });
-      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityDelegationRequired/);
+      await expect(sign(pkp, sigs)).rejects.toThrow(/rate_limit_exceeded/);
     });
 
-    it('refuses a delegation for another PKP', async () => {
+    it('skips a delegation to another PKP (its delegate_to does not name this one): rate_limit_exceeded', async () => {
       const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ to: [otherPkp.ethAddress] }) });
-      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityDelegationNotForPkp/);
+      await expect(sign(pkp, sigs)).rejects.toThrow(/rate_limit_exceeded/);
     });
 
-    it('refuses a delegation signed by someone who does not own the capacity token', async () => {
+    it('skips a delegation to nobody (delegate_to: [])', async () => {
+      const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ to: [] }) });
+      await expect(sign(pkp, sigs)).rejects.toThrow(/rate_limit_exceeded/);
+    });
+
+    it('accepts, as the real node does, a delegation naming a token its signer does not own (nft_id ownership is not checked)', async () => {
       const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ wallet: stranger }) });
-      await expect(sign(pkp, sigs)).rejects.toThrow(/NodeCapacityTokenInvalid/);
+      const result = await sign(pkp, sigs);
+      expect(ethers.utils.recoverAddress(digestOf('hello devnet'), result.signature)).toBe(pkp.ethAddress);
     });
 
-    it('refuses a delegation whose uses are exhausted, counting uses across the network', async () => {
+    it('skips a delegation whose uses are spent, counting uses across the network', async () => {
       const limited = await delegate({ uses: '2' });
       const sigs = await sessionSigsFor(pkp, { delegation: limited });
       await sign(pkp, sigs, 'one');
       await sign(pkp, sigs, 'two');
       expect(devnet.controls.capacityUses(limited)).toBe(2);
-      await expect(sign(pkp, sigs, 'three')).rejects.toThrow(/NodeCapacityDelegationExhausted/);
+      await expect(sign(pkp, sigs, 'three')).rejects.toThrow(/rate_limit_exceeded/);
     });
 
-    it('refuses an expired delegation (the SDK stops it first; a node refuses it too)', async () => {
+    it('refuses an expired delegation (the SDK stops it first; a node fails the whole request on it)', async () => {
       const expired = await delegate({ expiration: new Date(Date.now() - 60_000).toISOString() });
       const sigs = await sessionSigsFor(pkp, { delegation: expired });
       await expect(sign(pkp, sigs)).rejects.toThrow(/Expired capability/);
       const node = devnet.nodes[0];
       const reply = await postToNode(node.url, '/web/pkp/sign/v1', pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!));
-      expect(reply.status).toBe(402);
-      expect(reply.body.errorCode).toBe('NodeCapacityDelegationExpired');
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatchObject({ errorKind: 'Validation', errorCode: 'NodeSIWEMessageError' });
     });
+  });
 
-    it('refuses a tampered session sig', async () => {
+  describe('pkpSign: session sigs', () => {
+    it('refuses a tampered session sig: its ed25519 signature does not verify', async () => {
       const sigs = await sessionSigsFor(pkp);
       const tampered = Object.fromEntries(
         Object.entries(sigs).map(([url, s]) => [url, { ...s, signedMessage: s.signedMessage.replace('"issuedAt":"', '"issuedAt":"1') }]),
       ) as SessionSigs;
-      await expect(sign(pkp, tampered)).rejects.toThrow(/NodeInvalidSessionSig/);
+      await expect(sign(pkp, tampered)).rejects.toThrow(/NodeInvalidAuthSigSessionKeySignature/);
     });
 
-    it('refuses a session sig made for another node', async () => {
+    it('refuses a session sig made for another node: NodeNotAuthorized', async () => {
       const sigs = await sessionSigsFor(pkp);
       const urls = Object.keys(sigs);
       const rotated = Object.fromEntries(urls.map((url, i) => [url, sigs[urls[(i + 1) % urls.length]]])) as SessionSigs;
-      await expect(sign(pkp, rotated)).rejects.toThrow(/NodeWrongNodeAddress/);
+      await expect(sign(pkp, rotated)).rejects.toThrow(/NodeNotAuthorized/);
     });
 
-    it('refuses a session sig for signing with another PKP', async () => {
-      const sigs = await sessionSigsFor(pkp);
-      await expect(sign(otherPkp, sigs)).rejects.toThrow(/NodeInvalidSessionSig|NodeCapacityDelegationNotForPkp/);
+    it('does NOT bind a session to its PKP, as the real node: lit-pkp://* sigs made for one PKP sign with another PKP of the same owner', async () => {
+      const sigs = await sessionSigsFor(pkp, { delegation: await delegate({ to: [pkp.ethAddress, otherPkp.ethAddress] }) });
+      const result = await sign(otherPkp, sigs, 'cross-PKP');
+      expect(ethers.utils.recoverAddress(digestOf('cross-PKP'), result.signature)).toBe(otherPkp.ethAddress);
     });
 
-    it('refuses an expired session sig (the SDK stops it first; a node refuses it too)', async () => {
-      // The wallet sig must outlive the nodes' round on a loaded machine, so make it first with a
-      // long expiry; the short-lived session sigs are then signed locally from the cached one.
+    it('confines sigs to one PKP only through the resource: lit-pkp://<token id> sigs are refused for another PKP', async () => {
+      storage.clear();
+      const own = ethers.utils.keccak256(pkp.publicKey).slice(2);
+      const sigs = (await client.getPkpSessionSigs({
+        pkpPublicKey: pkp.publicKey,
+        authMethods: [await ethWalletAuthMethod(client, owner)],
+        resourceAbilityRequests: [{ resource: new LitPKPResource(own), ability: LIT_ABILITY.PKPSigning }],
+        capabilityAuthSigs: [await delegate({ to: [pkp.ethAddress, otherPkp.ethAddress] })],
+        expiration: inAnHour(),
+      })) as SessionSigs;
+      expect(ethers.utils.recoverAddress(digestOf('own'), (await sign(pkp, sigs, 'own')).signature)).toBe(pkp.ethAddress);
+      await expect(sign(otherPkp, sigs)).rejects.toThrow(/NodeResourceIdNotFound/);
+    });
+
+    it('refuses an expired session sig past the 60 s grace (the SDK stops it first; a node refuses it too)', async () => {
       await sessionSigsFor(pkp);
       const expiresAt = Date.now() + 1000;
       const sigs = await pkpSessionSigs(client, owner, pkp.publicKey, delegation, new Date(expiresAt).toISOString());
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
       await expect(sign(pkp, sigs)).rejects.toThrow(/Expired/);
       const node = devnet.nodes[1];
-      const reply = await postToNode(node.url, '/web/pkp/sign/v1', pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!));
-      expect(reply.status).toBe(401);
-      expect(reply.body.errorCode).toBe('NodeSessionSigExpired');
-      expect(JSON.stringify(reply.body)).not.toContain(sigs[node.url].sig);
+      const body = pkpSignBody(sigs[node.url], pkp.publicKey, digestOf('x'), client.currentEpochNumber!);
+      // Within the node's 60 s grace the expired sig still signs; the devnet's clock is moved past it.
+      devnet.controls.setClockOffsetMs(61_000);
+      try {
+        const reply = await postToNode(node.url, '/web/pkp/sign/v1', body);
+        expect(reply.status).toBe(403);
+        expect(reply.body).toMatchObject({ errorKind: 'Validation', errorCode: 'NodeExpWrongOrTooLarge' });
+        expect(JSON.stringify(reply.body)).not.toContain(sigs[node.url].sig);
+      } finally {
+        devnet.controls.setClockOffsetMs(0);
+      }
     });
   });
 });

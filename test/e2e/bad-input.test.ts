@@ -4,6 +4,7 @@
  * offending field), never a 5xx, never stack-trace text; and nothing may be issued or stored:
  * no sign_session_key round, no session scope written, an audit record saying `refused`.
  */
+import * as net from 'node:net';
 import { ethers } from 'ethers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import {
@@ -13,6 +14,7 @@ import {
   type HttpResult,
   issueBody,
   request,
+  scanTable,
   scopeItemCount,
   signRounds,
   withCallers,
@@ -21,6 +23,7 @@ import {
 jest.setTimeout(300_000);
 
 const NO_WILDCARD = 'arn:aws:iam::000000000000:user/local-no-wildcard';
+const OTHER_ADMIN = 'arn:aws:iam::000000000000:role/local-other-admin';
 const MAX_BODY_BYTES = 16_384;
 
 interface Case {
@@ -48,7 +51,11 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     stack = await startLocalStack({
       refreshEveryMs: 0,
       devnet: { nodeCount: 3, threshold: 2, blockTimeMs: 1000 },
-      configure: (config, ctx) => withCallers(config, ctx.callers.app, [{ principal: NO_WILDCARD, allowWildcardResources: false }]),
+      configure: (config, ctx) =>
+        withCallers(config, ctx.callers.app, [
+          { principal: NO_WILDCARD, allowWildcardResources: false },
+          { principal: OTHER_ADMIN, admin: true },
+        ]),
     });
     pkp = stack.pkp;
     roundsAtStart = signRounds(stack);
@@ -138,6 +145,16 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     ['authMethods empty', { body: () => ({ ...valid(), authMethods: [] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods' }],
     ['authMethodType as a string', { body: () => ({ ...valid(), authMethods: [{ authMethodType: '1', accessToken: 'x' }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].authMethodType' }],
     ['an accessToken over 8192 characters', { body: () => ({ ...valid(), authMethods: [{ authMethodType: 1, accessToken: 'a'.repeat(8_193) }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].accessToken' }],
+    // Duplicate keys: JSON.parse keeps the last one, a proxy in front may read the first.
+    ['a duplicate key (a bad key first, the good one last)', { raw: () => JSON.stringify(valid()).replace(/^\{/, '{"pkpPublicKey":"0x02bad",'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    ['a duplicate key in a resource, spelt with a \\u escape', { raw: () => JSON.stringify(valid()).replace('"id":"*"', '"id":"*","\\u0069d":"*"'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    // Keys of the right shape that are no key: a malformed request, not a policy refusal.
+    ['pkpPublicKey of the right shape but not a point of secp256k1', { body: () => ({ ...valid(), pkpPublicKey: '0x04' + '11'.repeat(64) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    ['pkpPublicKey one digit off the PKP (no longer on the curve)', { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) + (pkp.publicKey.endsWith('0') ? '1' : '0') }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    // Hostile field names are named by position, never echoed.
+    ['an unknown field named <script>…</script>', { body: () => ({ ...valid(), '<script>alert(document.cookie)</script>': 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
+    ['an unknown field with a 4 KB name', { body: () => ({ ...valid(), ['k'.repeat(4096)]: 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
+    ['an unknown field in an entry, named with a newline', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', 'a\nb': 1 }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].#3' }],
     // Size.
     [`a body over maxBodyBytes (${MAX_BODY_BYTES})`, { body: () => ({ ...valid(), padding: 'x'.repeat(MAX_BODY_BYTES) }), status: 413, code: 'BODY_TOO_LARGE' }],
     ['a body one byte over maxBodyBytes', { raw: () => JSON.stringify(valid()).padEnd(MAX_BODY_BYTES + 1, ' '), contentType: 'application/json', status: 413, code: 'BODY_TOO_LARGE' }],
@@ -157,6 +174,9 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     if (c.field !== undefined) expect(res.body.error.details).toEqual({ field: c.field });
     // Messages say what is wrong, not how the code failed.
     expect(res.body.error.message).not.toMatch(/undefined|TypeError|SyntaxError|Unexpected token/);
+    // Errors never reflect unbounded input: whatever was sent, the answer stays small and inert.
+    expect(res.text.length).toBeLessThan(1_024);
+    expect(res.text).not.toMatch(/<script|kkkkkkkkkkkkkkkk|0x02bad/);
     expect(signRounds(stack)).toBe(rounds);
     answered.set(res.body.error.requestId, c.code);
   });
@@ -168,6 +188,39 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     expect(stack.functions.invocations('IssueSessionSigs')).toBe(before);
   });
 
+  it('hostile requests the gateway refuses: traversal paths, an empty caller, huge or malformed headers; each a JSON answer, no function runs', async () => {
+    const before = stack.functions.invocations('IssueSessionSigs');
+    /** Written byte for byte (fetch and http.request would normalise or refuse these themselves). */
+    const raw = (text: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const socket = net.connect(stack.port, '127.0.0.1', () => socket.write(text));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('error', reject);
+        socket.on('end', () => {
+          const all = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: Number(all.slice(9, 12)), body: all.slice(all.indexOf('\r\n\r\n') + 4) });
+        });
+      });
+    const body = JSON.stringify(valid());
+    const post = (target: string, headers = '') =>
+      raw(`POST ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
+    const cases: [string, Promise<{ status: number; body: string }>, number, string][] = [
+      ['a dot-dot path', post('/x/../session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['a percent-encoded dot-dot path', post('/x/%2e%2e/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['an absolute-form target', post(`http://127.0.0.1:${stack.port}/session-sigs`, `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
+      ['an empty caller header', post('/session-sigs', 'x-local-caller-arn: \r\n'), 403, 'Forbidden'],
+      ['a blank caller header', post('/session-sigs', 'x-local-caller-arn:    \t \r\n'), 403, 'Forbidden'],
+      ['headers over 10 KB', post('/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\nx-pad: ${'p'.repeat(12 * 1024)}\r\n`), 431, 'Request Header Fields Too Large'],
+      ['a malformed request line', raw('POST /session-sigs HTTP/9\r\n\r\n'), 400, 'Bad Request'],
+    ];
+    for (const [name, pending, status, message] of cases) {
+      const res = await pending;
+      expect({ name, status: res.status, body: JSON.parse(res.body) }).toEqual({ name, status, body: { message } });
+    }
+    expect(stack.functions.invocations('IssueSessionSigs')).toBe(before);
+  });
+
   it('nothing was issued or stored: no node round, no session scope; every request audited as refused with its code', async () => {
     expect(answered.size).toBe(cases.length);
     expect(signRounds(stack)).toBe(roundsAtStart);
@@ -176,6 +229,117 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     expect(records.filter((r) => r.outcome !== 'refused')).toEqual([]);
     const byId = new Map(records.map((r) => [r.requestId, r]));
     for (const [requestId, code] of answered) expect(byId.get(requestId)).toMatchObject({ outcome: 'refused', errorCode: code });
+  });
+
+  describe('POST /pkps and POST /delegation/refresh: bodies and Idempotency-Key', () => {
+    /** PKPs the owner holds on chain now (GET /pkps reads the chain). */
+    const ownedPkps = async (): Promise<string[]> => {
+      const r = await request(stack, 'GET', '/pkps', { caller: stack.callers.admin });
+      expect(r.status).toBe(200);
+      return (r.body.pkps as { publicKey: string }[]).map((p) => p.publicKey.toLowerCase()).sort();
+    };
+    const mint = (opts: { rawBody?: string; body?: unknown; key?: string; caller?: string; contentType?: string } = {}) =>
+      request(stack, 'POST', '/pkps', {
+        caller: opts.caller ?? stack.callers.admin,
+        ...(opts.rawBody !== undefined ? { rawBody: opts.rawBody } : {}),
+        ...(opts.body !== undefined ? { body: opts.body } : {}),
+        headers: { ...(opts.contentType ? { 'content-type': opts.contentType } : {}), ...(opts.key !== undefined ? { 'idempotency-key': opts.key } : {}) },
+      });
+
+    it.each([
+      ['not JSON', { rawBody: 'not json', contentType: 'application/json' }, 'INVALID_JSON', undefined],
+      ['a form body', { rawBody: 'count=2', contentType: 'application/x-www-form-urlencoded' }, 'INVALID_JSON', undefined],
+      ['a field', { body: { count: 2 } }, 'INVALID_REQUEST', 'count'],
+      ['a hostile field name', { body: { '<img src=x onerror=alert(1)>': 1 } }, 'INVALID_REQUEST', '#1'],
+      ['an array', { body: [] }, 'INVALID_REQUEST', 'body'],
+      ['null', { body: null }, 'INVALID_REQUEST', 'body'],
+      ['a duplicate key', { rawBody: '{"a":1,"a":2}', contentType: 'application/json' }, 'INVALID_JSON', undefined],
+      ['a malformed Idempotency-Key (a comma)', { key: 'a,b' }, 'INVALID_REQUEST', 'Idempotency-Key'],
+      ['an Idempotency-Key over 255 characters', { key: 'k'.repeat(256) }, 'INVALID_REQUEST', 'Idempotency-Key'],
+    ] as const)('POST /pkps with %s: 400, nothing minted', async (_name, opts, code, field) => {
+      const before = stack.functions.invocations('MintPkp');
+      const res = await mint(opts as never);
+      expectServiceError(res, 400, code);
+      if (field !== undefined) expect(res.body.error.details).toEqual({ field });
+      expect(res.text).not.toMatch(/<img|kkkkkkkkkkkkkkkk/);
+      expect(stack.functions.invocations('MintPkp')).toBe(before + 1);
+    });
+
+    it('the refused bodies minted nothing on chain', async () => {
+      // Every refusal above ran the function (counted) and left the owner's PKPs as they were.
+      expect(await ownedPkps()).toEqual(stack.pkps.map((p) => p.publicKey.toLowerCase()).sort());
+    });
+
+    it('no body, an empty body and {} are all accepted: the same request', async () => {
+      const key = `same-request-${Date.now()}`;
+      const first = await mint({ key });
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBe('false');
+      const asEmptyObject = await mint({ key, body: {} });
+      expect(asEmptyObject.status).toBe(201);
+      expect(asEmptyObject.headers['idempotent-replayed']).toBe('true');
+      expect(asEmptyObject.body).toEqual(first.body);
+    });
+
+    it('a retried mint with the same Idempotency-Key returns the first PKP and mints nothing more, even when concurrent', async () => {
+      const before = await ownedPkps();
+      const key = `retry-${Date.now()}`;
+      // Two at once (two environments): one mints, the other is told it is in progress, or replays.
+      const [a, b] = await Promise.all([mint({ key }), mint({ key })]);
+      expect([a.status, b.status].sort()).toEqual(expect.arrayContaining([201]));
+      for (const r of [a, b]) {
+        if (r.status === 409) expectServiceError(r, 409, 'IDEMPOTENCY_IN_PROGRESS');
+        else expect(r.status).toBe(201);
+      }
+      const minted = [a, b].find((r) => r.status === 201)!.body.pkp;
+      const retried = await mint({ key });
+      expect(retried.status).toBe(201);
+      expect(retried.headers['idempotent-replayed']).toBe('true');
+      expect(retried.body.pkp).toEqual(minted);
+      const after = await ownedPkps();
+      expect(after).toEqual([...before, minted.publicKey.toLowerCase()].sort());
+
+      // Kept in the function's own partition, expiring (TTL) a day later.
+      const items = (await scanTable(stack)).filter((i) => i.pk?.S === 'IDEMPOTENCY#MintPkp');
+      expect(items.length).toBeGreaterThan(0);
+      for (const i of items) {
+        expect(i.sk?.S).toMatch(/^MintPkp#/);
+        const ttl = Number(i.expiresAt?.N);
+        expect(ttl).toBeGreaterThan(Date.now() / 1000 + 86_400 - 600);
+        expect(ttl).toBeLessThan(Date.now() / 1000 + 86_400 + 600);
+        // The key itself is stored hashed, never as sent.
+        expect(JSON.stringify(i)).not.toContain(key);
+      }
+    });
+
+    it('the same key from another admin is another request: keys are per caller', async () => {
+      const key = `per-caller-${Date.now()}`;
+      const mine = await mint({ key });
+      const theirs = await mint({ key, caller: OTHER_ADMIN });
+      expect([mine.status, theirs.status]).toEqual([201, 201]);
+      expect(theirs.headers['idempotent-replayed']).toBe('false');
+      expect(theirs.body.pkp.publicKey).not.toBe(mine.body.pkp.publicKey);
+    });
+
+    it('POST /delegation/refresh: the same key with the same body replays, with another body is 422 IDEMPOTENCY_KEY_REUSED', async () => {
+      const key = `refresh-${Date.now()}`;
+      const refresh = (body: unknown) => request(stack, 'POST', '/delegation/refresh', { caller: stack.callers.admin, body, headers: { 'idempotency-key': key } });
+      const first = await refresh({ force: false });
+      expect(first.status).toBe(200);
+      expect(first.headers['idempotent-replayed']).toBe('false');
+      const again = await refresh({ force: false });
+      expect(again.status).toBe(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      const other = await refresh({ force: true });
+      expectServiceError(other, 422, 'IDEMPOTENCY_KEY_REUSED');
+      expect(other.text).not.toContain(key);
+      // Its hostile unknown keys are named by position too.
+      const hostile = await request(stack, 'POST', '/delegation/refresh', { caller: stack.callers.admin, body: { '<script>x</script>': true } });
+      expectServiceError(hostile, 400, 'INVALID_REQUEST');
+      expect(hostile.body.error.details).toEqual({ field: '#1' });
+      expect(hostile.text).not.toContain('<script');
+    });
   });
 
   it('after all that, a valid request from the same caller is issued (the refusals cost it nothing)', async () => {

@@ -6,7 +6,7 @@
  * restarts; a start failure names the part and what to do.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,6 +267,44 @@ describe('npm start (local/cli.ts)', () => {
     const fresh = await session(['--port', '0'], 'tsx');
     expect(fresh.pkp).not.toBe(first.pkp);
     expect(fresh.walletSigSource).toBe('nodes');
+  });
+
+  it('--config runs your own config on the devnet: your policy, its pattern caller as the default, its PKP mapped; the printed curl issues', async () => {
+    const run = await session(['--port', '0', '--config', 'config/service.json'], 'tsx');
+    expect(run.stdout).toMatch(/^\s*config\s+\S*config\/service\.json: your policy \(2 callers\) on the devnet$/m);
+    // The example names its PKP 0x04a1b2…: a devnet PKP stands for it, and the caller is its pattern's.
+    expect(run.stdout).toMatch(/^\s*PKP\s+0x04[0-9a-f]{128} \(for 0x04a1b2c3d4e5… of your policy\)$/m);
+    expect(run.stdout).toContain('caller   arn:aws:sts::123456789012:assumed-role/app-backend-local (default');
+    expect(run.stdout).toMatch(/^curl .*-H 'x-local-caller-arn: arn:aws:sts::123456789012:assumed-role\/app-backend-local'/m);
+    expect(run.walletSigSource).toBe('nodes');
+  });
+
+  it('--config with a file cdk synth would refuse: exit 1 with synth\'s message, before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lss-cli-config-'));
+    try {
+      const example = JSON.parse(readFileSync(join(ROOT, 'config', 'service.json'), 'utf8'));
+      const cases: [string, unknown, RegExp][] = [
+        ['retention.json', { ...example, observability: { ...example.observability, logRetentionDays: 17 } }, /observability\.logRetentionDays: 17 is not a retention CloudWatch Logs accepts.*CONFIG_NOT_DEPLOYABLE/],
+        ['schedule.json', { ...example, delegation: { ...example.delegation, schedule: 'rate(1 day)' } }, /delegation\.schedule: 'rate\(1 day\)' leaves up to 24\.0 h.*CONFIG_NOT_DEPLOYABLE/],
+        ['invalid.json', { ...example, lit: { network: 'mainnet' } }, /is invalid:\n\s+- lit\.network: must be one of datil-dev, datil-test, datil, custom/],
+        ['not-json.json', '{ "serviceName": ', /is not valid JSON/],
+      ];
+      for (const [name, content, message] of cases) {
+        const file = join(dir, name);
+        writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+        const run = startCli(['--port', '0', '--config', file], 'tsx');
+        const exit = await run.exited;
+        expect({ name, code: exit.code }).toEqual({ name, code: 1 });
+        expect(run.stderr()).toMatch(/^failed: config: /m);
+        expect(run.stderr()).toContain(file);
+        expect(run.stderr()).toMatch(message);
+        // Nothing started: no progress line for any part.
+        expect(run.stderr()).not.toMatch(/DynamoDB Local|Devnet/);
+        expect(run.stdout()).not.toMatch(READY);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a start failure names the part and what to do: --port already taken → exit 1, nothing left running', async () => {

@@ -118,6 +118,11 @@ describe('concurrency and logs over HTTP', () => {
     expect(logLines.filter((l) => l.source === 'api').length).toBeGreaterThanOrEqual(responses.length);
     expect(logLines.filter((l) => l.source === 'IssueSessionSigs' && /"level":"INFO"/.test(l.text)).length).toBeGreaterThan(0);
 
+    // The SDK's console.warn notices (a wallet-sig cache miss per new scope) are structured lines, at DEBUG.
+    const sdkNotices = logLines.filter((l) => l.source === 'IssueSessionSigs' && /Storage key/.test(l.text));
+    expect(sdkNotices.length).toBeGreaterThan(0);
+    for (const l of sdkNotices) expect(JSON.parse(l.text)).toMatchObject({ level: 'DEBUG', origin: 'console.warn', requestId: expect.any(String) });
+
     expect(leakedSecrets(text, secrets)).toEqual([]);
     // Nor any 0x-prefixed 32-byte hex that is the owner key in another case.
     expect(text.toLowerCase()).not.toContain(stack.devnet.ownerWallet.privateKey.toLowerCase().slice(2));

@@ -54,6 +54,25 @@ describe('Lit node faults over HTTP', () => {
     expect(rounds[0] + rounds[1]).toBeGreaterThanOrEqual(2);
   });
 
+  it('GET /health?deep=true handshakes with the recorded nodes: 200 at the threshold, 503 below it, 200 again when they return', async () => {
+    const deep = () => stack.request('GET', '/health?deep=true');
+    const all = await deep();
+    expect(all.status).toBe(200);
+    expect(all.body.checks.lit).toEqual({ ok: true, answered: 3, nodes: 3, threshold: 2 });
+    await stack.devnet.controls.setNodeDown(2, true);
+    expect((await deep()).body.checks.lit).toEqual({ ok: true, answered: 2, nodes: 3, threshold: 2 });
+    await stack.devnet.controls.setNodeDown(1, true);
+    const below = await deep();
+    expect(below.status).toBe(503);
+    expect(below.body).toMatchObject({ status: 'not-ready', checks: { delegation: { ok: true }, lit: { ok: false, answered: 1, nodes: 3, threshold: 2 } } });
+    await restoreNodes(stack);
+    expect((await deep()).status).toBe(200);
+    // Without ?deep the check makes no node request at all.
+    const handshakes = stack.devnet.controls.totalCounts().handshake;
+    expect((await stack.request('GET', '/health')).body.checks.lit).toBeUndefined();
+    expect(stack.devnet.controls.totalCounts().handshake).toBe(handshakes);
+  });
+
   it('nodes below the threshold: 503 LIT_UNAVAILABLE (retryable) and no secret; a cached scope is still served; recovery when they return', async () => {
     await stack.devnet.controls.setNodeDown(1, true);
     await stack.devnet.controls.setNodeDown(2, true);
@@ -90,12 +109,12 @@ describe('Lit node faults over HTTP', () => {
     expect(stack.devnet.controls.refusals(0).sign_session_key).toBeGreaterThanOrEqual(1);
   });
 
-  it('too many nodes refusing with 500s: 502 LIT_NODE_ERROR naming the node error code, no node text', async () => {
+  it('too many nodes failing with 500 NodeSystemFault: 503 LIT_UNAVAILABLE (the network, not the request), naming the node code, no node text', async () => {
     stack.devnet.controls.setFaults(0, { errorRate: 1 });
     stack.devnet.controls.setFaults(1, { errorRate: 1 });
     const r = await issue(stack, freshCaller('two-500'));
-    expectServiceError(r, { status: 502, code: 'LIT_NODE_ERROR' }, await storedSecrets(stack));
-    expect(r.body.error.details).toMatchObject({ errorCode: 'NodeInjectedFault' });
+    expectServiceError(r, { status: 503, code: 'LIT_UNAVAILABLE' }, await storedSecrets(stack));
+    expect(r.body.error.details).toMatchObject({ errorCode: 'NodeSystemFault' });
     expect(r.text).not.toMatch(/devnet: injected fault/);
   });
 

@@ -145,9 +145,9 @@ describe('issuing session sigs over HTTP', () => {
 
   it('a stored wallet sig is reused only for what it covers: new abilities in the same scope make a node round, then are cached', async () => {
     const caller = 'arn:aws:iam::000000000000:user/local-app-abilities';
-    const litAction = { resourceAbilityRequests: [{ resource: { kind: 'lit-action', id: '*' }, ability: 'lit-action-execution' }] };
+    const decryption = { resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: '*' }, ability: 'access-control-condition-decryption' }] };
     const sources: string[] = [];
-    for (const extra of [{}, {}, litAction, litAction]) {
+    for (const extra of [{}, {}, decryption, decryption]) {
       const before = signRounds(stack);
       const r = await issue(stack, caller, pkpB, extra);
       expectStatus(r, 200);

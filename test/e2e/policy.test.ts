@@ -9,6 +9,7 @@
  * time the tests in between take).
  */
 import { ethers } from 'ethers';
+import { signWithSessionSigs } from '../../local/demo';
 import { startLocalStack, type LocalPkp, type LocalStack } from '../../local/stack';
 import {
   auditRecords,
@@ -31,6 +32,8 @@ jest.setTimeout(300_000);
 const NARROW = 'arn:aws:iam::000000000000:user/local-narrow';
 const CLAMPED = 'arn:aws:iam::000000000000:user/local-clamped';
 const LIMITED = 'arn:aws:iam::000000000000:user/local-limited';
+/** Only PKP A, but may ask for `*` resources. */
+const WILD_A = 'arn:aws:iam::000000000000:user/local-wild-a';
 const STRANGER = 'arn:aws:iam::000000000000:user/mallory';
 const LIMIT = 2;
 const NARROW_MAX_SECONDS = 600;
@@ -65,6 +68,7 @@ describe('the caller policy over HTTP', () => {
           { principal: NARROW, pkps: [ctx.pkps[0].publicKey], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], allowWildcardResources: false, allowCallerAuthMethods: false, maxExpirationSeconds: NARROW_MAX_SECONDS, overMaxExpiration: 'refuse' },
           { principal: CLAMPED, maxExpirationSeconds: NARROW_MAX_SECONDS, overMaxExpiration: 'clamp' },
           { principal: LIMITED, rateLimitPerMinute: LIMIT },
+          { principal: WILD_A, pkps: [ctx.pkps[0].publicKey], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], allowWildcardResources: true },
         ]),
     });
     [pkpA, pkpB] = stack.pkps;
@@ -92,6 +96,20 @@ describe('the caller policy over HTTP', () => {
     expect(signRounds(stack)).toBe(rounds);
     // The limit is per caller: the app caller still gets sigs in this minute.
     expectIssuedFor(stack, await issue(stack, app, pkpA), pkpA);
+  });
+
+  it("per-PKP policy holds on Lit's rules: a caller limited to PKP A asking for pkp '*' gets sigs that sign with A and are refused for B", async () => {
+    // On a real node a session is not bound to its PKP: lit-pkp://* sigs would sign with any PKP the
+    // owner holds (test/devnet/sdk-session-sigs.test.ts shows it). The service names A's token id instead.
+    const r = await issue(stack, WILD_A, pkpA);
+    expectIssuedFor(stack, r, pkpA);
+    const granted = Object.values(r.body.sessionSigs as Record<string, { signedMessage: string }>).map(
+      (s) => (JSON.parse(s.signedMessage) as { resourceAbilityRequests: { resource: { resource: string } }[] }).resourceAbilityRequests.map((q) => q.resource.resource),
+    );
+    expect(new Set(granted.flat())).toEqual(new Set([ethers.utils.keccak256(pkpA.publicKey).slice(2)]));
+    const signed = await signWithSessionSigs(stack.info().devnet, pkpA.publicKey, r.body.sessionSigs, 'wild-a signs with A');
+    expect(signed.recoveredAddress).toBe(ethers.utils.getAddress(pkpA.ethAddress));
+    await expect(signWithSessionSigs(stack.info().devnet, pkpB.publicKey, r.body.sessionSigs, 'wild-a tries B')).rejects.toThrow(/NodeResourceIdNotFound/);
   });
 
   it('a caller not in the policy: 403 CALLER_NOT_ALLOWED on every route', async () => {

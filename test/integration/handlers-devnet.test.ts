@@ -8,7 +8,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ethers } from 'ethers';
 import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp } from '../devnet/helpers/lit-fixtures';
+import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, transferPkp, type MintedPkp } from '../devnet/helpers/lit-fixtures';
 import { bindScopeStorage, ScopeStorage } from '../../functions/commons/session-storage';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager';
@@ -114,7 +114,9 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     pkp = await mintPkp(contracts, [owner.address]);
     pkpB = await mintPkp(contracts, [owner.address]);
     otherPkp = await mintPkp(contracts, [owner.address]);
+    // Neither held nor permitted: on Lit the NFT's owner always passes, so the owner wallet gives it away.
     lockedPkp = await mintPkp(contracts, []);
+    await transferPkp(contracts, lockedPkp.tokenId, ethers.Wallet.createRandom().address);
     capacityTokenId = await mintCapacityToken(contracts);
     sm = await startSecretsManagerStandIn({ [SECRET_NAME]: JSON.stringify({ privateKey: devnet.ownerWallet.privateKey }) });
 
@@ -293,7 +295,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   it('a node refusal becomes 502 LIT_NODE_ERROR with the node error code and no node text', async () => {
     const r = await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: lockedPkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] }));
     expect(r.status).toBe(502);
-    expect(r.body.error).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeNotAuthorized', errorKind: 'Validation' } });
+    expect(r.body.error).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeAuthSigScopeTooLimited', errorKind: 'Validation' } });
     expect(JSON.stringify(r.body)).not.toMatch(/permitted|0x[0-9a-f]{40}/i);
   });
 
@@ -327,10 +329,16 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     expect((await call(h.mintPkp, event('POST', '/pkps', APP))).status).toBe(403);
   });
 
-  it('health: ready, with delegation, capacity and (SDK loaded here) the Lit connection', async () => {
+  it('health: ready, with delegation and capacity; ?deep=true handshakes with the nodes the refresher recorded', async () => {
     const r = await call(h.health, event('GET', '/health', undefined));
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true }, lit: { ok: true, state: 'ready' } } });
+    expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true } } });
+    expect(r.body.checks.lit).toBeUndefined();
+    const handshakes = devnet.controls.totalCounts().handshake;
+    const deep = await call(h.health, event('GET', '/health', undefined, undefined, { deep: 'true' }));
+    expect(deep.status).toBe(200);
+    expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold });
+    expect(devnet.controls.totalCounts().handshake - handshakes).toBe(devnet.nodes.length);
   });
 
   it('no owner key, session secret key, wallet sig, delegation sig or issued session sig appears in any log line', async () => {

@@ -5,12 +5,13 @@
  * init failures, the loopback guard, and what reaches the logs.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RouteDef } from '../../lib/routes';
 import { bundleFunctions } from '../../local/bundle';
 import { FunctionHost, type LogLine } from '../../local/function-host';
-import { CALLER_HEADER, MAX_PAYLOAD_BYTES, startGateway, type Gateway } from '../../local/http-gateway';
+import { CALLER_HEADER, MAX_HEADER_BYTES, MAX_PAYLOAD_BYTES, startGateway, type Gateway } from '../../local/http-gateway';
 
 jest.setTimeout(120_000);
 
@@ -84,6 +85,116 @@ describe('local API Gateway and Lambda environments', () => {
     expect(unsigned.status).toBe(403);
     expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
     expect(host.invocations('Echo')).toBe(before);
+  });
+
+  /** One request written byte for byte on a fresh socket (fetch would normalise the target); the whole answer. */
+  const rawRequest = (text: string): Promise<{ status: number; headers: string; body: string }> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(gateway.port, '127.0.0.1', () => socket.write(text));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        const all = Buffer.concat(chunks).toString('utf8');
+        const split = all.indexOf('\r\n\r\n');
+        resolve({ status: Number(all.slice(9, 12)), headers: all.slice(0, split), body: all.slice(split + 4) });
+      });
+    });
+  const rawPost = (target: string, extraHeaders = '') => rawRequest(`POST ${target} HTTP/1.1\r\nhost: 127.0.0.1:${gateway.port}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n${extraHeaders}connection: close\r\n\r\n{}`);
+
+  it('an empty, blank or repeated caller header is an unsigned request (403), never the default caller', async () => {
+    const before = host.invocations('Echo');
+    for (const value of ['', '   ', '\t']) {
+      const res = await rawPost('/echo', `${CALLER_HEADER}: ${value}\r\n`);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toEqual({ message: 'Forbidden' });
+    }
+    const twice = await rawPost('/echo', `${CALLER_HEADER}: ${CALLER}\r\n${CALLER_HEADER}: ${DEFAULT_CALLER}\r\n`);
+    expect(twice.status).toBe(403);
+    expect(host.invocations('Echo')).toBe(before);
+    // A value is used exactly as received: nothing inside it is trimmed or rewritten.
+    const spaced = 'arn:aws:iam::123456789012:user/two  words';
+    const out = JSON.parse((await rawPost('/echo', `${CALLER_HEADER}: ${spaced}\r\n`)).body);
+    expect(out.event.requestContext.authorizer.iam.userArn).toBe(spaced);
+  });
+
+  it('routes on the path exactly as sent: no dot-segment or percent-decoding, no absolute-form targets; rawPath is the client\'s', async () => {
+    const before = host.invocations('Echo');
+    for (const target of ['/x/../echo', '/./echo', '/%2e%2e/echo', '/x/%2e%2e/echo', '/%65cho', '//echo', '/echo/', `http://127.0.0.1:${gateway.port}/echo`, '*']) {
+      const res = await rawPost(target);
+      expect({ target, status: res.status, body: JSON.parse(res.body) }).toEqual({ target, status: 404, body: { message: 'Not Found' } });
+    }
+    expect(host.invocations('Echo')).toBe(before);
+    const out = JSON.parse((await rawPost('/echo?a=%41&b=1+2&a=x')).body);
+    expect(out.event).toMatchObject({ rawPath: '/echo', rawQueryString: 'a=%41&b=1+2&a=x', queryStringParameters: { a: 'A,x', b: '1 2' }, requestContext: { http: { path: '/echo' } } });
+  });
+
+  it('passes text and JSON bodies as text, and base64-encodes every other content type, as HTTP APIs do', async () => {
+    const body = 'a=1&b=<x/>';
+    const encoding = async (contentType?: string) => {
+      const out = await (await fetch(`${gateway.url}/echo`, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : {} })).json();
+      const decoded = out.event.isBase64Encoded ? Buffer.from(out.event.body, 'base64').toString('utf8') : out.event.body;
+      expect(decoded).toBe(body);
+      return out.event.isBase64Encoded;
+    };
+    for (const t of ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'text/plain', 'text/html; charset=utf-8', 'text/xml'])
+      expect({ t, base64: await encoding(t) }).toEqual({ t, base64: false });
+    for (const t of ['application/x-www-form-urlencoded', 'application/xml', 'application/javascript', 'application/octet-stream', 'multipart/form-data; boundary=x', 'application/jsonx', 'image/png'])
+      expect({ t, base64: await encoding(t) }).toEqual({ t, base64: true });
+    // fetch sends a string body as text/plain unless told otherwise: a body with no content type needs a raw request.
+    const none = JSON.parse((await rawRequest(`POST /echo HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`)).body);
+    expect(none.event).toMatchObject({ isBase64Encoded: true, body: Buffer.from('{}').toString('base64') });
+  });
+
+  it('answers what Node\'s HTTP parser refuses as JSON too: malformed request 400, headers over 10 KB 431', async () => {
+    const before = host.invocations('Echo');
+    const malformed = await rawRequest('THIS IS NOT HTTP\r\n\r\n');
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(malformed.body)).toEqual({ message: 'Bad Request' });
+    const badHeader = await rawRequest('POST /echo HTTP/1.1\r\nhost: x\r\nbad header: x\r\n\r\n');
+    expect(badHeader.status).toBe(400);
+    expect(JSON.parse(badHeader.body)).toEqual({ message: 'Bad Request' });
+    const big = await rawPost('/echo', `x-big: ${'a'.repeat(MAX_HEADER_BYTES + 1)}\r\n`);
+    expect(big.status).toBe(431);
+    expect(JSON.parse(big.body)).toEqual({ message: 'Request Header Fields Too Large' });
+    const expectation = await rawPost('/echo', 'expect: 200-ok\r\n');
+    expect(expectation.status).toBe(417);
+    expect(JSON.parse(expectation.body)).toEqual({ message: 'Expectation Failed' });
+    expect(host.invocations('Echo')).toBe(before);
+    // Headers just under the limit still reach the function.
+    expect((await rawPost('/echo', `x-big: ${'a'.repeat(MAX_HEADER_BYTES - 400)}\r\n`)).status).toBe(200);
+  });
+
+  it('fills the event as AWS does for IAM callers: identity shapes per kind of principal and partition, request time, domain without port', async () => {
+    const eventFor = async (caller: string) => (await (await post('/echo', '{}', { [CALLER_HEADER]: caller })).json()).event;
+    const role = await eventFor('arn:aws:sts::123456789012:assumed-role/app-backend/i-0abc');
+    expect(role.requestContext.authorizer.iam).toEqual({
+      accessKey: expect.stringMatching(/^ASIA[A-Z2-7]{16}$/),
+      accountId: '123456789012',
+      callerId: expect.stringMatching(/^AROA[A-Z2-7]{17}:i-0abc$/),
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: 'arn:aws:sts::123456789012:assumed-role/app-backend/i-0abc',
+      userId: expect.stringMatching(/^AROA[A-Z2-7]{17}:i-0abc$/),
+    });
+    expect(role.requestContext.authorizer.iam.userId).toBe(role.requestContext.authorizer.iam.callerId);
+    // Another session of the same role: the same role id, another session name.
+    const other = await eventFor('arn:aws:sts::123456789012:assumed-role/app-backend/i-0def');
+    expect(other.requestContext.authorizer.iam.userId.split(':')[0]).toBe(role.requestContext.authorizer.iam.userId.split(':')[0]);
+    const user = (await eventFor('arn:aws:iam::123456789012:user/alice')).requestContext.authorizer.iam;
+    expect(user).toMatchObject({ accessKey: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/), userId: expect.stringMatching(/^AIDA[A-Z2-7]{17}$/), accountId: '123456789012' });
+    expect(user.callerId).toBe(user.userId);
+    expect((await eventFor('arn:aws:sts::123456789012:federated-user/bob')).requestContext.authorizer.iam).toMatchObject({ userId: '123456789012:bob', accessKey: expect.stringMatching(/^ASIA/) });
+    expect((await eventFor('arn:aws:iam::123456789012:root')).requestContext.authorizer.iam).toMatchObject({ userId: '123456789012', callerId: '123456789012' });
+    for (const partition of ['aws-cn', 'aws-us-gov']) {
+      const iam = (await eventFor(`arn:${partition}:sts::210987654321:assumed-role/r/s`)).requestContext.authorizer.iam;
+      expect(iam).toMatchObject({ accountId: '210987654321', userId: expect.stringMatching(/^AROA[A-Z2-7]{17}:s$/) });
+    }
+    expect(role.requestContext.time).toMatch(/^\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(Math.abs(Date.parse(role.requestContext.time.replace(/^(\d{2})\/(\w{3})\/(\d{4}):/, '$2 $1 $3 ')) - role.requestContext.timeEpoch)).toBeLessThan(1_000);
+    expect(role.requestContext).toMatchObject({ domainName: '127.0.0.1', domainPrefix: '127' });
+    expect(role.headers.host).toBe(`127.0.0.1:${gateway.port}`);
   });
 
   it('answers 404 for a path or method outside the route table, and serves local routes', async () => {

@@ -1,4 +1,4 @@
-import { apiHandler, callerArn, errorResponse, parseJsonBody, type ApiEvent } from '../../functions/commons/http';
+import { apiHandler, callerArn, duplicateKeyOffset, errorResponse, parseJsonBody, type ApiEvent } from '../../functions/commons/http';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../../functions/commons/errors';
 
 function event(over: Partial<ApiEvent> & { userArn?: string | null } = {}): ApiEvent {
@@ -92,6 +92,39 @@ describe('JSON body', () => {
       expect.objectContaining({ code: 'BODY_TOO_LARGE' }),
     );
   });
+  it.each([
+    ['at the top level', '{"pkpPublicKey":"0x02bad","pkpPublicKey":"0x04good"}'],
+    ['spelt differently but equal once decoded', '{"force":true,"\\u0066orce":false}'],
+    ['in a nested object', '{"a":[{"kind":"pkp","id":"*","id":"1"}]}'],
+    ['after a string value that looks like a key', '{"a":"b","c":{"a":1},"a":2}'],
+  ])('duplicate keys %s → 400 INVALID_JSON, the key not echoed', (_name, body) => {
+    let error: ServiceError | undefined;
+    try {
+      parseJsonBody({ body, isBase64Encoded: false }, 1024);
+    } catch (e) {
+      error = e as ServiceError;
+    }
+    expect(error?.code).toBe('INVALID_JSON');
+    expect(error?.details).toEqual({ position: expect.any(Number) });
+    expect(body.slice(error!.details!.position as number)).toMatch(/^"/);
+    expect(error!.message).not.toMatch(/pkpPublicKey|force|"id"/);
+  });
+
+  it('equal keys in different objects, and keys equal to values, are not duplicates', () => {
+    expect(parseJsonBody({ body: '{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":"a","d":"\\"a"}', isBase64Encoded: false }, 1024)).toEqual({
+      a: { a: 1 },
+      b: [{ a: 1 }, { a: 2 }],
+      c: 'a',
+      d: '"a',
+    });
+  });
+
+  it('the duplicate scan copes with the deepest nesting a body can hold (no recursion)', () => {
+    const deep = '['.repeat(8_000) + ']'.repeat(8_000);
+    expect(duplicateKeyOffset(deep)).toBeUndefined();
+    expect(duplicateKeyOffset('{"x":' + '['.repeat(8_000) + ']'.repeat(8_000) + ',"x":1}')).toBe(16_006);
+  });
+
   it('invalid JSON → 400 INVALID_JSON without echoing the body', async () => {
     const { h } = wrap(async (e) => ({ body: parseJsonBody(e, 1024) }));
     const res = await h(event({ body: '{"secret": "0xSECRETVALUE"' }), lambdaContext);

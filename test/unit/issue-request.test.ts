@@ -6,6 +6,10 @@ import { PKP_A, PKP_B } from './fakes';
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const pkpReq = (id: string) => ({ resource: { kind: 'pkp', id }, ability: 'pkp-signing' });
 const valid = () => ({ pkpPublicKey: PKP_A, resourceAbilityRequests: [pkpReq('*')] });
+/** 0x04 + 128 hex digits, the shape of a key, but no point of secp256k1. */
+const OFF_CURVE = '0x04' + '11'.repeat(64);
+/** The same x with y + 1: off the curve, though one hex digit from a real key. */
+const flippedY = (key: string) => key.slice(0, -1) + ((parseInt(key.slice(-1), 16) + 1) % 16).toString(16);
 
 function refusal(body: unknown): { code: string; field: unknown } {
   try {
@@ -28,6 +32,9 @@ describe('parseIssueRequest: malformed bodies', () => {
     ['compressed pkp key', { ...valid(), pkpPublicKey: '0x02' + 'a'.repeat(64) }, 'pkpPublicKey'],
     ['pkp key without 0x', { ...valid(), pkpPublicKey: PKP_A.slice(2) }, 'pkpPublicKey'],
     ['pkp key non-hex', { ...valid(), pkpPublicKey: '0x04' + 'g'.repeat(128) }, 'pkpPublicKey'],
+    ['pkp key of the right shape but not on the curve', { ...valid(), pkpPublicKey: OFF_CURVE }, 'pkpPublicKey'],
+    ['pkp key with y of the other point of x (not on the curve)', { ...valid(), pkpPublicKey: flippedY(PKP_A) }, 'pkpPublicKey'],
+    ['pkp resource id: a key not on the curve', { ...valid(), resourceAbilityRequests: [pkpReq(OFF_CURVE)] }, 'resourceAbilityRequests[0].resource.id'],
     ['missing resourceAbilityRequests', { pkpPublicKey: PKP_A }, 'resourceAbilityRequests'],
     ['empty resourceAbilityRequests', { ...valid(), resourceAbilityRequests: [] }, 'resourceAbilityRequests'],
     ['too many resourceAbilityRequests', { ...valid(), resourceAbilityRequests: Array.from({ length: 33 }, () => pkpReq('*')) }, 'resourceAbilityRequests'],
@@ -75,6 +82,35 @@ describe('parseIssueRequest: malformed bodies', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('SECRET-TOKEN');
     }
+  });
+});
+
+describe('parseIssueRequest: errors never reflect unbounded input', () => {
+  const hostile = ['<script>alert(1)</script>', 'k'.repeat(4096), 'line\nbreak', 'quote"d', 'dot.ted', ''];
+
+  it.each(hostile.map((k) => [JSON.stringify(k).slice(0, 40), k]))('an unknown key %s is named by its position, not echoed', (_name, key) => {
+    for (const [body, field] of [
+      [{ ...valid(), [key]: 1 }, '#3'],
+      [{ ...valid(), resourceAbilityRequests: [{ ...pkpReq('*'), [key]: 1 }] }, 'resourceAbilityRequests[0].#3'],
+      [{ ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', [key]: 1 }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.#3'],
+    ] as const) {
+      let error: ServiceError | undefined;
+      try {
+        parseIssueRequest(body, NOW);
+      } catch (e) {
+        error = e as ServiceError;
+      }
+      expect(error?.code).toBe('INVALID_REQUEST');
+      expect(error?.details).toEqual({ field });
+      if (key.length > 0) expect(error!.message).not.toContain(key);
+      expect(error!.message.length).toBeLessThan(300);
+    }
+  });
+
+  it('a plain unknown key (letters, digits, _ $ -, at most 64) is named as it is', () => {
+    expect(refusal({ ...valid(), resource_Ability$Requests: 1 })).toEqual({ code: 'INVALID_REQUEST', field: 'resource_Ability$Requests' });
+    expect(refusal({ ...valid(), ['k'.repeat(64)]: 1 })).toEqual({ code: 'INVALID_REQUEST', field: 'k'.repeat(64) });
+    expect(refusal({ ...valid(), ['k'.repeat(65)]: 1 })).toEqual({ code: 'INVALID_REQUEST', field: '#3' });
   });
 });
 

@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { build } from 'esbuild';
+import { FUNCTION_DEFAULTS } from '../../lib/service-function';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -29,5 +31,24 @@ describe('lazy loading', () => {
   });
   it('importing the issue handler without a config loads no Lit SDK', () => {
     expect(loadedAfterRequiring(['./functions/issue-session-sigs']).lit).toBe(0);
+  });
+
+  it.each(['functions/health.ts', 'functions/get-delegation.ts'])('%s bundles no Lit SDK at all (as NodejsFunction bundles it), so ?deep=true costs no import', async (entry) => {
+    const out = await build({
+      entryPoints: [path.join(ROOT, entry)],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: FUNCTION_DEFAULTS.esbuildTarget,
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.filter((i) => i.includes('@lit-protocol'))).toEqual([]);
+    // Small: under 2 MB where a bundle with the SDK is over 4 MB.
+    expect(out.outputFiles[0].contents.length).toBeLessThan(2 * 1024 * 1024);
   });
 });

@@ -1,4 +1,4 @@
-import { InitError, LIT_ABILITY, LOCAL_STORAGE_KEYS, NodeError } from '@lit-protocol/constants';
+import { InitError, InvalidArgumentException, LIT_ABILITY, LOCAL_STORAGE_KEYS, NodeError } from '@lit-protocol/constants';
 import { ethers } from 'ethers';
 import { ABILITIES } from '../../functions/commons/config';
 import { mapLitError } from '../../functions/commons/adapters/lit/errors';
@@ -10,9 +10,9 @@ import { LIT_CONTRACT_NAMES } from '../../functions/commons/config';
 
 const SECRET = '0x' + 'cd'.repeat(65);
 
-/** A NodeError exactly as the SDK's _throwNodeError builds it. */
-function sdkNodeError(): InstanceType<typeof NodeError> {
-  const res = { success: false, error: { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig', message: `bad auth sig ${SECRET}`, status: 400 } };
+/** A NodeError exactly as the SDK's _throwNodeError builds it, from a node's error body. */
+function sdkNodeError(body: Record<string, unknown> = { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig', message: `bad auth sig ${SECRET}`, status: 400 }): InstanceType<typeof NodeError> {
+  const res = { success: false, error: body };
   return new NodeError(
     { info: { requestId: 'r1', errorCode: res.error.errorCode, message: res.error.message }, cause: res.error },
     'There was an error getting the signing shares from the nodes. Response from the nodes: %s',
@@ -31,6 +31,33 @@ describe('Lit error mapping', () => {
   it('other SDK errors → 503 LIT_UNAVAILABLE with the SDK code/kind only', () => {
     const e = mapLitError(new InitError({ info: { authSig: SECRET } }, `could not init ${SECRET}`), 'connect');
     expect(e).toMatchObject({ code: 'LIT_UNAVAILABLE', status: 503, details: { errorCode: 'init_error', errorKind: 'Unexpected' } });
+    expect(e.message + JSON.stringify(e.details)).not.toContain(SECRET);
+  });
+
+  it('real-node refusals about the network, not the request, are 503 LIT_UNAVAILABLE (retryable): stale nonce block, RPC, timeout, rate limit', () => {
+    const bodies = [
+      { errorKind: 'Validation', errorCode: 'NodeInvalidBlockhash', status: 502, message: 'Invalid Block Hash for sign session key', details: [SECRET] },
+      { errorKind: 'Validation', errorCode: 'NodeRpcError', status: 502, message: 'rpc' },
+      { message: 'Request timed out', errorCode: 'request_timeout' },
+      { message: 'Rate limit exceeded.  Try again later.', errorCode: 'rate_limit_exceeded' },
+    ];
+    for (const body of bodies) {
+      const e = mapLitError(sdkNodeError(body), 'session signature');
+      expect(e).toMatchObject({ code: 'LIT_UNAVAILABLE', status: 503, retryable: true, details: { errorCode: body.errorCode } });
+      expect(JSON.stringify(e.details) + e.message).not.toContain(SECRET);
+    }
+  });
+
+  it('real-node refusals of the request are 502 LIT_NODE_ERROR, including a codeless 500 (its errorKind travels)', () => {
+    const scope = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited', status: 401, message: 'auth_sig scope that is passed does not support the requested operation' }), 'op');
+    expect(scope).toMatchObject({ code: 'LIT_NODE_ERROR', retryable: false, details: { errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited' } });
+    const codeless = mapLitError(sdkNodeError({ errorKind: 'Unexpected', status: 500, message: 'An unexpected has occured.' }), 'op');
+    expect(codeless).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorKind: 'Unexpected', errorCode: undefined } });
+  });
+
+  it('an SDK parameter error (the service called the SDK wrongly) is 500 INTERNAL, not retryable, with no SDK text', () => {
+    const e = mapLitError(new InvalidArgumentException({ info: { authSig: SECRET } }, `bad params ${SECRET}`), 'op');
+    expect(e).toMatchObject({ code: 'INTERNAL', status: 500, retryable: false, details: { sdkError: 'InvalidArgumentException' } });
     expect(e.message + JSON.stringify(e.details)).not.toContain(SECRET);
   });
 

@@ -1,6 +1,7 @@
 import { authorizeIssue, findCallerPolicy, principalMatches, rateLimitSubject, requireAdmin } from '../../functions/commons/domain/policy';
 import type { IssueRequest } from '../../functions/commons/domain/issue-request';
 import { ServiceError } from '../../functions/commons/errors';
+import { ethers } from 'ethers';
 import { CALLER, PKP_A, PKP_B, callerPolicy } from './fakes';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -95,6 +96,28 @@ describe('authorizeIssue refusals (default deny)', () => {
     const broad = callerPolicy({ principal: 'arn:aws:sts::123456789012:*', pkps: [PKP_A, PKP_B] });
     const narrow = callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/*', pkps: [PKP_A] });
     expect(codeOf(() => authorizeIssue({ callers: [broad, narrow] }, CALLER, req({ pkpPublicKey: PKP_B }), opts))).toBe('PKP_NOT_ALLOWED');
+  });
+});
+
+describe('authorizeIssue resources on Lit', () => {
+  const wildcard = req({ resources: [{ kind: 'pkp', id: '*', ability: 'pkp-signing' }, { kind: 'access-control-condition', id: '*', ability: 'access-control-condition-decryption' }] });
+  const grants = [
+    { resource: 'pkp' as const, ability: 'pkp-signing' as const },
+    { resource: 'access-control-condition' as const, ability: 'access-control-condition-decryption' as const },
+  ];
+
+  it("resolves pkp '*' to the requested PKP's token id for a caller limited to some PKPs: on Lit, lit-pkp://* would sign with every PKP the owner holds", () => {
+    const entry = callerPolicy({ pkps: [PKP_A, PKP_B], abilities: grants, allowWildcardResources: true });
+    const auth = authorizeIssue({ callers: [entry] }, CALLER, wildcard, opts);
+    expect(auth.resources).toEqual([
+      { kind: 'pkp', id: ethers.utils.keccak256(PKP_A).slice(2), ability: 'pkp-signing' },
+      { kind: 'access-control-condition', id: '*', ability: 'access-control-condition-decryption' },
+    ]);
+  });
+
+  it("keeps pkp '*' for a caller allowed every PKP", () => {
+    const entry = callerPolicy({ pkps: ['*'], abilities: grants, allowWildcardResources: true });
+    expect(authorizeIssue({ callers: [entry] }, CALLER, wildcard, opts).resources).toEqual(wildcard.resources);
   });
 });
 

@@ -7,6 +7,8 @@ import { storedWalletSigServes } from '../../functions/commons/adapters/lit/sess
 import { loadLitSdk, type LitSdk } from '../../functions/commons/adapters/lit/sdk';
 import { toLitResourceAbilityRequests } from '../../functions/commons/adapters/lit/resources';
 import { bindScopeStorage, ScopeStorage, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { encodeRecap, mergeRecaps, recapStatement, type Capability } from '../../devnet/nodes/recap';
+import { formatSiwe } from '../../devnet/nodes/siwe';
 
 const SESSION_PUBLIC_KEY = 'ab'.repeat(32);
 const URI_PREFIX = 'lit:session:';
@@ -53,7 +55,39 @@ const sessionKey = JSON.stringify({ publicKey: SESSION_PUBLIC_KEY, secretKey: 'c
 const HOUR = 3_600_000;
 const pkpSigning = [{ kind: 'pkp' as const, id: '*', ability: 'pkp-signing' as const }];
 
+/**
+ * A wallet sig in the form the real node returns it (web_client.rs:1660-1774): built with the
+ * devnet's copy of that construction, the client's ReCap merged with the node's resolved auth
+ * context, the merged statement appended, a block hash nonce and a whole-second Issued At.
+ */
+function nodeRebuiltWalletSig(expiresAt: Date, grants: Capability['att']): string {
+  const user: Capability = { att: grants, prf: [] };
+  const node: Capability = { att: { 'lit-resolvedauthcontext://*': { 'Auth/Auth': [{ auth_context: { authMethodContexts: [{ userId: '0x01', appId: 'lit', authMethodType: 1 }] } }] } }, prf: [] };
+  const merged = mergeRecaps(node, user);
+  const message = formatSiwe({
+    domain: 'litprotocol.com',
+    address: '0x0000000000000000000000000000000000000001',
+    statement: `Lit Protocol PKP session signature ${recapStatement(user)} ${recapStatement(merged)}`,
+    uri: uriOf(SESSION_PUBLIC_KEY),
+    version: '1',
+    chainId: '1',
+    nonce: `0x${'12'.repeat(32)}`,
+    issuedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    expirationTime: expiresAt.toISOString(),
+    resources: [encodeRecap(merged)],
+  });
+  return JSON.stringify({ sig: 'not-checked-here', derivedVia: 'lit.bls', signedMessage: message, address: '0x0000000000000000000000000000000000000001', algo: 'LIT_BLS' });
+}
+
 describe('storedWalletSigServes', () => {
+  it('serves a wallet sig in the form the real node returns it, and only for what its merged ReCap grants', () => {
+    const rebuilt = nodeRebuiltWalletSig(new Date(Date.now() + 2 * HOUR), { [`lit-pkp://${'a'.repeat(64)}`]: { 'Threshold/Signing': [{}] } });
+    const stored = { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: rebuilt };
+    expect(serves(stored, [{ kind: 'pkp', id: 'a'.repeat(64), ability: 'pkp-signing' }], Date.now() + HOUR)).toBe(true);
+    expect(serves(stored, pkpSigning, Date.now() + HOUR)).toBe(false);
+    expect(serves(stored, [{ kind: 'pkp', id: 'a'.repeat(64), ability: 'pkp-signing' }], Date.now() + 3 * HOUR)).toBe(false);
+  });
+
   it('serves a wallet sig for this session key that covers the resources and lasts long enough', () => {
     const stored = { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: '*' }] }) };
     expect(serves(stored, pkpSigning, Date.now() + HOUR)).toBe(true);

@@ -137,6 +137,9 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
     ownerAddress: ethers.utils.getAddress(owner.address),
     capacityExpiresAt,
   };
+  // The nodes it just signed through: GET /health?deep=true probes them without the SDK.
+  const litNodes = deps.signer.connectedNodes?.();
+  if (litNodes && litNodes.urls.length > 0) next.litNodes = litNodes;
   const stored = await deps.delegations.putIfVersion(next, current?.version);
   if (!stored) {
     const winner = await deps.delegations.getCurrent();

@@ -24,9 +24,10 @@
  *   (hash of the conditions + data hash), 64 to 128 hex digits, sent lower-case.
  * - `rate-limit-increase`: a capacity token id (decimal).
  */
+import { secp256k1 } from '@noble/curves/secp256k1';
 import { ethers } from 'ethers';
 import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, type Ability, type ResourceKind } from '../config';
-import { ServiceError } from '../errors';
+import { invalid, isObj, refuseUnknownFields } from './request-fields';
 
 export interface RequestedResource {
   kind: ResourceKind;
@@ -61,15 +62,17 @@ const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
 const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
 const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods'];
 
-function invalid(field: string, message: string): ServiceError {
-  return new ServiceError('INVALID_REQUEST', `${field}: ${message}`, { details: { field } });
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function refuseUnknownFields(o: Record<string, unknown>, known: readonly string[], path: string): void {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw invalid(path ? `${path}.${k}` : k, `unknown field (known: ${known.join(', ')})`);
+/**
+ * Whether an `0x04…` key is a point of secp256k1. The shape regex alone passes 2^512 strings of
+ * which almost none is a key; such a request is malformed (400), not a PKP the policy refuses.
+ * @noble/curves validates the point (ethers 5's computePublicKey does not).
+ */
+export function isOnCurve(uncompressedKey: string): boolean {
+  try {
+    secp256k1.ProjectivePoint.fromHex(uncompressedKey.slice(2)).assertValidity();
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -92,6 +95,7 @@ function canonicalResourceId(kind: ResourceKind, rawId: string, pkpPublicKey: st
   switch (kind) {
     case 'pkp': {
       const own = pkpTokenIdHex(pkpPublicKey);
+      if (PKP_PUBLIC_KEY.test(rawId) && !isOnCurve(rawId)) throw invalid(field, 'is not a valid public key (not a point of secp256k1)');
       const asHex = PKP_PUBLIC_KEY.test(rawId) ? pkpTokenIdHex(rawId.toLowerCase()) : tokenIdToHex64(rawId);
       if (asHex === undefined) throw invalid(field, "must be '*', a PKP token id (decimal or 0x hex) or a PKP public key");
       if (asHex !== own) throw invalid(field, 'must name the requested PKP (session sigs for one PKP cannot grant another)');
@@ -149,6 +153,7 @@ export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): Is
 
   const pkp = body.pkpPublicKey;
   if (typeof pkp !== 'string' || !PKP_PUBLIC_KEY.test(pkp)) throw invalid('pkpPublicKey', 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits');
+  if (!isOnCurve(pkp)) throw invalid('pkpPublicKey', 'is not a valid public key (not a point of secp256k1)');
   const pkpPublicKey = pkp.toLowerCase();
 
   const rar = body.resourceAbilityRequests;

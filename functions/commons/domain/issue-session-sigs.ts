@@ -151,6 +151,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
     nowMs: now(),
   });
   audit.expiration = auth.expiration.toISOString();
+  audit.resources = describeResources(auth.resources);
 
   const decision = await deps.rateLimiter.consume(rateLimitSubject(input.caller), auth.policy.rateLimitPerMinute, now());
   if (!decision.allowed) {
@@ -181,7 +182,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
     () =>
       deps.issuer.getPkpSessionSigs({
         pkpPublicKey: request.pkpPublicKey,
-        resources: request.resources,
+        resources: auth.resources,
         expiration,
         // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
         walletSigValidUntil: new Date(Math.max(expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),

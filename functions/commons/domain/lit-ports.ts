@@ -2,7 +2,7 @@
  * What the domain needs from Lit and from the owner key, free of SDK types. The adapter in
  * `commons/adapters/lit/` implements these over the real SDK; unit tests pass doubles.
  */
-import type { AuthSigLike } from '../ports';
+import type { AuthSigLike, LitNodeSet } from '../ports';
 import type { CallerAuthMethod, RequestedResource } from './issue-request';
 
 /**
@@ -61,6 +61,8 @@ export interface CapacityDelegationParams {
 /** Signs capacity delegations (the owner's EIP-191 SIWE with the capacity ReCap). */
 export interface DelegationSigner {
   createCapacityDelegation(params: CapacityDelegationParams): Promise<AuthSigLike>;
+  /** The nodes the signer's client is connected to now, if it knows (recorded for /health?deep=true). */
+  connectedNodes?(): LitNodeSet | undefined;
 }
 
 /** Reads the capacity NFT's own expiry from the chain. */

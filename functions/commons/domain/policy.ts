@@ -11,7 +11,7 @@
  */
 import type { CallerPolicy, PolicyConfig } from '../config';
 import { ServiceError } from '../errors';
-import type { IssueRequest } from './issue-request';
+import { pkpTokenIdHex, type IssueRequest, type RequestedResource } from './issue-request';
 
 /** Pattern `*` → any run of characters (possibly empty); everything else literal; whole-string match. */
 export function principalMatches(pattern: string, arn: string): boolean {
@@ -73,6 +73,13 @@ export function rateLimitSubject(arn: string): string {
 
 export interface IssueAuthorization {
   policy: CallerPolicy;
+  /**
+   * The resources to ask Lit for: the request's, except that `pkp:*` becomes this PKP's own token
+   * id unless the caller may use every PKP. On Lit a session is not bound to one PKP: sigs granting
+   * `lit-pkp://*` sign with any PKP whose permissions the owner's auth passes, which is every PKP
+   * the owner holds, so `*` would reach PKPs outside the caller's policy.
+   */
+  resources: RequestedResource[];
   /** The expiry the session sigs get. */
   expiration: Date;
   /** True when the requested expiry was above the caller's maximum and was shortened. */
@@ -110,16 +117,19 @@ export function authorizeIssue(
     throw new ServiceError('AUTH_METHODS_NOT_ALLOWED', 'The policy does not allow this caller to supply its own authMethods');
   }
 
+  const resources = entry.pkps.includes('*')
+    ? request.resources
+    : request.resources.map((r) => (r.kind === 'pkp' && r.id === '*' ? { ...r, id: pkpTokenIdHex(request.pkpPublicKey) } : r));
   const maxMs = options.nowMs + entry.maxExpirationSeconds * 1000;
   if (request.expiration === undefined) {
     const byDefault = options.nowMs + options.defaultExpirationSeconds * 1000;
-    return { policy: entry, expiration: new Date(Math.min(byDefault, maxMs)), clamped: false };
+    return { policy: entry, resources, expiration: new Date(Math.min(byDefault, maxMs)), clamped: false };
   }
   if (request.expiration.getTime() > maxMs) {
-    if (entry.overMaxExpiration === 'clamp') return { policy: entry, expiration: new Date(maxMs), clamped: true };
+    if (entry.overMaxExpiration === 'clamp') return { policy: entry, resources, expiration: new Date(maxMs), clamped: true };
     throw new ServiceError('EXPIRATION_TOO_LONG', `The expiration is more than ${entry.maxExpirationSeconds} s away, this caller's maximum`, {
       details: { maxExpirationSeconds: entry.maxExpirationSeconds },
     });
   }
-  return { policy: entry, expiration: request.expiration, clamped: false };
+  return { policy: entry, resources, expiration: request.expiration, clamped: false };
 }

@@ -106,9 +106,15 @@ describe('devnet chain with the real LitContracts', () => {
 
   describe('PKP permissions', () => {
     const ownerIdBytes = (): Uint8Array => ethers.utils.arrayify(chain.ownerWallet.address);
+    /** The PKP's token id in decimal, as the chain view takes it. */
+    const tokenId = (): string => ethers.BigNumber.from(pkp.tokenId).toString();
+    /** The PKP owner's address as an EthWallet auth method id: its 20 bytes, as addPermittedAddress stores them. */
+    const asAuthMethod = (address: string, scopes: number[]) => ({ authMethodType: 1, id: address.toLowerCase(), scopes });
 
     it('adds an EthWallet auth method that the SDK and the chain view both see', async () => {
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, chain.ownerWallet.address)).toBe(false);
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([]);
+      expect(await chain.chainView.pkpOwner(tokenId())).toBe(chain.ownerWallet.address);
+      expect(await chain.chainView.pkpPublicKeyOf(tokenId())).toBe(`0x${pkp.publicKey}`);
       await owner.addPermittedAuthMethod({
         pkpTokenId: pkp.tokenId,
         authMethodType: 1,
@@ -127,9 +133,9 @@ describe('devnet chain with the real LitContracts', () => {
         chain.ownerWallet.address,
         chain.ownerWallet.address, // Lit lists the NFT owner last
       ]);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, chain.ownerWallet.address)).toBe(true);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, chain.ownerWallet.address.toLowerCase())).toBe(true);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, strangerWallet.address)).toBe(false);
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([asAuthMethod(chain.ownerWallet.address, [1])]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, chain.ownerWallet.address.toLowerCase())).toEqual([tokenId()]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, strangerWallet.address.toLowerCase())).toEqual([]);
     });
 
     it('lets only the PKP owner change permissions', async () => {
@@ -142,8 +148,8 @@ describe('devnet chain with the real LitContracts', () => {
       await expect(
         stranger.pkpPermissionsContract.write.removePermittedAuthMethod(pkp.tokenId, 1, ethers.utils.arrayify(chain.ownerWallet.address)),
       ).rejects.toThrow(/only the PKP owner/);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, strangerWallet.address)).toBe(false);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, chain.ownerWallet.address)).toBe(true);
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([asAuthMethod(chain.ownerWallet.address, [1])]);
+      expect(await chain.chainView.pkpOwner(tokenId())).toBe(chain.ownerWallet.address);
     });
 
     it('adds and removes a permitted address through the SDK utils', async () => {
@@ -152,10 +158,13 @@ describe('devnet chain with the real LitContracts', () => {
       // The SDK's read util takes the token id in decimal (it converts with decToHex).
       const decimalTokenId = ethers.BigNumber.from(pkp.tokenId).toString();
       expect(await owner.pkpPermissionsContractUtils.read.isPermittedAddress(decimalTokenId, strangerWallet.address)).toBe(true);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, strangerWallet.address)).toBe(true);
+      // The SDK util permits the address with scope 1 (SignAnything).
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([asAuthMethod(chain.ownerWallet.address, [1]), asAuthMethod(strangerWallet.address, [1])]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, strangerWallet.address.toLowerCase())).toEqual([tokenId()]);
       await (await owner.pkpPermissionsContract.write.removePermittedAddress(pkp.tokenId, strangerWallet.address)).wait();
       expect(await owner.pkpPermissionsContractUtils.read.isPermittedAddress(decimalTokenId, strangerWallet.address)).toBe(false);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, strangerWallet.address)).toBe(false);
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([asAuthMethod(chain.ownerWallet.address, [1])]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, strangerWallet.address.toLowerCase())).toEqual([]);
     });
 
     it('mintWithAuth (PKPHelper) registers an EthWallet auth method the chain view accepts', async () => {
@@ -167,16 +176,26 @@ describe('devnet chain with the real LitContracts', () => {
       // Lit's helper sends the PKP to itself and permits its own address.
       expect(await owner.pkpNftContract.read.ownerOf(helperPkp.tokenId)).toBe(helperPkp.ethAddress);
       expect(await owner.pkpPermissionsContract.read.isPermittedAddress(helperPkp.tokenId, helperPkp.ethAddress)).toBe(true);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${helperPkp.publicKey}`, authAddress)).toBe(true);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${helperPkp.publicKey}`, chain.ownerWallet.address)).toBe(false);
+      // The SDK registers EthWallet as keccak256("<address>:lit") with the scopes asked, then the helper the PKP's own address with none.
+      const helperTokenId = ethers.BigNumber.from(helperPkp.tokenId).toString();
+      const authMethodId = ethers.utils.keccak256(ethers.utils.toUtf8Bytes(`${authAddress}:lit`));
+      expect(await chain.chainView.permittedAuthMethods(helperTokenId)).toEqual([
+        { authMethodType: 1, id: authMethodId, scopes: [1] },
+        asAuthMethod(helperPkp.ethAddress, []),
+      ]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, authMethodId)).toEqual([helperTokenId]);
+      expect(await chain.chainView.pkpOwner(helperTokenId)).toBe(helperPkp.ethAddress);
+      expect(await chain.chainView.pkpPublicKeyOf(helperTokenId)).toBe(`0x${helperPkp.publicKey}`);
       expect(chain.chainView.pkpPrivateKey(`0x${helperPkp.publicKey}`)).toBeDefined();
     });
 
-    it('answers false for malformed or unminted public keys instead of throwing', async () => {
-      expect(await chain.chainView.isPermittedEthWallet('0x1234', chain.ownerWallet.address)).toBe(false);
-      expect(await chain.chainView.isPermittedEthWallet(`0x${pkp.publicKey}`, 'not-an-address')).toBe(false);
+    it('answers null or nothing for a PKP that was never minted instead of throwing', async () => {
       const unminted = Buffer.from(secp256k1.getPublicKey(secp256k1.utils.randomPrivateKey(), false)).toString('hex');
-      expect(await chain.chainView.isPermittedEthWallet(`0x${unminted}`, chain.ownerWallet.address)).toBe(false);
+      const unmintedTokenId = ethers.BigNumber.from(ethers.utils.keccak256(`0x${unminted}`)).toString();
+      expect(await chain.chainView.pkpOwner(unmintedTokenId)).toBeNull();
+      expect(await chain.chainView.pkpPublicKeyOf(unmintedTokenId)).toBeNull();
+      expect(await chain.chainView.permittedAuthMethods(unmintedTokenId)).toEqual([]);
+      expect(await chain.chainView.tokenIdsForAuthMethod(1, ethers.utils.hexlify(ethers.utils.randomBytes(32)))).toEqual([]);
     });
   });
 
@@ -210,6 +229,12 @@ describe('devnet chain with the real LitContracts', () => {
       expect(info?.requestsPerKilosecond).toBe(5n);
       expect(await owner.rateLimitNftContract.read.isExpired(tokenId)).toBe(true);
       expect(await chain.chainView.capacityToken('999999')).toBeNull();
+      // Every token the owner holds, the expired one included; in any case of the address.
+      const owned = await chain.chainView.capacityTokensOwnedBy(chain.ownerWallet.address.toLowerCase());
+      expect(owned).toContainEqual(info);
+      expect(owned.length).toBeGreaterThanOrEqual(2);
+      expect(owned.every((t) => t.owner === chain.ownerWallet.address)).toBe(true);
+      expect(await chain.chainView.capacityTokensOwnedBy(strangerWallet.address)).toEqual([]);
       expect(await chain.chainView.capacityToken('not-a-number')).toBeNull();
     });
   });
@@ -260,27 +285,28 @@ describe('devnet chain with the real LitContracts', () => {
   });
 
   describe('block hashes', () => {
-    it('keeps the latest hash in sync and a window of recent ones', async () => {
+    it('keeps the latest hash in sync, and finds any block by its hash', async () => {
       const first = chain.latestBlockhash();
       const mined = await chain.mineBlock();
       expect(chain.latestBlockhash()).toBe(mined);
       expect((await chain.provider.getBlock('latest')).hash).toBe(mined);
       expect(chain.chainView.latestBlockhash()).toBe(mined);
-      expect(chain.chainView.isRecentBlockhash(first)).toBe(true);
-      expect(chain.chainView.isRecentBlockhash(first.toUpperCase().replace('0X', '0x'))).toBe(true);
-      expect(chain.chainView.isRecentBlockhash(ethers.utils.hexlify(ethers.utils.randomBytes(32)))).toBe(false);
+      const block = { hash: first, timestamp: (await chain.provider.getBlock(first)).timestamp };
+      expect(await chain.chainView.blockByHash(first)).toEqual(block);
+      expect(await chain.chainView.blockByHash(first.toUpperCase().replace('0X', '0x'))).toEqual(block);
+      expect(await chain.chainView.blockByHash(ethers.utils.hexlify(ethers.utils.randomBytes(32)))).toBeNull();
     });
 
     it('moves on its own: the background miner produces new hashes', async () => {
       const seen = chain.latestBlockhash();
       while (chain.latestBlockhash() === seen) await new Promise((r) => setTimeout(r, 50));
-      expect(chain.chainView.isRecentBlockhash(seen)).toBe(true);
+      expect(await chain.chainView.blockByHash(seen)).toMatchObject({ hash: seen });
     });
 
     it('tracks blocks mined by other clients (SDK transactions) too', async () => {
       await owner.pkpNftContractUtils.write.mint();
       const latest = await chain.provider.getBlock('latest');
-      expect(chain.chainView.isRecentBlockhash(latest.hash)).toBe(true);
+      expect(await chain.chainView.blockByHash(latest.hash)).toEqual({ hash: latest.hash, timestamp: latest.timestamp });
     });
   });
 });

@@ -9,7 +9,7 @@ import { createSiweMessage, generateAuthSig, LitPKPResource } from '@lit-protoco
 import type { LitNodeClient } from '@lit-protocol/lit-node-client';
 import { ethers } from 'ethers';
 
-export { litContractsFor, mintCapacityToken, mintPkp, type MintedPkp } from '../../../devnet/fixtures';
+export { litContractsFor, mintCapacityToken, mintPkp, transferPkp, type MintedPkp } from '../../../devnet/fixtures';
 
 /** An EthWallet auth method for `wallet`: a SIWE auth sig with the devnet's latest block hash. */
 export async function ethWalletAuthMethod(

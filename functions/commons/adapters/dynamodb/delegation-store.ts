@@ -46,6 +46,8 @@ function metadataAttrs(r: DelegationRecord): Item {
     delegationExpiresAt: n(r.expiresAt),
     ownerAddress: s(r.ownerAddress),
     capacityExpiresAt: r.capacityExpiresAt === undefined ? undefined : n(r.capacityExpiresAt),
+    litNodeUrls: r.litNodes === undefined ? undefined : list(r.litNodes.urls),
+    litMinNodeCount: r.litNodes === undefined ? undefined : n(r.litNodes.minNodeCount),
   });
 }
 
@@ -63,6 +65,8 @@ function readRecord(item: Item): DelegationRecord {
   if (uses !== undefined) record.uses = uses;
   const capacityExpiresAt = readOptN(item, 'capacityExpiresAt');
   if (capacityExpiresAt !== undefined) record.capacityExpiresAt = capacityExpiresAt;
+  // Absent on records written before the node list was kept.
+  if (item.litNodeUrls !== undefined) record.litNodes = { urls: readStringList(item, 'litNodeUrls'), minNodeCount: readN(item, 'litMinNodeCount') };
   return record;
 }
 

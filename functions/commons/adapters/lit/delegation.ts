@@ -3,16 +3,27 @@
  * owner key; the connected client only supplies the blockhash nonce).
  */
 import type { CapacityDelegationParams, DelegationSigner } from '../../domain/lit-ports';
-import type { AuthSigLike } from '../../ports';
+import type { AuthSigLike, LitNodeSet } from '../../ports';
 import type { LitNodeClientInstance } from './client';
 import type { LitConnection } from './connection';
 import { mapLitError } from './errors';
 
 export class LitDelegationSigner implements DelegationSigner {
+  private lastClient: LitNodeClientInstance | undefined;
+
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
+
+  /** The nodes of the client that signed last (for GET /health?deep=true, which has no SDK). */
+  connectedNodes(): LitNodeSet | undefined {
+    const c = this.lastClient as unknown as { connectedNodes?: Set<string>; config?: { minNodeCount?: number } } | undefined;
+    const urls = [...(c?.connectedNodes ?? [])].sort();
+    const minNodeCount = c?.config?.minNodeCount;
+    return urls.length > 0 && typeof minNodeCount === 'number' ? { urls, minNodeCount } : undefined;
+  }
 
   async createCapacityDelegation(p: CapacityDelegationParams): Promise<AuthSigLike> {
     const client = await this.connection.get(p.deadlineMs);
+    this.lastClient = client;
     try {
       const { capacityDelegationAuthSig } = await client.createCapacityDelegationAuthSig({
         dAppOwnerWallet: p.owner as never,

@@ -35,20 +35,62 @@ export function isNodeError(e: unknown): boolean {
 }
 
 /**
+ * Node error codes that describe the network's state, not the request: retrying later can
+ * succeed (LIT_UNAVAILABLE, 503). Codes and bodies as LIT-Protocol/Node v1.0.18 sends them
+ * (rust/lit-node/src/error.rs; the timeout and rate-limit bodies of utils/web.rs:819-832 and
+ * endpoints/pkp.rs:127-137). NodeInvalidBlockhash: the node's RPC has not seen the nonce's block yet.
+ */
+const TRANSIENT_NODE_CODES = new Set([
+  'NodeSystemFault',
+  'NodeRpcError',
+  'NodeBlockchainError',
+  'NodeBLSRootKeyNotFound',
+  'NodeConcurrencyOverload',
+  'NodeInvalidBlockhash',
+  'CoreApiHttpClientTimeout',
+  'CoreApiHttpClientConnectFailed',
+  'request_timeout',
+  'rate_limit_exceeded',
+]);
+
+/**
+ * SDK errors the SDK raises before any network call, about the parameters it was given: the
+ * service called it wrongly, which retrying will not fix (INTERNAL, 500).
+ */
+const SDK_PARAMETER_ERRORS = new Set([
+  'InvalidArgumentException',
+  'InvalidParamType',
+  'ParamsMissingError',
+  'ParamNullError',
+  'WrongParamFormat',
+  'LitNodeClientBadConfigError',
+  'RemovedFunctionError',
+  'UnsupportedMethodError',
+]);
+
+/**
  * Maps anything a Lit call threw: ServiceErrors pass through; a NodeError carrying the nodes'
- * own reason (errorKind / errorCode) → LIT_NODE_ERROR (502), a refusal that retrying will not
- * fix; anything else → LIT_UNAVAILABLE (503, retryable). That includes a NodeError with no node
- * reason: the SDK raises one when too few nodes answered at all (down, unreachable).
+ * own reason → LIT_UNAVAILABLE (503) when the reason is the network's state (TRANSIENT_NODE_CODES),
+ * else LIT_NODE_ERROR (502), a refusal that retrying will not fix; a NodeError with no node reason
+ * (too few nodes answered at all) → LIT_UNAVAILABLE; an SDK parameter error → INTERNAL (a bug);
+ * anything else (connection, handshake) → LIT_UNAVAILABLE.
  */
 export function mapLitError(e: unknown, operation: string): ServiceError {
   if (isServiceError(e)) return e;
   const details = litFailureDetails(e);
   if (isNodeError(e) && (details.errorKind !== undefined || details.errorCode !== undefined)) {
+    if (details.errorCode !== undefined && TRANSIENT_NODE_CODES.has(details.errorCode)) {
+      return new ServiceError('LIT_UNAVAILABLE', `The Lit nodes could not serve the ${operation} request now`, { cause: e, details: { ...details } });
+    }
     return new ServiceError('LIT_NODE_ERROR', `The Lit nodes refused the ${operation} request`, {
       cause: e,
       details: { errorKind: details.errorKind, errorCode: details.errorCode },
       retryable: false,
     });
+  }
+  const name = typeof e === 'object' && e !== null ? (e as LitErrorShape).name : undefined;
+  if (typeof name === 'string' && SDK_PARAMETER_ERRORS.has(name)) {
+    return new ServiceError('INTERNAL', 'Internal error', { cause: e, details: { sdkError: name } });
   }
   return new ServiceError('LIT_UNAVAILABLE', `The ${operation} call to the Lit network failed`, { cause: e, details: { ...details } });
 }
