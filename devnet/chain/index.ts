@@ -189,7 +189,7 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
   const provider = new ethers.providers.StaticJsonRpcProvider(rpcUrl, network);
   // New heads are pushed over a WebSocket (the same anvil port), so that the latest block hash is
   // known synchronously (`ChainView.latestBlockhash()`) as soon as a block is mined, by anyone.
-  const heads = new ethers.providers.WebSocketProvider(anvil.wsUrl, network);
+  const { provider: heads, intervals: headsIntervals } = openWebSocketProvider(anvil.wsUrl, network);
   (heads.websocket as unknown as { on?(event: 'error', listener: (e: Error) => void): void }).on?.('error', (e) => {
     if (!stopped) onBackgroundError(new Error(`new-heads subscription: ${e.message}`));
   });
@@ -256,7 +256,7 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
     await withTimeout(Promise.allSettled([keeper?.stop(), ...inFlight]), STOP_DRAIN_MS, 'in-flight transactions did not finish').catch(() => undefined);
     let saveError: unknown;
     try {
-      await heads.destroy().catch(() => undefined);
+      await closeWebSocketProvider(heads, headsIntervals);
       // The last write has every block up to now. A start that failed writes nothing: a refused
       // state is left as it was.
       if (stateFile && started && !anvil.exited()) {
@@ -458,6 +458,37 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * ethers' WebSocketProvider starts a 1 s interval in its constructor (its 'fauxPoll') that
+ * destroy() never clears, so every chain would leave one behind: capture it for stop() to clear.
+ * The constructor is synchronous, so nothing else runs while setInterval is wrapped.
+ */
+function openWebSocketProvider(url: string, network: ethers.providers.Network): { provider: ethers.providers.WebSocketProvider; intervals: NodeJS.Timeout[] } {
+  const intervals: NodeJS.Timeout[] = [];
+  const original = globalThis.setInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const interval = original(...args);
+    intervals.push(interval);
+    return interval;
+  }) as typeof setInterval;
+  try {
+    return { provider: new ethers.providers.WebSocketProvider(url, network), intervals };
+  } finally {
+    globalThis.setInterval = original;
+  }
+}
+
+/** Close the WebSocket at once (ws's terminate: no closing handshake, whose 30 s timer would outlive stop) and clear the provider's interval. */
+async function closeWebSocketProvider(provider: ethers.providers.WebSocketProvider, intervals: NodeJS.Timeout[]): Promise<void> {
+  for (const interval of intervals) clearInterval(interval);
+  const socket = provider.websocket as unknown as { readyState: number; terminate?(): void; once?(event: 'close', listener: () => void): void };
+  if (socket.readyState === 3 /* CLOSED */) return;
+  const closed = new Promise<void>((resolve) => socket.once?.('close', resolve));
+  if (socket.terminate) socket.terminate();
+  else await provider.destroy();
+  await withTimeout(closed, 2000, 'the new-heads WebSocket did not close').catch(() => undefined);
 }
 
 /** `promise`, or a rejection with `message` after `ms`. */
