@@ -80,7 +80,7 @@ export async function runDevnetStart(): Promise<SectionResult> {
     tables: [
       {
         columns: ['what', 'runs', 'start median', 'start max', 'SDK connect median', 'stop median', 'ports', 'ports open after stop'],
-        rows: [row('startDevnet (chain + 3 nodes, threshold 2)', devnetSamples), row('startChain (ganache + contracts + key pool)', chainSamples)],
+        rows: [row('startDevnet (chain + 3 nodes, threshold 2)', devnetSamples), row('startChain (anvil + contracts + key pool)', chainSamples)],
       },
     ],
     notes: [

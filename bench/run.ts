@@ -252,7 +252,7 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   main().then(
-    (code) => process.exit(code), // the SDK's and ganache's timers must not hold the process
+    (code) => process.exit(code), // the SDK's timers must not hold the process
     (e: unknown) => {
       console.error(describeError(e));
       process.exit(2);

@@ -1,6 +1,6 @@
 /**
  * The devnet: a local Lit network that the real, unmodified Lit JS SDK v7 uses offline. A real EVM
- * (ganache) with Lit's contracts, N Lit nodes on 127.0.0.1 holding shares of a threshold BLS key
+ * (Foundry's anvil, a child process) with Lit's contracts, N Lit nodes on 127.0.0.1 holding shares of a threshold BLS key
  * and signing PKP requests with real ECDSA, registered as validators in Staking.
  *
  *   const devnet = await startDevnet();
@@ -21,8 +21,7 @@ import { ethers } from 'ethers';
 import { startChain, LIT_CONTRACT_NAMES, type ContractRef, type DevnetChain, type LitContractName, type StartChainOptions } from './chain';
 import type { EpochInfo } from './chain';
 import { startLitNodes, type DevnetNodeInfo, type LitNetwork, type NodeControls, type NodeFaults } from './nodes';
-import { DevnetStateDir, preflightChainDb } from './state/state-dir';
-import { DevnetStateError } from './state/errors';
+import { DevnetStateDir } from './state/state-dir';
 
 export type { NodeFaults, NodeControls, DevnetNodeInfo } from './nodes';
 export type { EndpointCounts, NodeErrorCode, LitNodeErrorBody } from './nodes';
@@ -122,7 +121,6 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
 
   let chain: DevnetChain;
   try {
-    if (state?.restored) await preflightChainDb(state.chainDbPath);
     chain = await startChain({
       ...options.chain,
       ...(state ? { chainId: state.chainId } : {}),
@@ -140,7 +138,7 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       state.discardFirstStart();
       state.close();
     }
-    throw state?.restored ? asChainDbError(error, state.chainDbPath) : error;
+    throw error; // a chain state that cannot be loaded is a DevnetStateError naming its file
   }
   let network: LitNetwork | undefined;
   let stopped = false;
@@ -231,12 +229,6 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
     await stop(true).catch(() => undefined);
     throw error;
   }
-}
-
-/** A restored chain that fails inside its database: say which directory, not just leveldb's words. */
-function asChainDbError(error: unknown, dbPath: string): unknown {
-  if (error instanceof DevnetStateError || !(error instanceof Error) || !/IO error|Corruption|leveldb/i.test(error.message)) return error;
-  return new DevnetStateError('DEVNET_STATE_CORRUPT', dbPath, `the chain database ${dbPath} is damaged (${error.message}). Restore it, or start with an empty directory.`, { cause: error });
 }
 
 /** The SDK internals the two helpers below work around; see `disconnectLitNodeClient`. */

@@ -3,7 +3,7 @@
  *
  * Lit nodes hand out the latest block hash as the SIWE nonce and accept a window of recent
  * hashes back; `ChainView.latestBlockhash()` is synchronous, so the hashes are pushed here by a
- * `newHeads` subscription on the in-process ganache provider rather than read on demand.
+ * `newHeads` subscription on anvil's WebSocket rather than read on demand.
  */
 export class BlockTracker {
   private readonly recent: string[] = [];

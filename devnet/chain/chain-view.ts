@@ -1,6 +1,6 @@
 /**
  * What the devnet's Lit nodes need to know from the chain and from the devnet's key vault.
- * The chain side (`devnet/chain/`) implements it over ganache and the deployed contracts; the node
+ * The chain side (`devnet/chain/`) implements it over anvil and the deployed contracts; the node
  * side (`devnet/nodes/`) only ever reads through it, so each can be built and tested alone.
  */
 

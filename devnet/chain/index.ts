@@ -1,35 +1,42 @@
 /**
- * The devnet chain: a real EVM (ganache, in process, on 127.0.0.1) with Lit's contracts as the
- * SDK v7 calls them, a key vault of real PKP keys, and the `ChainView` the devnet's nodes read.
+ * The devnet chain: a real EVM (Foundry's anvil, a child process on 127.0.0.1) with Lit's contracts
+ * as the SDK v7 calls them, a key vault of real PKP keys, and the `ChainView` the devnet's nodes read.
  *
  *   const chain = await startChain();
  *   new LitContracts({ network: 'custom', rpc: chain.rpcUrl, customContext: chain.contracts, privateKey: chain.ownerWallet.privateKey });
  *   new LitNodeClient({ litNetwork: 'custom', rpcUrl: chain.rpcUrl, contractContext: { Staking: chain.contracts.Staking } });
  *   await chain.stop();
  */
-import ganache from 'ganache';
 import { ethers } from 'ethers';
 import { loadArtifacts, LIT_CONTRACT_NAMES, type LitContractName } from '../contracts/compile';
+import { startAnvil, AnvilStartError, type AnvilProcess } from './anvil';
 import { BlockTracker } from './block-tracker';
 import type { ChainView } from './chain-view';
 import { DevnetChainView } from './devnet-chain-view';
 import { KeyVault } from './key-vault';
 import { KeyPoolKeeper } from './key-pool';
+import { TxSender, type BuildTx } from './tx-sender';
+import { DevnetSigner } from './signer';
+import { chainStateFile, chainStateRefused, checkChainStateFile, saveChainState } from './chain-state';
 import { DevnetStateError } from '../state/errors';
-
-/** Enough for advanceEpoch/setEpoch with every storage slot written fresh. */
-const EPOCH_TX_GAS_LIMIT = 200_000;
 
 export type { ChainView, CapacityTokenInfo } from './chain-view';
 export { pkpTokenIdFromPublicKey } from './devnet-chain-view';
 export { LIT_CONTRACT_NAMES, type LitContractName } from '../contracts/compile';
+export { TxSender, waitForReceipt, type BuildTx } from './tx-sender';
+export { DevnetSigner, addressOfPrivateKey } from './signer';
+export { CHAIN_STATE_FILE, chainStateFile } from './chain-state';
 
 export interface StartChainOptions {
   /** eth_chainId. Default 31337. */
   chainId?: number;
-  /** Mine an empty block this often so block hashes move like a real chain. Default 2000; 0 = never. */
+  /**
+   * Mine an empty block this often so block hashes move like a real chain (anvil interval mining;
+   * transactions are still mined the moment they arrive). Default 2000; 0 = only blocks with
+   * transactions, and `mineBlock()`.
+   */
   blockIntervalMs?: number;
-  /** How many recent block hashes `isRecentBlockhash` accepts. Default 64. */
+  /** How many recent block hashes the chain's BlockTracker keeps (`BlockTracker.isRecent`). Default 64. */
   recentBlockhashWindow?: number;
   /** PKP mint cost in wei (native token). Default 0.001 ether. */
   pkpMintCostWei?: bigint;
@@ -58,8 +65,15 @@ export interface StartChainOptions {
  * size) only apply to the first run, when the contracts are deployed.
  */
 export interface ChainPersistence {
-  /** ganache's database directory (created on the first run). */
+  /**
+   * The directory the chain is kept in (made by the caller): `state.json` there is anvil's whole
+   * state (`CHAIN_STATE_FILE`), written on the first run once the contracts are deployed, again
+   * within `saveIntervalMs` of every block with transactions, and at stop; each time replaced
+   * atomically. A restart loads it (anvil `--load-state`).
+   */
   dbPath: string;
+  /** How often the state is written when blocks with transactions were mined. Default 1000 ms. */
+  saveIntervalMs?: number;
   /** The admin (deployer) account: it administers the contracts, so it must be the same account on every run. */
   adminPrivateKey: string;
   /** The owner wallet; funded on the first run only. */
@@ -92,16 +106,18 @@ export interface ContractRef {
 }
 
 export interface DevnetChain {
-  /** `http://127.0.0.1:<ephemeral port>` */
+  /** `http://127.0.0.1:<ephemeral port>` (anvil's JSON-RPC; the same port speaks WebSocket). */
   rpcUrl: string;
+  /** The anvil process (a child of this one, killed with it). */
+  pid: number;
   chainId: number;
   /** All 11 contracts, shaped as LitContracts' `customContext` (and `{ Staking }` for LitNodeClient's `contractContext`). */
   contracts: Record<LitContractName, ContractRef>;
   /** A fresh funded wallet: the user's "dApp owner". Secret: never log `privateKey`. */
   ownerWallet: { address: string; privateKey: string };
   chainView: ChainView;
-  /** In-process JSON-RPC provider (no HTTP), for reads and admin writes in tests and tools. */
-  provider: ethers.providers.Web3Provider;
+  /** JSON-RPC provider on `rpcUrl`, for reads in tests and tools. */
+  provider: ethers.providers.JsonRpcProvider;
   /** Replace the validator set and threshold; emits StateChanged(Active), so connected SDKs re-handshake. */
   setValidators(validators: ValidatorEndpoint[], threshold: number): Promise<void>;
   /** Next epoch now (number + 1, endTime = now + epochLength); emits StateChanged(Active). Returns the new number. */
@@ -120,20 +136,30 @@ export interface DevnetChain {
   mintCapacityTokenAsAdmin(args: { to: string; requestsPerKilosecond: number | bigint; expiresAt: number }): Promise<string>;
   /** Send native tokens from the devnet's admin account. */
   fund(address: string, wei: bigint): Promise<void>;
-  /** Stop timers and subscriptions, close the server, wipe the key vault. Idempotent. */
+  /**
+   * Stop timers and the subscription, write the state (with `persistence`), stop anvil (SIGTERM,
+   * then SIGKILL; bounded, never hangs) and wipe the key vault. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
-interface Eip1193 {
-  request(args: { method: string; params?: unknown[] }): Promise<unknown>;
-  on(event: 'message', listener: (message: { type: string; data: { subscription: string; result: { hash?: string } } }) => void): unknown;
-  removeListener?(event: 'message', listener: (...args: never[]) => void): unknown;
-  off?(event: 'message', listener: (...args: never[]) => void): unknown;
+const ETHER = 10n ** 18n;
+/** What the admin (deployer) account is given on a new chain. */
+const ADMIN_FUNDING_WEI = 1_000_000n * ETHER;
+/** keccak256(rlp([])): the transactions root of a block without transactions. */
+const EMPTY_TRIE_ROOT = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421';
+/** stop() waits this long for admin transactions in flight before stopping anvil under them. */
+const STOP_DRAIN_MS = 10_000;
+/** stop() waits this long for the last write of the chain state (anvil_dumpState + file). */
+const STOP_SAVE_MS = 30_000;
+
+interface NewHead {
+  number: string;
+  hash: string;
+  transactionsRoot?: string;
 }
 
-const ETHER = 10n ** 18n;
-
-/** Start ganache on 127.0.0.1:0, deploy the Lit contracts, fund an owner wallet, fill the key pool. */
+/** Start anvil on 127.0.0.1, deploy the Lit contracts, fund an owner wallet, fill the key pool. */
 export async function startChain(options: StartChainOptions = {}): Promise<DevnetChain> {
   const chainId = options.chainId ?? 31337;
   const blockIntervalMs = options.blockIntervalMs ?? 2000;
@@ -142,61 +168,138 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
   const artifacts = loadArtifacts();
 
   const persistence = options.persistence;
-  const server = ganache.server({
-    chain: { chainId },
-    logging: { quiet: true },
-    miner: { instamine: 'eager' },
-    wallet: persistence
-      ? { accounts: [{ secretKey: persistence.adminPrivateKey, balance: `0x${(1_000_000n * ETHER).toString(16)}` }] }
-      : { totalAccounts: 1, defaultBalance: 1_000_000 },
-    ...(persistence ? { database: { dbPath: persistence.dbPath } } : {}),
+  const stateFile = persistence && chainStateFile(persistence.dbPath);
+  const restoring = Boolean(persistence?.deployed);
+  // Refused here, naming the file, rather than by anvil with its own words.
+  if (restoring) checkChainStateFile(stateFile!);
+
+  let stopped = false;
+  const anvil = await startAnvil({
+    chainId,
+    blockIntervalMs,
+    loadStatePath: restoring ? stateFile : undefined,
+    onUnexpectedExit: (e) => {
+      if (!stopped) onBackgroundError(e);
+    },
+  }).catch((e: unknown) => {
+    throw restoring && e instanceof AnvilStartError ? chainStateRefused(stateFile!, e.message, e) : e;
   });
-  await server.listen(0, '127.0.0.1');
-  const rpcUrl = `http://127.0.0.1:${server.address().port}`;
-  const eip1193 = server.provider as unknown as Eip1193;
-  const provider = new ethers.providers.Web3Provider(eip1193 as unknown as ethers.providers.ExternalProvider, { chainId, name: 'lit-devnet' });
+  const rpcUrl = anvil.rpcUrl;
+  const network = { chainId, name: 'lit-devnet' };
+  const provider = new ethers.providers.StaticJsonRpcProvider(rpcUrl, network);
+  // New heads are pushed over a WebSocket (the same anvil port), so that the latest block hash is
+  // known synchronously (`ChainView.latestBlockhash()`) as soon as a block is mined, by anyone.
+  const { provider: heads, intervals: headsIntervals } = openWebSocketProvider(anvil.wsUrl, network);
+  (heads.websocket as unknown as { on?(event: 'error', listener: (e: Error) => void): void }).on?.('error', (e) => {
+    if (!stopped) onBackgroundError(new Error(`new-heads subscription: ${e.message}`));
+  });
+  void heads.detectNetwork().catch(() => undefined);
 
   const recentWindow = options.recentBlockhashWindow ?? 64;
   const blocks = new BlockTracker(recentWindow);
+  /** The number of the latest block recorded; heads are recorded in order, older ones skipped. */
+  let latestNumber = -1;
+  const recordBlock = (number: number, hash: string): void => {
+    if (number <= latestNumber) return;
+    latestNumber = number;
+    blocks.record(hash);
+  };
   const vault = persistence?.vault ?? new KeyVault();
-  let stopped = false;
-  let mineTimer: NodeJS.Timeout | undefined;
   let keeper: KeyPoolKeeper | undefined;
+  let started = false;
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inFlight.add(work);
     void work.catch(() => undefined).finally(() => inFlight.delete(work));
     return work;
   };
-  const onMessage = (message: { type: string; data: { result: { hash?: string } } }): void => {
-    if (message.type !== 'eth_subscription' || !message.data.result.hash) return;
-    blocks.record(message.data.result.hash);
-    if (autoRefill) keeper?.onNewBlock();
+
+  // The chain on disk: written when blocks with transactions were mined (empty blocks alone wait
+  // for the next write, or stop), single-flight.
+  let dirty = false;
+  let saving: Promise<void> | undefined;
+  let saveTimer: NodeJS.Timeout | undefined;
+  const save = (): Promise<void> => {
+    if (!stateFile) return Promise.resolve();
+    saving ??= (async () => {
+      dirty = false;
+      try {
+        await saveChainState(provider, stateFile);
+      } catch (e) {
+        dirty = true;
+        throw new Error(`could not write the chain state ${stateFile}: ${(e as Error).message}`, { cause: e });
+      }
+    })().finally(() => {
+      saving = undefined;
+    });
+    return saving;
+  };
+
+  /** Heads that arrived before the recent window was read back, replayed after it. */
+  let buffered: NewHead[] | undefined = [];
+  const onHead = (head: NewHead): void => {
+    if (buffered) {
+      buffered.push(head);
+      return;
+    }
+    recordBlock(Number(head.number), head.hash);
+    if (head.transactionsRoot && head.transactionsRoot !== EMPTY_TRIE_ROOT) dirty = true;
+    if (autoRefill && !stopped) keeper?.onNewBlock();
   };
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (mineTimer) clearInterval(mineTimer);
-    (eip1193.off ?? eip1193.removeListener)?.call(eip1193, 'message', onMessage as never);
-    await keeper?.stop();
-    // Closing ganache under a running request makes it throw "Database is not open" from inside
-    // its own promise chain, which kills the process: let everything in flight finish first.
-    await Promise.allSettled([...inFlight]);
-    await server.close();
-    vault.wipe();
+    if (saveTimer) clearInterval(saveTimer);
+    // The keeper's refill and admin transactions in flight finish first (bounded: anvil mines in
+    // milliseconds, but a stop must not hang on an anvil that stopped answering).
+    await withTimeout(Promise.allSettled([keeper?.stop(), ...inFlight]), STOP_DRAIN_MS, 'in-flight transactions did not finish').catch(() => undefined);
+    let saveError: unknown;
+    try {
+      await closeWebSocketProvider(heads, headsIntervals);
+      // The last write has every block up to now. A start that failed writes nothing: a refused
+      // state is left as it was.
+      if (stateFile && started && !anvil.exited()) {
+        await withTimeout(
+          (async () => {
+            await saving?.catch(() => undefined);
+            await save();
+          })(),
+          STOP_SAVE_MS,
+          `the last write of ${stateFile} did not finish`,
+        ).catch((e: unknown) => {
+          saveError = e;
+        });
+      }
+    } finally {
+      await anvil.stop();
+      vault.wipe();
+    }
+    if (saveError) throw saveError;
   };
 
   try {
-    // A restored chain: the recent hashes are still valid SIWE nonces (a cached wallet sig made
-    // just before a restart carries one), so put the last window of them back.
-    const latestNumber = await provider.getBlockNumber();
-    for (let n = Math.max(0, latestNumber - recentWindow + 1); n <= latestNumber; n++) blocks.record((await provider.getBlock(n)).hash);
-    await eip1193.request({ method: 'eth_subscribe', params: ['newHeads'] });
-    eip1193.on('message', onMessage);
+    await withTimeout(heads._subscribe('newHeads', ['newHeads'], (head: NewHead) => onHead(head)), 10_000, `anvil's WebSocket (${anvil.wsUrl}) did not answer eth_subscribe`);
+    // The last window of hashes (the latest is the SIWE nonce the nodes hand out; a restored chain
+    // goes on from its last block), then the heads that came meanwhile.
+    const tip = await provider.getBlockNumber();
+    const window = await Promise.all(
+      Array.from({ length: Math.min(tip + 1, recentWindow) }, (_, i) => provider.getBlock(tip - Math.min(tip + 1, recentWindow) + 1 + i)),
+    );
+    for (const block of window) recordBlock(block.number, block.hash);
+    const meanwhile = buffered;
+    buffered = undefined;
+    for (const head of meanwhile) onHead(head);
 
-    const [deployerAddress] = await provider.listAccounts();
-    const admin = provider.getSigner(deployerAddress);
+    const admin = persistence ? new DevnetSigner(persistence.adminPrivateKey, provider) : DevnetSigner.createRandom(provider);
+    const adminSender = new TxSender(admin);
+    /**
+     * Every admin transaction goes through one TxSender: nonces in call order, sends pipelined
+     * (the key pool keeper sends in the background while callers send too), and a failed send
+     * resyncs the nonce from the chain, so one failure never wedges the next.
+     */
+    const send = (build: BuildTx): Promise<ethers.providers.TransactionReceipt> => track(adminSender.send(build));
+
     /** A restored chain: the contracts of the first run, checked to be there. */
     const attachAll = async (addresses: Record<LitContractName, string>): Promise<Record<LitContractName, ethers.Contract>> => {
       const attached = {} as Record<LitContractName, ethers.Contract>;
@@ -205,8 +308,8 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
         if (code === '0x') {
           throw new DevnetStateError(
             'DEVNET_STATE_CORRUPT',
-            persistence!.dbPath,
-            `the chain database ${persistence!.dbPath} has no ${name} contract at ${addresses[name]}: it is not the chain this state was made with (replaced, emptied or damaged). Restore it, or start with an empty directory.`,
+            stateFile!,
+            `the chain state ${stateFile} has no ${name} contract at ${addresses[name]}: it is not the chain this state was made with (replaced, emptied or damaged). Restore it, or start with an empty directory.`,
           );
         }
         attached[name] = new ethers.Contract(addresses[name], artifacts.contracts[name].abi as ethers.ContractInterface, admin);
@@ -217,32 +320,21 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       const { abi, bytecode } = artifacts.contracts[name];
       const factory = new ethers.ContractFactory(abi as ethers.ContractInterface, bytecode, admin);
       let contract: ethers.Contract | undefined;
-      await send(async () => {
-        contract = await factory.deploy(...args);
-        return contract.deployTransaction as ethers.ContractTransaction;
+      await send(async (overrides) => {
+        contract = await factory.deploy(...args, overrides);
+        return contract.deployTransaction;
       });
       return contract as ethers.Contract;
     };
-    // Every admin transaction goes through one queue: ganache's eager instamine mis-orders the
-    // nonces of concurrent transactions from one sender (seen as "tx doesn't have the correct
-    // nonce"), and the key pool keeper sends in the background while callers send too.
-    let adminQueue: Promise<unknown> = Promise.resolve();
-    const send = (makeTx: () => Promise<ethers.ContractTransaction>): Promise<ethers.ContractReceipt> => {
-      const result = track(adminQueue.then(async () => (await makeTx()).wait()));
-      adminQueue = result.catch(() => undefined);
-      return result;
-    };
-
-    // One transaction at a time: ganache's eager instamine mis-orders concurrent nonces of one
-    // sender. Sequential deploys also keep contract addresses in a stable order.
+    // One deploy after the other, so that contract addresses come in a stable order.
     const deployAll = async (): Promise<Record<LitContractName, ethers.Contract>> => {
       const staking = await deploy('Staking', options.epochLengthSeconds ?? 3600);
       const router = await deploy('PubkeyRouter');
       const pkpNft = await deploy('PKPNFT', router.address, staking.address, options.pkpMintCostWei ?? ETHER / 1000n);
-      await send(() => router.setPkpNftAddress(pkpNft.address));
+      await send((o) => router.setPkpNftAddress(pkpNft.address, o));
       const pkpPermissions = await deploy('PKPPermissions', pkpNft.address, router.address);
       const pkpNftMetadata = await deploy('PKPNFTMetadata');
-      await send(() => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address));
+      await send((o) => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address, o));
       const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
       const rateLimitNft = await deploy(
         'RateLimitNFT',
@@ -267,7 +359,8 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
         StakingBalances: stakingBalances,
       };
     };
-    const deployed = persistence?.deployed ? await attachAll(persistence.deployed) : await deployAll();
+    if (!restoring) await provider.send('anvil_setBalance', [admin.address, ethers.utils.hexValue(ADMIN_FUNDING_WEI)]);
+    const deployed = restoring ? await attachAll(persistence!.deployed!) : await deployAll();
     const staking = deployed.Staking;
     const pkpNft = deployed.PKPNFT;
     const pkpPermissions = deployed.PKPPermissions;
@@ -276,33 +369,34 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       LIT_CONTRACT_NAMES.map((name) => [name, { address: deployed[name].address, abi: artifacts.contracts[name].abi as ethers.ContractInterface }]),
     ) as Record<LitContractName, ContractRef>;
 
-    const owner = persistence ? new ethers.Wallet(persistence.ownerPrivateKey) : ethers.Wallet.createRandom();
-    if (!persistence?.deployed) {
-      await send(() => admin.sendTransaction({ to: owner.address, value: options.ownerFundingWei ?? 1000n * ETHER }) as Promise<ethers.ContractTransaction>);
-    }
+    const owner = persistence ? new DevnetSigner(persistence.ownerPrivateKey) : DevnetSigner.createRandom();
+    if (!restoring) await send((o) => admin.sendTransaction({ ...o, to: owner.address, value: options.ownerFundingWei ?? 1000n * ETHER }));
 
-    keeper = new KeyPoolKeeper(pkpNft, vault, (publicKeys) => send(() => pkpNft.addKeysToPool(publicKeys)), {
+    keeper = new KeyPoolKeeper(pkpNft, vault, (publicKeys) => send((o) => pkpNft.addKeysToPool(publicKeys, o)), {
       size: options.keyPoolSize ?? 16,
       lowWater: options.keyPoolLowWater ?? 8,
       onError: onBackgroundError,
     });
     await keeper.refill();
 
+    if (stateFile) {
+      // A first run is on disk before anyone uses it (the manifest that names its contracts comes next).
+      if (!restoring) await save();
+      saveTimer = setInterval(() => {
+        if (dirty && !stopped && !anvil.exited()) save().catch((e: Error) => !stopped && onBackgroundError(e));
+      }, persistence!.saveIntervalMs ?? 1000);
+      saveTimer.unref();
+    }
+
     const mineBlock = (): Promise<string> =>
       track(
         (async () => {
-          await eip1193.request({ method: 'evm_mine', params: [] });
+          await provider.send('evm_mine', []);
           const block = await provider.getBlock('latest');
-          blocks.record(block.hash);
+          recordBlock(block.number, block.hash);
           return block.hash;
         })(),
       );
-    if (blockIntervalMs > 0) {
-      mineTimer = setInterval(() => {
-        if (!stopped) mineBlock().catch((e: Error) => !stopped && onBackgroundError(e));
-      }, blockIntervalMs);
-      mineTimer.unref();
-    }
 
     const getEpoch = async (): Promise<EpochInfo> => {
       const e = (await staking.epoch()) as Record<keyof EpochInfo, ethers.BigNumber>;
@@ -315,8 +409,10 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       };
     };
 
+    started = true;
     return {
       rpcUrl,
+      pid: anvil.pid,
       chainId,
       contracts,
       ownerWallet: { address: owner.address, privateKey: owner.privateKey },
@@ -332,19 +428,17 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
           senderPubKey: 0,
           receiverPubKey: 0,
         }));
-        await send(() => staking.setValidators(structs, threshold));
+        await send((o) => staking.setValidators(structs, threshold, o));
       },
       async advanceEpoch() {
-        // An explicit gas limit: ganache estimates against the previous block's timestamp, and two
-        // advances in one block second then under-estimate the endTime store and revert.
-        await send(() => staking.advanceEpoch({ gasLimit: EPOCH_TX_GAS_LIMIT }));
+        await send((o) => staking.advanceEpoch(o));
         return (await getEpoch()).number;
       },
       async setEpoch(epoch) {
         const current = await getEpoch();
         const epochLength = epoch.epochLength ?? current.epochLength;
         const endTime = epoch.endTime ?? Math.floor(Date.now() / 1000) + epochLength;
-        await send(() => staking.setEpoch(epoch.number, epochLength, endTime, { gasLimit: EPOCH_TX_GAS_LIMIT }));
+        await send((o) => staking.setEpoch(epoch.number, epochLength, endTime, o));
       },
       getEpoch,
       latestBlockhash: () => blocks.latest(),
@@ -352,17 +446,63 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       keyPoolRemaining: async () => ((await pkpNft.keyPoolRemaining()) as ethers.BigNumber).toNumber(),
       refillKeyPool: () => keeper!.refill(),
       async mintCapacityTokenAsAdmin({ to, requestsPerKilosecond, expiresAt }) {
-        const receipt = await send(() => rateLimitNft.mintAsAdmin(to, requestsPerKilosecond, expiresAt));
+        const receipt = await send((o) => rateLimitNft.mintAsAdmin(to, requestsPerKilosecond, expiresAt, o));
         return ethers.BigNumber.from(receipt.logs[0].topics[3]).toString();
       },
       async fund(address, wei) {
-        await send(() => admin.sendTransaction({ to: address, value: wei }) as Promise<ethers.ContractTransaction>);
+        await send((o) => admin.sendTransaction({ ...o, to: address, value: wei }));
       },
       stop,
     };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * ethers' WebSocketProvider starts a 1 s interval in its constructor (its 'fauxPoll') that
+ * destroy() never clears, so every chain would leave one behind: capture it for stop() to clear.
+ * The constructor is synchronous, so nothing else runs while setInterval is wrapped.
+ */
+function openWebSocketProvider(url: string, network: ethers.providers.Network): { provider: ethers.providers.WebSocketProvider; intervals: NodeJS.Timeout[] } {
+  const intervals: NodeJS.Timeout[] = [];
+  const original = globalThis.setInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const interval = original(...args);
+    intervals.push(interval);
+    return interval;
+  }) as typeof setInterval;
+  try {
+    return { provider: new ethers.providers.WebSocketProvider(url, network), intervals };
+  } finally {
+    globalThis.setInterval = original;
+  }
+}
+
+/** Close the WebSocket at once (ws's terminate: no closing handshake, whose 30 s timer would outlive stop) and clear the provider's interval. */
+async function closeWebSocketProvider(provider: ethers.providers.WebSocketProvider, intervals: NodeJS.Timeout[]): Promise<void> {
+  for (const interval of intervals) clearInterval(interval);
+  const socket = provider.websocket as unknown as { readyState: number; terminate?(): void; once?(event: 'close', listener: () => void): void };
+  if (socket.readyState === 3 /* CLOSED */) return;
+  const closed = new Promise<void>((resolve) => socket.once?.('close', resolve));
+  if (socket.terminate) socket.terminate();
+  else await provider.destroy();
+  await withTimeout(closed, 2000, 'the new-heads WebSocket did not close').catch(() => undefined);
+}
+
+/** `promise`, or a rejection with `message` after `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -43,7 +43,11 @@ export interface ArtifactsFile {
 export const CONTRACTS_DIR = __dirname;
 export const ARTIFACTS_PATH = join(__dirname, 'artifacts.json');
 
-/** 'paris' is the newest EVM version ganache 7.9.2 runs (no PUSH0 from shanghai). */
+/**
+ * 'paris' (no PUSH0 from shanghai) was the newest EVM version ganache 7.9.2 ran. anvil runs it as
+ * well as anything newer; the target stays, since new bytecode would change the contracts
+ * fingerprint that every saved devnet state directory is checked against.
+ */
 const SETTINGS = { evmVersion: 'paris', optimizer: { enabled: true, runs: 200 } };
 
 interface SolcOutput {

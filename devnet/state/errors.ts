@@ -5,7 +5,7 @@
  * minted on it would be lost. Messages never carry key material.
  */
 export const DEVNET_STATE_ERROR_CODES = [
-  /** devnet-state.json has a `version` this code does not read. */
+  /** devnet-state.json has a `version` this code does not read, or chain/ holds a ganache database (before the chain ran on anvil). */
   'DEVNET_STATE_VERSION',
   /** The state was made for another nodeCount / threshold / chainId than the one asked for. */
   'DEVNET_STATE_MISMATCH',

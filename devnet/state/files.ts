@@ -31,6 +31,21 @@ export function writePrivateFileSync(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** `writePrivateFileSync` without blocking the event loop (for large files: the chain's state). */
+export async function writePrivateFile(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  await fs.promises.rm(tmp, { force: true });
+  const handle = await fs.promises.open(tmp, 'wx', FILE_MODE);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.chmod(tmp, FILE_MODE);
+  await fs.promises.rename(tmp, file);
+}
+
 export function writePrivateJsonSync(file: string, value: unknown): void {
   writePrivateFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -11,7 +11,8 @@
  *                        rewritten before new keys can reach the pool.
  *   capacity-usage.json  uses counted per capacity delegation (a delegation's `uses` limit holds
  *                        across restarts, as on Lit).
- *   chain/               ganache's database (every block, contract, balance and token).
+ *   chain/               the chain: state.json, anvil's whole state (every block, contract,
+ *                        balance and token), replaced atomically by the running devnet.
  *   devnet.lock          the pid of the devnet using the directory.
  *
  * Node ports are not state: nodes may come back on other ports, and are registered again in
@@ -22,6 +23,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { ethers } from 'ethers';
 import { KeyVault } from '../chain/key-vault';
+import { chainStateFile, isGanacheDatabase } from '../chain/chain-state';
 import { loadArtifacts, LIT_CONTRACT_NAMES, type LitContractName } from '../contracts/compile';
 import { createBlsNetworkKey, networkPublicKeyOfShares, secretOfShares, type BlsNetworkKey } from '../nodes/bls-network-key';
 import { UsageLedger, type UsageSnapshot } from '../nodes/usage-ledger';
@@ -271,7 +273,7 @@ export class DevnetStateDir {
     writePrivateJsonSync(path.join(root, KEYS_FILE), keys);
     writePrivateJsonSync(path.join(root, PKP_KEYS_FILE), { version: STATE_FORMAT_VERSION, keys: {} } satisfies PkpKeysFile);
     writePrivateJsonSync(path.join(root, USAGE_FILE), { version: STATE_FORMAT_VERSION, counts: {} } satisfies UsageFile);
-    ensurePrivateDir(path.join(root, CHAIN_DIR)); // ganache fills it; owner-only like the rest
+    ensurePrivateDir(path.join(root, CHAIN_DIR)); // the chain writes state.json there; owner-only like the rest
     return new DevnetStateDir(root, { restored: false, nodeCount, threshold, chainId: requested.chainId ?? DEFAULTS.chainId, keys, pkpKeys: {}, usage: {}, networkPublicKey: blsKey.publicKeyHex });
   }
 
@@ -323,36 +325,20 @@ export class DevnetStateDir {
     const pkpKeys = readStateJson<PkpKeysFile>(path.join(root, PKP_KEYS_FILE), checkPkpKeys).keys;
     const usage = readStateJson<UsageFile>(path.join(root, USAGE_FILE), checkUsage).counts;
     const chainDb = path.join(root, CHAIN_DIR);
-    if (!fs.existsSync(path.join(chainDb, 'CURRENT'))) {
-      throw new DevnetStateError('DEVNET_STATE_PARTIAL', chainDb, `the chain database ${chainDb} is missing or empty. Restore it, or start with an empty directory.`);
+    if (isGanacheDatabase(chainDb)) {
+      throw new DevnetStateError(
+        'DEVNET_STATE_VERSION',
+        chainDb,
+        `${chainDb} is a ganache chain database, from a devnet before the chain ran on anvil; this devnet cannot read it. Use the devnet version that made it, or start with an empty directory (its state is lost).`,
+      );
+    }
+    // Only there-or-not here: its contents are checked when the chain loads it (checkChainStateFile).
+    const chainState = chainStateFile(chainDb);
+    if (!fs.existsSync(chainState)) {
+      throw new DevnetStateError('DEVNET_STATE_PARTIAL', chainState, `the chain state ${chainState} is missing. Restore it, or start with an empty directory.`);
     }
     return new DevnetStateDir(root, { restored: true, manifest, nodeCount: manifest.nodeCount, threshold: manifest.threshold, chainId: manifest.chainId, keys, pkpKeys, usage, networkPublicKey: manifest.networkPublicKey });
   }
-}
-
-/**
- * Check that ganache will be able to open the chain database, with leveldown directly (the copy
- * ganache uses): ganache reports some open failures (a damaged CURRENT file) as an uncaught
- * 'error' event that would kill the process, instead of rejecting.
- */
-export async function preflightChainDb(dbPath: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const leveldown = require(require.resolve('leveldown', { paths: [path.dirname(require.resolve('ganache'))] })) as (
-    location: string,
-  ) => { open(options: { createIfMissing: boolean }, cb: (err?: Error) => void): void; close(cb: (err?: Error) => void): void };
-  const db = leveldown(dbPath);
-  await new Promise<void>((resolve, reject) =>
-    db.open({ createIfMissing: false }, (err) =>
-      err
-        ? reject(
-            new DevnetStateError('DEVNET_STATE_CORRUPT', dbPath, `the chain database ${dbPath} cannot be opened (${err.message}). Restore it, or start with an empty directory.`, {
-              cause: err,
-            }),
-          )
-        : resolve(),
-    ),
-  );
-  await new Promise<void>((resolve) => db.close(() => resolve()));
 }
 
 function refuseForeign(root: string, entries: string[]): void {

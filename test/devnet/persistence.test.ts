@@ -6,7 +6,8 @@
  * cached before the restart); the capacity NFT is still valid and its delegation's use count
  * carried over (the nodes count uses with `rateLimitAllocation`, the real node's
  * enable_rate_limiting_allocation; without it nothing is counted). Then every refusal: in use, another shape, another format version, corrupt or
- * missing files, a damaged chain database: each names the file and leaves the directory as it was.
+ * missing files, a damaged chain state, a ganache database from before the chain ran on anvil:
+ * each names the file and leaves the directory as it was.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import type { LitContracts } from '@lit-protocol/contracts-sdk';
 import { ethers } from 'ethers';
 import { createLitNodeClient, disconnectLitNodeClient, startDevnet, DevnetStateError, type Devnet } from '../../devnet';
 import { DevnetStateDir, KEYS_FILE, LOCK_FILE, MANIFEST_FILE, PKP_KEYS_FILE, USAGE_FILE, CHAIN_DIR } from '../../devnet/state/state-dir';
+import { CHAIN_STATE_FILE } from '../../devnet/chain';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
 import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
@@ -154,6 +156,9 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
   it('writes the directory 0700 and every file 0600, and holds the lock while running', () => {
     expect(mode(stateDir)).toBe(0o700);
     expect(mode(path.join(stateDir, CHAIN_DIR))).toBe(0o700);
+    expect(mode(path.join(stateDir, CHAIN_DIR, CHAIN_STATE_FILE))).toBe(0o600);
+    // Written by temp file and rename: no temp file is left behind.
+    expect(fs.readdirSync(path.join(stateDir, CHAIN_DIR))).toEqual([CHAIN_STATE_FILE]);
     for (const file of [MANIFEST_FILE, KEYS_FILE, PKP_KEYS_FILE, USAGE_FILE, LOCK_FILE]) expect([file, mode(path.join(stateDir, file))]).toEqual([file, 0o600]);
     expect(fs.readFileSync(path.join(stateDir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
   });
@@ -340,17 +345,35 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
       expect(fs.readdirSync(dir).sort()).toEqual([CHAIN_DIR, KEYS_FILE, PKP_KEYS_FILE, USAGE_FILE].sort());
     });
 
-    it('refuses a missing chain database: DEVNET_STATE_PARTIAL naming it', async () => {
+    it('refuses a missing chain state: DEVNET_STATE_PARTIAL naming it', async () => {
       const dir = copy((d) => fs.rmSync(path.join(d, CHAIN_DIR), { recursive: true }));
       const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));
-      expect([error.code, error.file]).toEqual(['DEVNET_STATE_PARTIAL', path.join(dir, CHAIN_DIR)]);
+      expect([error.code, error.file]).toEqual(['DEVNET_STATE_PARTIAL', path.join(dir, CHAIN_DIR, CHAIN_STATE_FILE)]);
       untouched(dir);
     });
 
-    it('refuses a damaged chain database without crashing the process: DEVNET_STATE_CORRUPT naming it', async () => {
-      const dir = copy((d) => fs.writeFileSync(path.join(d, CHAIN_DIR, 'CURRENT'), 'MANIFEST-999999\n'));
+    it.each([
+      ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2)), /not valid JSON/],
+      ['not anvil\'s state', () => JSON.stringify({ version: 1 }), /not a valid devnet state file/],
+    ])('refuses a damaged chain state (%s) without crashing the process: DEVNET_STATE_CORRUPT naming it', async (_, damage, message) => {
+      const stateFile = (d: string): string => path.join(d, CHAIN_DIR, CHAIN_STATE_FILE);
+      const dir = copy((d) => fs.writeFileSync(stateFile(d), damage(fs.readFileSync(stateFile(d), 'utf8'))));
       const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));
-      expect([error.code, error.file]).toEqual(['DEVNET_STATE_CORRUPT', path.join(dir, CHAIN_DIR)]);
+      expect([error.code, error.file]).toEqual(['DEVNET_STATE_CORRUPT', stateFile(dir)]);
+      expect(error.message).toContain(stateFile(dir));
+      expect(error.message).toMatch(message);
+      untouched(dir);
+    });
+
+    it('refuses a ganache chain database from before the chain ran on anvil: DEVNET_STATE_VERSION naming it', async () => {
+      const dir = copy((d) => {
+        fs.rmSync(path.join(d, CHAIN_DIR), { recursive: true });
+        fs.mkdirSync(path.join(d, CHAIN_DIR));
+        fs.writeFileSync(path.join(d, CHAIN_DIR, 'CURRENT'), 'MANIFEST-000004\n');
+      });
+      const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));
+      expect([error.code, error.file]).toEqual(['DEVNET_STATE_VERSION', path.join(dir, CHAIN_DIR)]);
+      expect(error.message).toMatch(/ganache/);
       untouched(dir);
     });
 
@@ -363,7 +386,7 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
         fs.cpSync(path.join(other, CHAIN_DIR), path.join(d, CHAIN_DIR), { recursive: true });
       });
       const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));
-      expect([error.code, error.file]).toEqual(['DEVNET_STATE_CORRUPT', path.join(dir, CHAIN_DIR)]);
+      expect([error.code, error.file]).toEqual(['DEVNET_STATE_CORRUPT', path.join(dir, CHAIN_DIR, CHAIN_STATE_FILE)]);
       expect(error.message).toMatch(/no \w+ contract at 0x/);
       untouched(dir);
     });

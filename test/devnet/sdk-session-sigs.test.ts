@@ -1,5 +1,5 @@
 /**
- * The real Lit SDK (lit-node-client 7.4.0) against a real devnet (ganache chain + 3 nodes,
+ * The real Lit SDK (lit-node-client 7.4.0) against a real devnet (anvil chain + 3 nodes,
  * threshold 2, payment required), fully offline: session sigs, BLS verification with the SDK's
  * wasm, pkpSign, and every refusal the nodes make. One devnet for the whole file.
  */

@@ -1,8 +1,10 @@
 /**
- * A devnet that fails to start leaves nothing behind: no server, no timer, and the error says why.
+ * A devnet that fails to start leaves nothing behind: no server, no timer, no anvil process, and
+ * the error says why.
  */
 import { startDevnet } from '../../devnet';
 import { occupiedPort } from '../helpers/ports';
+import { childrenNamed } from '../helpers/processes';
 
 const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -27,5 +29,6 @@ describe('startDevnet failing part way', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(servers()).toBe(serversBefore);
     expect(timers()).toBeLessThanOrEqual(timersBefore);
+    expect(childrenNamed(process.pid, 'anvil')).toEqual([]);
   });
 });

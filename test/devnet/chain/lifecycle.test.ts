@@ -1,6 +1,6 @@
 /**
  * Start and stop: an empty key pool fails a mint with a clear reason, a manual refill fixes it,
- * and stop() leaves no server, no timer and no keys behind.
+ * and stop() leaves no anvil process, no open port, no timer and no keys behind.
  */
 import { ethers } from 'ethers';
 import { startChain, type DevnetChain } from '../../../devnet/chain';
@@ -46,11 +46,13 @@ describe('devnet chain lifecycle', () => {
     await expect(pkpNft.setMintCost(0)).rejects.toThrow(/not the admin/);
   });
 
-  it('stops cleanly: port closed, keys wiped, stop is idempotent', async () => {
+  it('stops cleanly: anvil gone, port closed, keys wiped, stop is idempotent', async () => {
     const publicKey = await mint();
     expect(chain.chainView.pkpPrivateKey(publicKey)).toBeDefined();
+    expect(() => process.kill(chain.pid, 0)).not.toThrow();
     await chain.stop();
     await chain.stop();
+    expect(() => process.kill(chain.pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     expect(chain.chainView.pkpPrivateKey(publicKey)).toBeUndefined();
     await expect(fetch(chain.rpcUrl, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
