@@ -33,8 +33,10 @@ async function handshake(url: string, deadlineMs: number, fetchImpl: typeof fetc
       signal: AbortSignal.timeout(timeout),
     });
     if (!res.ok) return false;
-    const body = (await res.json()) as { serverPublicKey?: unknown };
-    return typeof body?.serverPublicKey === 'string' && body.serverPublicKey.length > 0;
+    // The real node answers `serverPublicKey: ""` always, and "ERR" in every key field while it has
+    // no network key yet (LIT-Protocol/Node endpoints/web_client.rs:664-694): read the network key.
+    const body = (await res.json()) as { networkPublicKey?: unknown };
+    return typeof body?.networkPublicKey === 'string' && /^[0-9a-fA-F]{96}$/.test(body.networkPublicKey);
   } catch {
     return false;
   }

@@ -55,7 +55,7 @@ describe('Lit node faults over HTTP', () => {
   });
 
   it('GET /health?deep=true handshakes with the recorded nodes: 200 at the threshold, 503 below it, 200 again when they return', async () => {
-    const deep = () => stack.request('GET', '/health?deep=true');
+    const deep = () => stack.request('GET', '/health?deep=true', { caller: stack.callers.admin });
     const all = await deep();
     expect(all.status).toBe(200);
     expect(all.body.checks.lit).toEqual({ ok: true, answered: 3, nodes: 3, threshold: 2 });

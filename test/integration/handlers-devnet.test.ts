@@ -335,7 +335,9 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true } } });
     expect(r.body.checks.lit).toBeUndefined();
     const handshakes = devnet.controls.totalCounts().handshake;
-    const deep = await call(h.health, event('GET', '/health', undefined, undefined, { deep: 'true' }));
+    // A deep check is for admins only (it sends a request to every node).
+    expect((await call(h.health, event('GET', '/health', APP, undefined, { deep: 'true' }))).status).toBe(403);
+    const deep = await call(h.health, event('GET', '/health', ADMIN, undefined, { deep: 'true' }));
     expect(deep.status).toBe(200);
     expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold });
     expect(devnet.controls.totalCounts().handshake - handshakes).toBe(devnet.nodes.length);

@@ -1,4 +1,4 @@
-/** GET /health?deep=true opens a Lit connection: only an admin caller may ask for it. */
+/** GET /health?deep=true sends a request to every Lit node: only an admin caller may ask for it. */
 import { parseServiceConfig, RUNTIME_CONFIG_ENV, toRuntimeConfig } from '../../functions/commons/config';
 
 const ADMIN = 'arn:aws:iam::123456789012:role/ops-admin';
