@@ -6,8 +6,9 @@
  * cold start stays that of a small function.
  * 200 when ready, 503 when not, with the same body.
  */
-import { apiHandler, queryFlag } from './commons/http';
-import { tableAdapters } from './commons/composition';
+import { apiHandler, callerArn, queryFlag } from './commons/http';
+import { runtimeConfig, tableAdapters } from './commons/composition';
+import { requireAdmin } from './commons/domain/policy';
 import { describeDelegation } from './commons/domain/delegation-view';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './commons/domain/delegation-limits';
 import { isServiceError } from './commons/errors';
@@ -17,6 +18,10 @@ import type { DelegationRecord } from './commons/ports';
 type Check = { ok: boolean; [k: string]: unknown };
 
 export const handler = apiHandler(async (event, ctx) => {
+  const deep = queryFlag(event, 'deep');
+  // A deep check sends a request to every Lit node: admins only, so that any principal with invoke
+  // rights cannot make the function load the nodes.
+  if (deep) requireAdmin(runtimeConfig().policy, callerArn(event));
   const now = Date.now();
   const checks: Record<string, Check> = {};
 
@@ -36,7 +41,7 @@ export const handler = apiHandler(async (event, ctx) => {
     checks.delegation = { ok: false, reason: isServiceError(e) ? e.code : 'INTERNAL' };
   }
 
-  if (queryFlag(event, 'deep')) {
+  if (deep) {
     checks.lit = record?.litNodes
       ? { ...(await probeLitNodes(record.litNodes, ctx.deadlineMs)) }
       : { ok: false, reason: 'no Lit node list stored yet (the next delegation refresh records it)' };

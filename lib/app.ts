@@ -34,7 +34,7 @@ export interface BuildOptions {
   readonly projectRoot?: string;
 }
 
-/** Adds both stacks to `app`. Account and region come from the CLI's environment, if any. */
+/** Adds both stacks to `app`. Account and region are the deploying CLI's, resolved at deploy time. */
 export function buildServiceApp(app: App, options: BuildOptions = {}): ServiceApp {
   // Strong references (the CDK default, made explicit): the stateful stack cannot drop an
   // export the service stack still uses, so the table cannot vanish under the functions.
@@ -42,12 +42,18 @@ export function buildServiceApp(app: App, options: BuildOptions = {}): ServiceAp
   const config = options.config ?? loadConfigFromContext(app.node).config;
   // The constructs check these too as they build; first, so synth and `npm start -- --config` fail alike.
   assertDeployable(config);
-  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  // Environment-agnostic on purpose: account and region stay AWS::AccountId / AWS::Region in the
+  // templates and resolve at deploy time. CDK_DEFAULT_REGION falls back to us-east-1 when no AWS
+  // config is found, which pinned us-east-1 into ARNs of a template synthesized offline.
+  const env = {};
   const name = config.serviceName;
 
   const stateful = new StatefulStack(app, `${name}-stateful`, {
     env,
     config,
+    // `cdk destroy` or a stray delete-stack must not even start on the state (the service stack
+    // is replaceable and left unprotected).
+    terminationProtection: true,
     description: `${name}: table, key, owner-key secret reference (retained)`,
   });
   const service = new ServiceStack(app, `${name}-service`, {

@@ -4,7 +4,7 @@
  * permissions) and the function failing after delivery. Both end in the same dead-letter queue,
  * so one alarm on that queue sees every lost run.
  */
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -37,6 +37,7 @@ export interface RefreshScheduleProps {
 
 export class RefreshSchedule extends Construct {
   readonly schedule: scheduler.Schedule;
+  readonly group: scheduler.ScheduleGroup;
   readonly deadLetterQueue: sqs.Queue;
   /** Assumed by EventBridge Scheduler to invoke the refresher and write the DLQ. */
   readonly role: iam.Role;
@@ -56,9 +57,15 @@ export class RefreshSchedule extends Construct {
     });
 
     // Our own role (instead of the target's implicit one) so its one finding is acknowledged here.
+    // A fixed name (`<serviceName>-sched-<region>`, IAM names are global): the README's SCP that
+    // denies direct invocation exempts exactly this role.
+    // A group of its own, so the role below can trust Scheduler for this group's schedules only
+    // (Scheduler's aws:SourceArn is the schedule group, never a schedule).
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'SchedulerRole', {
+      roleName: `${props.serviceName}-sched-${Stack.of(this).region}`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account, 'aws:SourceArn': this.group.scheduleGroupArn } },
       }),
       description: `${props.serviceName}: lets EventBridge Scheduler invoke the delegation refresher`,
     });
@@ -70,6 +77,7 @@ export class RefreshSchedule extends Construct {
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `${props.serviceName}: refresh the capacity delegation before it expires`,
       schedule: scheduler.ScheduleExpression.expression(props.expression),
+      scheduleGroup: this.group,
       timeWindow: scheduler.TimeWindow.off(),
       target: new LambdaInvoke(props.refresher, {
         role: this.role,
@@ -78,6 +86,9 @@ export class RefreshSchedule extends Construct {
         maxEventAge,
       }),
     });
+
+    // GroupName is a literal, not a reference: make the order explicit.
+    this.schedule.node.addDependency(this.group);
 
     props.refresher.configureAsyncInvoke({
       retryAttempts: props.functionRetryAttempts ?? 2,

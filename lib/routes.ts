@@ -2,20 +2,49 @@
  * The one route table. The service stack makes one function and one HTTP API route from each
  * entry; the local server (`npm start`) serves the same table with the same handler files. What a
  * function may touch (`needs`) drives its IAM grants: a function that does not need the owner key
- * gets no permission to read it.
+ * gets no permission to read it, and a function gets only the table operations it makes, on the
+ * partitions it makes them on.
  */
+import { DELEGATION_PARTITION } from '../functions/commons/table';
+
+/**
+ * The partitions of the single table, as the `dynamodb:LeadingKeys` patterns IAM matches
+ * (`functions/commons/adapters/dynamodb/keys.ts` builds the values; a test checks they match).
+ */
+export const TABLE_PARTITIONS = {
+  /** `DELEGATION`: the current capacity delegation and its history. */
+  delegation: DELEGATION_PARTITION,
+  /** `SCOPE#<sha256>`: session storage scopes, which hold session secret keys. */
+  scopes: 'SCOPE#*',
+  /** `RATE#<sha256(caller)>`: per-caller, per-minute rate counters. */
+  rateCounters: 'RATE#*',
+  /** `AUDIT#<yyyy-mm-dd>`: audit records. */
+  audit: 'AUDIT#*',
+  /**
+   * `IDEMPOTENCY#<function id>`: Powertools idempotency records. Granted per function on its own
+   * partition only (service-function.ts), never this pattern.
+   */
+  idempotency: 'IDEMPOTENCY#*',
+} as const;
+export type TablePartition = keyof typeof TABLE_PARTITIONS;
+
+/**
+ * The only item operations the adapters make; Query, Scan and batch writes are never granted, and
+ * DeleteItem only on a function's own idempotency records (Powertools frees a key whose request failed).
+ */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+
+/** What Powertools' DynamoDB persistence layer does with a function's idempotency records. */
+export const IDEMPOTENCY_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
 
 export interface FunctionNeeds {
   /** Reads the owner's Ethereum private key from Secrets Manager. */
   ownerKey: boolean;
-  /** Access to the service table ('none': no grant on the table or its key). */
   /**
-   * 'read-delegation': may read the capacity delegation items only (a LeadingKeys condition), never
-   * the session scopes, which hold session secret keys.
-   * 'idempotency': may read and write its own Idempotency-Key records only (the
-   * `IDEMPOTENCY#<id>` partition, a LeadingKeys condition).
+   * The item operations a function makes, per partition of the table; a partition not named gets
+   * nothing. An empty object means no grant on the table or its key.
    */
-  table: 'none' | 'read-delegation' | 'idempotency' | 'readwrite';
+  table: Partial<Record<TablePartition, readonly TableAction[]>>;
   /** Loads the Lit SDK and talks to the Lit network or its chain. */
   lit: boolean;
 }
@@ -36,7 +65,7 @@ export interface FunctionDef {
 export interface RouteDef extends FunctionDef {
   method: 'GET' | 'POST';
   path: string;
-  /** Documentation only: the handler enforces admin through the caller policy. */
+  /** The handler enforces admin through the caller policy; here it only lowers the route's throttle. */
   admin: boolean;
 }
 
@@ -48,7 +77,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/issue-session-sigs.ts',
     description: 'Issue PKP session signatures for one PKP and a set of resource abilities',
     admin: false,
-    needs: { ownerKey: true, table: 'readwrite', lit: true },
+    // Rate counter, current delegation, the caller's scope (read, then at most one write), one audit record.
+    needs: { ownerKey: true, table: { rateCounters: ['UpdateItem'], delegation: ['GetItem'], scopes: ['GetItem', 'PutItem'], audit: ['PutItem'] }, lit: true },
   },
   {
     id: 'GetDelegation',
@@ -57,7 +87,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/get-delegation.ts',
     description: 'Show the current capacity delegation',
     admin: false,
-    needs: { ownerKey: false, table: 'read-delegation', lit: false },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: false },
   },
   {
     id: 'RefreshDelegation',
@@ -66,7 +96,8 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/refresh-delegation.ts',
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
-    needs: { ownerKey: true, table: 'readwrite', lit: true },
+    // The delegation partition (CURRENT and its history items), the caller's rate counter, one audit record.
+    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'], rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },
   },
   {
     id: 'ListPkps',
@@ -76,7 +107,7 @@ export const ROUTES: readonly RouteDef[] = [
     description: 'List PKPs owned by the owner wallet (admin)',
     admin: true,
     // The owner address is public: it is read from the stored delegation, not from the key.
-    needs: { ownerKey: false, table: 'read-delegation', lit: true },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: true },
   },
   {
     id: 'MintPkp',
@@ -85,8 +116,9 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/mint-pkp.ts',
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
-    // Mints on chain; in the table, only its own Idempotency-Key records (a retried mint returns the first PKP).
-    needs: { ownerKey: true, table: 'idempotency', lit: true },
+    // Mints on chain; in the table only the caller's rate counter, one audit record, and its own
+    // Idempotency-Key records (a retried mint returns the first PKP).
+    needs: { ownerKey: true, table: { rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },
   },
   {
     id: 'Health',
@@ -95,7 +127,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/health.ts',
     description: 'Readiness: Lit connection, delegation validity, capacity NFT expiry',
     admin: false,
-    needs: { ownerKey: false, table: 'read-delegation', lit: false },
+    needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: false },
   },
 ];
 
@@ -104,7 +136,8 @@ export const DELEGATION_REFRESHER: FunctionDef = {
   id: 'DelegationRefresher',
   entry: 'functions/scheduled-refresh.ts',
   description: 'Scheduled: refresh the capacity delegation before it expires',
-  needs: { ownerKey: true, table: 'readwrite', lit: true },
+  // The delegation partition only (CURRENT and its history items).
+  needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
   timeoutSeconds: 120,
 };
 

@@ -8,6 +8,7 @@
  * `n#k` (k-th weekday n). Day-of-week is 1-7 = SUN-SAT. A cron is evaluated over two years from a
  * fixed start, so any monthly or weekly pattern shows its longest gap.
  */
+import { RATE_EXPRESSION } from '../functions/commons/config';
 
 export class ScheduleExpressionError extends Error {
   readonly code = 'SCHEDULE_INVALID';
@@ -25,11 +26,12 @@ const WINDOW_DAYS = 731;
 
 /** Seconds between runs: the rate, or the longest gap of a cron. */
 export function scheduleIntervalSeconds(expression: string): number {
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-  if (rate) {
-    const n = Number(rate[1]);
-    if (n < 1) throw new ScheduleExpressionError(expression, 'a rate must be at least 1');
-    return n * (rate[2].startsWith('minute') ? 60 : rate[2].startsWith('hour') ? 3600 : 86_400);
+  if (/^rate\(/.test(expression)) {
+    const rate = RATE_EXPRESSION.exec(expression);
+    if (!rate) throw new ScheduleExpressionError(expression, "expected 'rate(1 minute|hour|day)' or 'rate(N minutes|hours|days)' with N > 1 (a singular unit for 1, a plural one above)");
+    const n = Number(rate[1] ?? rate[3]);
+    const unit = rate[2] ?? rate[4];
+    return n * (unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400);
   }
   const cron = /^cron\((.+)\)$/.exec(expression);
   if (!cron) throw new ScheduleExpressionError(expression, "expected 'rate(N minutes|hours|days)' or 'cron(...)'");

@@ -1,8 +1,11 @@
 /**
  * The HTTP API in front of the route functions. Every route is IAM (SigV4) authorized: callers are
  * identified by their IAM principal, which the caller policy then matches. The default stage logs
- * every request as one JSON line and throttles the whole API.
+ * every request as one JSON line and throttles each route (API Gateway applies a stage's default
+ * route settings per route, so the API as a whole takes up to the sum); the admin routes get a
+ * lower limit of their own.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,7 +13,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ServiceConfig } from '../functions/commons/config';
+import { API_INTEGRATION_TIMEOUT_MS, type ServiceConfig } from '../functions/commons/config';
 import type { RouteDef } from './routes';
 import { retentionDays } from './service-function';
 
@@ -19,6 +22,8 @@ import { retentionDays } from './service-function';
  * identity the caller policy is evaluated against, so access logs and audit records line up.
  */
 export const ACCESS_LOG_FIELDS = {
+  /** The metric filter that counts 429s uses it as its dimension (one API per deployment). */
+  apiId: '$context.apiId',
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',
@@ -69,14 +74,26 @@ export class ServiceApi extends Construct {
       },
     });
 
+    // RouteSettings is free-form JSON in CloudFormation: CDK does not rename its keys.
+    const adminRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const { route, fn } of props.routes) {
-      this.api.addRoutes({
+      const [added] = this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+        // Set explicitly: the handlers budget their time from it (API_INTEGRATION_TIMEOUT_MS).
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn, { timeout: Duration.millis(API_INTEGRATION_TIMEOUT_MS) }),
         // Explicit, though it is also the default: no route may ever be left open.
         authorizer: iam,
       });
+      if (route.admin) {
+        adminRouteSettings[`${route.method} ${route.path}`] = {
+          ThrottlingRateLimit: config.api.adminThrottleRateLimit,
+          ThrottlingBurstLimit: config.api.adminThrottleBurstLimit,
+        };
+        // Route settings name routes by key: the stage must come after them or the deploy fails.
+        this.stage.node.addDependency(added);
+      }
     }
+    (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = adminRouteSettings;
   }
 }

@@ -13,9 +13,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, type ServiceConfig } from '../functions/commons/config';
-import { DELEGATION_PARTITION, idempotencyPartition } from '../functions/commons/table';
+import { idempotencyPartition } from '../functions/commons/table';
 import { functionEnvironment } from './function-environment';
-import type { FunctionDef } from './routes';
+import { TABLE_PARTITIONS, type FunctionDef, type TableAction, type TablePartition } from './routes';
 
 /** Repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -95,6 +95,11 @@ export interface ServiceFunctionProps {
   /** Granted (read) only when `def.needs.ownerKey`. */
   readonly ownerKeySecret: secretsmanager.ISecret;
   /**
+   * Concurrency reserved for (and capping) this function.
+   * @default none
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Where handler entries are resolved and the lock file lives.
    * @default PROJECT_ROOT (this repository)
    */
@@ -103,6 +108,7 @@ export interface ServiceFunctionProps {
 
 /** One Lambda function of the service, with every default of the project applied. */
 export class ServiceFunction extends Construct {
+  readonly def: FunctionDef;
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -110,6 +116,7 @@ export class ServiceFunction extends Construct {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
     const { def, config } = props;
+    this.def = def;
     const root = props.projectRoot ?? PROJECT_ROOT;
 
     const environment = functionEnvironment(def, config, props.table.tableName);
@@ -128,6 +135,9 @@ export class ServiceFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(root, def.entry),
+      // A fixed name (`<serviceName>-<id>`), so the README's SCP that denies direct invocation can
+      // name these functions exactly.
+      functionName: `${config.serviceName}-${def.id}`,
       handler: 'handler',
       projectRoot: root,
       depsLockFilePath: path.join(root, 'package-lock.json'),
@@ -136,7 +146,7 @@ export class ServiceFunction extends Construct {
       architecture: FUNCTION_DEFAULTS.architecture,
       timeout: Duration.seconds(def.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds),
       memorySize: def.memoryMb ?? FUNCTION_DEFAULTS.memoryMb,
-      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup: this.logGroup,
       role: this.role,
       environment,
@@ -157,6 +167,7 @@ export class ServiceFunction extends Construct {
         externalModules: [],
       },
     });
+    this.enableTracing();
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
@@ -167,42 +178,78 @@ export class ServiceFunction extends Construct {
     this.grantFromNeeds(props);
   }
 
+  /**
+   * Active X-Ray tracing, with its one `Resource: *` statement in a policy of its own and the
+   * wildcard acknowledged on that policy only. `tracing: ACTIVE` on the function would put the
+   * statement in the role's default policy, where the acknowledgement (on the role) would also
+   * cover any wildcard granted later.
+   */
+  private enableTracing(): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    const policy = new iam.Policy(this, 'Tracing', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+    });
+    // Lambda checks the role's X-Ray permissions when tracing is set.
+    this.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing); this policy holds that one statement only.',
+    });
+  }
+
+  /**
+   * One statement per item action, each limited to the partitions the function uses it on
+   * (`dynamodb:LeadingKeys`), in a policy of its own. Not grantReadWriteData: that gives Scan,
+   * Query, DeleteItem and BatchWriteItem on every item, so the function that handles caller input
+   * could read every caller's session keys or rewrite the delegation and the audit trail.
+   * ForAllValues passes when the key is absent, which is safe only because every action granted
+   * here names one item, so the request always carries its partition key.
+   */
+  private grantTable(props: ServiceFunctionProps): void {
+    const byAction = new Map<TableAction, string[]>();
+    for (const [partition, actions] of Object.entries(props.def.needs.table) as [TablePartition, readonly TableAction[]][])
+      for (const action of actions) {
+        // Idempotency records: this function's own partition, not every function's.
+        const pattern = partition === 'idempotency' ? idempotencyPartition(props.def.id) : TABLE_PARTITIONS[partition];
+        byAction.set(action, [...(byAction.get(action) ?? []), pattern]);
+      }
+    if (byAction.size === 0) return;
+
+    const statements = [...byAction].map(
+      ([action, partitions]) =>
+        new iam.PolicyStatement({
+          actions: [`dynamodb:${action}`],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions } },
+        }),
+    );
+    const key = props.table.encryptionKey;
+    if (key) {
+      // The table key, through DynamoDB only: the role cannot decrypt anything else with it.
+      const writes = [...byAction.keys()].some((a) => a !== 'GetItem');
+      statements.push(
+        new iam.PolicyStatement({
+          actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'] : ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    const policy = new iam.Policy(this, 'TableAccess', { roles: [this.role], statements });
+    this.function.node.addDependency(policy);
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      if (!statements.some((s) => s.actions.includes(action))) continue;
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${action} is the table key's write set (as DynamoDB's own write grant), on the table's customer-managed key only, through DynamoDB only (kms:ViaService).`,
+      });
+    }
+  }
+
   private grantFromNeeds(props: ServiceFunctionProps): void {
     const { def } = props;
-    // Table grants include the table's KMS key (decrypt; encrypt for writers).
-    if (def.needs.table === 'read-delegation') {
-      // Not grantReadData: that would let GET /delegation and /health read every session scope,
-      // and with them the session secret keys. These functions read one partition.
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-          resources: [props.table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DELEGATION_PARTITION] } },
-        }),
-      );
-      props.table.encryptionKey?.grantDecrypt(this.role);
-    }
-    else if (def.needs.table === 'idempotency') {
-      // Powertools idempotency reads, writes and deletes single items of this function's own
-      // partition; nothing else of the table (not the delegation, not the session scopes).
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          resources: [props.table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [idempotencyPartition(def.id)] } },
-        }),
-      );
-      props.table.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
-    }
-    else if (def.needs.table === 'readwrite') {
-      props.table.grantReadWriteData(this.role);
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(this.role).acknowledge({
-          id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason: `${action} comes from the table's write grant and is scoped to the table's own customer-managed key, which DynamoDB uses to encrypt items this function writes.`,
-        });
-      }
-    }
+    this.grantTable(props);
     // The secret grant needs no wildcard acknowledgement: a name or partial ARN ends in -?????? (one
     // secret's random suffix), which is not a wildcard finding.
     if (def.needs.ownerKey) {
@@ -220,10 +267,6 @@ export class ServiceFunction extends Construct {
         );
       }
     }
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing).',
-    });
   }
 }
 

@@ -3,16 +3,17 @@
  * ServiceFunction), the HTTP API, the refresher schedule and the alarms. State lives in the
  * StatefulStack; this stack only receives references to it.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ServiceConfig } from '../functions/commons/config';
+import { OwnerKeyGuard } from './owner-key-guard';
 import { RefreshSchedule } from './refresh-schedule';
 import { DELEGATION_REFRESHER, ROUTES } from './routes';
 import { ServiceAlarms } from './service-alarms';
 import { ServiceApi } from './service-api';
-import { ServiceFunction } from './service-function';
+import { FUNCTION_DEFAULTS, ServiceFunction } from './service-function';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: ServiceConfig;
@@ -31,21 +32,31 @@ export class ServiceStack extends Stack {
   readonly api: ServiceApi;
   readonly refreshSchedule: RefreshSchedule;
   readonly alarms: ServiceAlarms;
+  readonly ownerKeyGuard: OwnerKeyGuard;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const make = (def: (typeof ROUTES)[number] | typeof DELEGATION_REFRESHER) =>
+    const make = (def: (typeof ROUTES)[number] | typeof DELEGATION_REFRESHER, reservedConcurrency?: number) =>
       (this.functions[def.id] = new ServiceFunction(this, def.id, {
         def,
         config,
         table: props.table,
         ownerKeySecret: props.ownerKeySecret,
         projectRoot: props.projectRoot,
+        reservedConcurrency,
       }));
 
     const routes = ROUTES.map((route) => ({ route, fn: make(route).function }));
-    const refresher = make(DELEGATION_REFRESHER).function;
+    // Reserved, so issuance bursts elsewhere in the account cannot starve the one job that keeps
+    // the delegation alive (a throttled scheduled run is retried, but may run out of retries).
+    const refresher = make(DELEGATION_REFRESHER, config.reservedConcurrency.refresher || undefined).function;
+    this.ownerKeyGuard = new OwnerKeyGuard(this, 'OwnerKey', {
+      config,
+      signingRoles: Object.values(this.functions)
+        .filter((f) => f.def.needs.ownerKey)
+        .map((f) => f.role),
+    });
 
     this.api = new ServiceApi(this, 'Api', { config, routes });
     this.refreshSchedule = new RefreshSchedule(this, 'Refresh', {
@@ -53,11 +64,16 @@ export class ServiceStack extends Stack {
       expression: config.delegation.schedule,
       serviceName: config.serviceName,
     });
+    const issue = this.functions.IssueSessionSigs;
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       config,
       refresher,
+      issue: issue.function,
+      issueTimeout: issue.function.timeout ?? Duration.seconds(FUNCTION_DEFAULTS.timeoutSeconds),
       deadLetterQueue: this.refreshSchedule.deadLetterQueue,
       api: this.api.api,
+      accessLogs: this.api.accessLogs,
+      table: props.table,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (SigV4, service execute-api)' });

@@ -42,6 +42,8 @@ export class StatefulStack extends Stack {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.RETAIN,
+      // RETAIN covers stack deletion; this covers a DeleteTable call from a console or script.
+      deletionProtection: true,
     });
 
     this.ownerKeySecret = referenceSecret(this, 'OwnerKeySecret', config.ownerKeySecret);

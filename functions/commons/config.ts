@@ -129,12 +129,25 @@ export interface PolicyConfig {
 }
 
 export interface ApiConfig {
-  /** Steady-state requests per second for the whole API. @default 50 */
+  /**
+   * Steady-state requests per second for EACH route (API Gateway applies a stage's default route
+   * settings per route, not to the API as a whole). @default 50
+   */
   throttleRateLimit: number;
-  /** @default 100 */
+  /** Burst for each route. @default 100 */
   throttleBurstLimit: number;
+  /** Per-route rate of the admin routes (refresh, list and mint PKPs), which sign or mint. @default 1 */
+  adminThrottleRateLimit: number;
+  /** @default 5 */
+  adminThrottleBurstLimit: number;
   /** Largest request body accepted. @default 16384 */
   maxBodyBytes: number;
+}
+
+/** Where the alarm topic delivers: an e-mail address (confirmed by a link SNS mails) or an https endpoint. */
+export interface AlarmSubscription {
+  protocol: 'email' | 'https';
+  endpoint: string;
 }
 
 export interface ObservabilityConfig {
@@ -144,6 +157,10 @@ export interface ObservabilityConfig {
   auditRetentionDays: number;
   /** Alarm when the current delegation has fewer seconds left than this. @default 3600 */
   delegationAlarmSeconds: number;
+  /** Alarm when the capacity NFT expires in fewer days than this. @default 7 */
+  capacityAlarmDays: number;
+  /** Subscriptions the stack adds to the alarm topic. @default [] (subscribe by hand; see the README) */
+  alarmSubscriptions: AlarmSubscription[];
 }
 
 /** The whole file a user edits. */
@@ -159,11 +176,30 @@ export interface ServiceConfig {
    * Secrets Manager only. @default the AWS managed key (no grant needed)
    */
   ownerKeySecretKmsKeyArn?: string;
+  /**
+   * 'managed': the service stack attaches a resource policy to the secret that denies
+   * GetSecretValue to every principal but the signing functions' roles and the break-glass role
+   * (the secret must exist, in this account and region, before deploy). 'external': the operator
+   * manages the secret's policy (e.g. a secret in another account). @default 'managed'
+   */
+  ownerKeySecretPolicy: 'managed' | 'external';
+  /** IAM role that may still read the owner key under the managed policy (recovery, rotation). */
+  ownerKeyBreakGlassRoleArn?: string;
   delegation: DelegationConfig;
   session: SessionConfig;
   policy: PolicyConfig;
   api: ApiConfig;
   observability: ObservabilityConfig;
+  reservedConcurrency: ReservedConcurrencyConfig;
+}
+
+export interface ReservedConcurrencyConfig {
+  /**
+   * Concurrency reserved for the scheduled delegation refresher, so a burst of issuance in the
+   * account cannot starve it. 0 reserves none (an account whose limit leaves no room to reserve).
+   * @default 2
+   */
+  refresher: number;
 }
 
 /** What the functions need at run time (no deploy-only settings). Serialized into SERVICE_CONFIG. */
@@ -202,7 +238,13 @@ const ETH_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /** Uncompressed secp256k1 public key, as Lit names PKPs. */
 export const PKP_PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
 const DECIMAL = /^[0-9]{1,78}$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+/**
+ * EventBridge's rate rule: a singular unit for 1 and a plural one above (`rate(1 hours)` and
+ * `rate(5 hour)` are refused). Scheduler's reference lists both forms without the rule; these are
+ * the forms both accept and the ones CDK itself writes.
+ */
+export const RATE_EXPRESSION = /^rate\((?:(1) (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$/;
+const SCHEDULE = new RegExp(`${RATE_EXPRESSION.source}|^cron\\(.+\\)$`);
 
 class Reader {
   readonly problems: string[] = [];
@@ -291,6 +333,26 @@ function readCustom(r: Reader, raw: unknown, path: string): CustomNetworkConfig 
   return { rpcUrl, contracts, blockhashUrl, nodeProtocol };
 }
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function readAlarmSubscriptions(r: Reader, raw: unknown, path: string): AlarmSubscription[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    r.problem(path, 'must be a list of { protocol, endpoint }');
+    return [];
+  }
+  return raw.map((item, i) => {
+    const p = `${path}[${i}]`;
+    const o = r.obj(item, p);
+    r.unknownKeys(o, p, ['protocol', 'endpoint']);
+    const known = o.protocol === 'email' || o.protocol === 'https';
+    const protocol = r.oneOf(o, 'protocol', p, ['email', 'https'] as const);
+    // The endpoint's shape depends on the protocol: with an unknown protocol only its presence is checked.
+    const shape = !known ? {} : protocol === 'email' ? { pattern: EMAIL, hint: 'an e-mail address' } : { pattern: /^https:\/\/\S+$/, hint: 'an https:// URL' };
+    return { protocol, endpoint: r.str(o, 'endpoint', p, shape) };
+  });
+}
+
 function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
   const o = r.obj(raw, path);
   r.unknownKeys(o, path, [
@@ -343,7 +405,7 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
 export function parseServiceConfig(raw: unknown): ServiceConfig {
   const r = new Reader();
   const root = r.obj(raw, 'config');
-  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'delegation', 'session', 'policy', 'api', 'observability']);
+  r.unknownKeys(root, 'config', ['$schema', 'serviceName', 'lit', 'ownerKeySecret', 'ownerKeySecretKmsKeyArn', 'ownerKeySecretPolicy', 'ownerKeyBreakGlassRoleArn', 'delegation', 'session', 'policy', 'api', 'observability', 'reservedConcurrency']);
 
   const serviceName = r.str(root, 'serviceName', 'config', {
     default: 'lit-session-service',
@@ -373,6 +435,14 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     hint: 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
   });
 
+  const ownerKeySecretPolicy = r.oneOf(root, 'ownerKeySecretPolicy', 'config', ['managed', 'external'] as const, 'managed');
+  const ownerKeyBreakGlassRoleArn = r.optStr(root, 'ownerKeyBreakGlassRoleArn', 'config', {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]+$/,
+    hint: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+  });
+  if (ownerKeyBreakGlassRoleArn !== undefined && ownerKeySecretPolicy === 'external')
+    r.problem('config.ownerKeyBreakGlassRoleArn', "is only used when ownerKeySecretPolicy is 'managed'");
+
   const d = r.obj(root.delegation, 'delegation');
   r.unknownKeys(d, 'delegation', ['capacityTokenId', 'validitySeconds', 'refreshMarginSeconds', 'uses', 'delegatees', 'schedule']);
   const delegation: DelegationConfig = {
@@ -381,7 +451,7 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
     refreshMarginSeconds: r.int(d, 'refreshMarginSeconds', 'delegation', 21_600, 60, 30 * 86_400),
     uses: r.optStr(d, 'uses', 'delegation', { pattern: DECIMAL, hint: 'a decimal count, as a string' }),
     delegatees: r.oneOf(d, 'delegatees', 'delegation', ['policy-pkps', 'unrestricted'] as const, 'policy-pkps'),
-    schedule: r.str(d, 'schedule', 'delegation', { default: 'rate(1 hour)', pattern: SCHEDULE, hint: "'rate(N minutes|hours|days)' or 'cron(...)'" }),
+    schedule: r.str(d, 'schedule', 'delegation', { default: 'rate(1 hour)', pattern: SCHEDULE, hint: "'rate(1 minute|hour|day)', 'rate(N minutes|hours|days)' with N > 1, or 'cron(...)'" }),
   };
   if (delegation.refreshMarginSeconds >= delegation.validitySeconds)
     r.problem('delegation.refreshMarginSeconds', 'must be less than delegation.validitySeconds, or every run would refresh');
@@ -413,27 +483,42 @@ export function parseServiceConfig(raw: unknown): ServiceConfig {
   });
 
   const a = r.obj(root.api, 'api');
-  r.unknownKeys(a, 'api', ['throttleRateLimit', 'throttleBurstLimit', 'maxBodyBytes']);
+  r.unknownKeys(a, 'api', ['throttleRateLimit', 'throttleBurstLimit', 'adminThrottleRateLimit', 'adminThrottleBurstLimit', 'maxBodyBytes']);
   const api: ApiConfig = {
     throttleRateLimit: r.int(a, 'throttleRateLimit', 'api', 50, 1, 10_000),
     throttleBurstLimit: r.int(a, 'throttleBurstLimit', 'api', 100, 1, 5_000),
+    adminThrottleRateLimit: r.int(a, 'adminThrottleRateLimit', 'api', 1, 1, 10_000),
+    adminThrottleBurstLimit: r.int(a, 'adminThrottleBurstLimit', 'api', 5, 1, 5_000),
     maxBodyBytes: r.int(a, 'maxBodyBytes', 'api', 16_384, 1_024, 1_048_576),
   };
 
   const ob = r.obj(root.observability, 'observability');
-  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds']);
+  r.unknownKeys(ob, 'observability', ['logRetentionDays', 'auditRetentionDays', 'delegationAlarmSeconds', 'capacityAlarmDays', 'alarmSubscriptions']);
   const observability: ObservabilityConfig = {
     logRetentionDays: r.int(ob, 'logRetentionDays', 'observability', 30, 1, 3653),
     auditRetentionDays: r.int(ob, 'auditRetentionDays', 'observability', 90, 1, 3653),
     delegationAlarmSeconds: r.int(ob, 'delegationAlarmSeconds', 'observability', 3600, 60, 30 * 86_400),
+    capacityAlarmDays: r.int(ob, 'capacityAlarmDays', 'observability', 7, 1, 365),
+    alarmSubscriptions: readAlarmSubscriptions(r, ob.alarmSubscriptions, 'observability.alarmSubscriptions'),
   };
 
+  const rc = r.obj(root.reservedConcurrency, 'reservedConcurrency');
+  r.unknownKeys(rc, 'reservedConcurrency', ['refresher']);
+  const reservedConcurrency: ReservedConcurrencyConfig = { refresher: r.int(rc, 'refresher', 'reservedConcurrency', 2, 0, 100) };
+
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, delegation, session, policy: { callers }, api, observability };
+  return { serviceName, lit, ownerKeySecret, ownerKeySecretKmsKeyArn, ownerKeySecretPolicy, ownerKeyBreakGlassRoleArn, delegation, session, policy: { callers }, api, observability, reservedConcurrency };
 }
 
 /** Name of the environment variable that carries the runtime config into every function. */
 export const RUNTIME_CONFIG_ENV = 'SERVICE_CONFIG';
+
+/**
+ * API Gateway's integration timeout, which the stack sets on every route (29 s is the most CDK
+ * allows). It runs from when the gateway got the request, so it also counts Lambda init: the
+ * handlers budget from the request's `timeEpoch`, not from the Lambda's remaining time alone.
+ */
+export const API_INTEGRATION_TIMEOUT_MS = 29_000;
 
 /** Lambda caps all environment variables of a function at 4 KB together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;

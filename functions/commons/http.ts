@@ -8,6 +8,7 @@
  * reaches a caller, and the log gets only its class name and code.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { API_INTEGRATION_TIMEOUT_MS } from './config';
 import { ServiceError, errorBody, toServiceError } from './errors';
 import { logger as defaultLogger, metrics as defaultMetrics } from './powertools';
 
@@ -31,7 +32,10 @@ export interface RouteResult {
 export interface ApiContext {
   /** The id a caller sees in error bodies: API Gateway's request id (in its access log too). */
   requestId: string;
-  /** Unix ms by which the function must have answered (Lambda deadline minus a safety margin). */
+  /**
+   * Unix ms by which the function must have answered: the earlier of the Lambda deadline and the
+   * gateway's (request time + integration timeout), minus a safety margin.
+   */
   deadlineMs: number;
 }
 
@@ -175,8 +179,7 @@ export function apiHandler(
     log.resetKeys();
     if (context.functionName) log.addContext(context as Context);
     log.appendKeys({ requestId, route: event.routeKey });
-    const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 29_000;
-    const ctx: ApiContext = { requestId, deadlineMs: now() + Math.max(0, remaining - DEADLINE_SAFETY_MS) };
+    const ctx: ApiContext = { requestId, deadlineMs: requestDeadline(event, context, now()) };
     try {
       const result = await route(event, ctx);
       return jsonResponse(result.status ?? 200, result.body, result.headers);
@@ -196,6 +199,20 @@ export function apiHandler(
       }
     }
   };
+}
+
+/**
+ * The time a route has. The gateway's clock started at `timeEpoch` and includes a cold start's
+ * init, which the Lambda's remaining time does not see: on a slow cold start the gateway would
+ * answer a bare 503 while the function still worked. An event without a usable `timeEpoch`
+ * (tests, direct invocation) gets the Lambda budget alone.
+ */
+export function requestDeadline(event: Pick<ApiEvent, 'requestContext'>, context: Partial<Pick<Context, 'getRemainingTimeInMillis'>>, nowMs: number): number {
+  const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : API_INTEGRATION_TIMEOUT_MS;
+  let end = nowMs + remaining;
+  const received = event.requestContext?.timeEpoch;
+  if (typeof received === 'number' && Number.isFinite(received) && received > 0) end = Math.min(end, received + API_INTEGRATION_TIMEOUT_MS);
+  return Math.max(nowMs, end - DEADLINE_SAFETY_MS);
 }
 
 /** A thrown value's class name, safe to log (never its message). */

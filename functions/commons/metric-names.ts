@@ -21,6 +21,8 @@ export const METRIC = {
   delegationSecondsLeft: 'DelegationSecondsLeft',
   /** Gauge (seconds): how long the capacity NFT stays valid. */
   capacitySecondsLeft: 'CapacitySecondsLeft',
+  /** Count: API responses with status 429, from a metric filter on the access log (dimension ApiId, not service). */
+  api429: 'Api429',
 } as const;
 
 /** The single dimension every metric carries: the configured service name. */

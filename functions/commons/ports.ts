@@ -94,10 +94,15 @@ export interface RateLimiter {
   consume(caller: string, limitPerMinute: number, nowMs?: number): Promise<RateLimitDecision>;
 }
 
-export type AuditOutcome = 'issued' | 'refused' | 'failed';
+/** 'issued': session sigs handed out; 'done': an admin action carried out. */
+export type AuditOutcome = 'issued' | 'done' | 'refused' | 'failed';
+
+/** What an audit record is about; absent means a session-sig issuance (the records before admin actions were audited). */
+export type AuditAction = 'refresh-delegation' | 'mint-pkp';
 
 export interface AuditEntry {
   requestId: string;
+  action?: AuditAction;
   caller: string;
   pkpPublicKey?: string;
   /** `kind:id/ability` strings: what was asked, never what was issued. */

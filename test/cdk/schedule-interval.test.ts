@@ -44,6 +44,9 @@ describe('scheduleIntervalSeconds: the longest time between runs', () => {
     ['backwards range', 'cron(0 18-8 * * ? *)'],
     ['runs once only (a past year)', 'cron(0 0 1 1 ? 2020)'],
     ['zero rate', 'rate(0 hours)'],
+    ['a plural unit for 1', 'rate(1 hours)'],
+    ['a singular unit above 1', 'rate(5 hour)'],
+    ['a leading zero', 'rate(05 minutes)'],
   ])('refuses %s', (_label, expression) => {
     expect(() => scheduleIntervalSeconds(expression)).toThrow(ScheduleExpressionError);
   });

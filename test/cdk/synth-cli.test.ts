@@ -104,7 +104,7 @@ describe('cdk synth (CLI, real bundling)', () => {
         id: 'LitProbe',
         entry: 'test/cdk/fixtures/lit-probe.ts',
         description: 'bundling probe',
-        needs: { ownerKey: true, table: 'readwrite', lit: true },
+        needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
       },
       config: exampleConfig(),
       table: dynamodb.Table.fromTableName(stack, 'T', 'probe-table'),

@@ -149,4 +149,32 @@ describe('service config', () => {
     raw.ownerKeySecretKmsKeyArn = 'alias/my-key';
     expect(problemsOf(raw)).toEqual([expect.stringMatching(/^config\.ownerKeySecretKmsKeyArn: must be a KMS key ARN/)]);
   });
+
+  it('takes alarm subscriptions (e-mail or https), none by default, and refuses anything else', () => {
+    const raw = validConfig();
+    expect(parseServiceConfig(raw).observability.alarmSubscriptions).toEqual([]);
+    raw.observability = { alarmSubscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }, { protocol: 'https', endpoint: 'https://hooks.example.com/x' }] };
+    expect(parseServiceConfig(raw).observability.alarmSubscriptions).toHaveLength(2);
+    raw.observability = { alarmSubscriptions: [{ protocol: 'sms', endpoint: '+1555' }, { protocol: 'email', endpoint: 'not-an-address' }, { protocol: 'https', endpoint: 'http://plain.example.com' }] };
+    expect(problemsOf(raw)).toEqual([
+      expect.stringMatching(/^observability\.alarmSubscriptions\[0\]\.protocol: must be one of email, https/),
+      expect.stringMatching(/^observability\.alarmSubscriptions\[1\]\.endpoint: must be an e-mail address/),
+      expect.stringMatching(/^observability\.alarmSubscriptions\[2\]\.endpoint: must be an https:\/\/ URL/),
+    ]);
+  });
+
+  it('manages the owner-key secret policy by default, takes a break-glass role ARN, and refuses one with an external policy', () => {
+    const raw = validConfig();
+    expect(parseServiceConfig(raw)).toMatchObject({ ownerKeySecretPolicy: 'managed', ownerKeyBreakGlassRoleArn: undefined });
+    raw.ownerKeyBreakGlassRoleArn = 'arn:aws:iam::123456789012:role/ops/break-glass';
+    expect(parseServiceConfig(raw).ownerKeyBreakGlassRoleArn).toBe(raw.ownerKeyBreakGlassRoleArn);
+    raw.ownerKeySecretPolicy = 'external';
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^config\.ownerKeyBreakGlassRoleArn: is only used when ownerKeySecretPolicy is 'managed'/)]);
+    raw.ownerKeyBreakGlassRoleArn = 'arn:aws:iam::123456789012:user/bob';
+    raw.ownerKeySecretPolicy = 'open';
+    expect(problemsOf(raw)).toEqual([
+      expect.stringMatching(/^config\.ownerKeySecretPolicy: must be one of managed, external/),
+      expect.stringMatching(/^config\.ownerKeyBreakGlassRoleArn: must be an IAM role ARN/),
+    ]);
+  });
 });

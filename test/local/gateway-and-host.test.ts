@@ -15,7 +15,7 @@ import { CALLER_HEADER, MAX_HEADER_BYTES, MAX_PAYLOAD_BYTES, startGateway, type 
 
 jest.setTimeout(120_000);
 
-const needs = { ownerKey: false, table: 'none', lit: false } as const;
+const needs = { ownerKey: false, table: {}, lit: false } as const;
 const ROUTES: RouteDef[] = [
   { id: 'Echo', method: 'POST', path: '/echo', entry: 'test/local/fixtures/echo-handler.ts', description: 'echo', admin: false, needs, timeoutSeconds: 5, memoryMb: 256 },
   { id: 'Misbehave', method: 'POST', path: '/misbehave', entry: 'test/local/fixtures/misbehaving-handler.ts', description: 'misbehave', admin: false, needs, timeoutSeconds: 1, memoryMb: 256 },

@@ -132,6 +132,45 @@ describe('delegation refresher', () => {
     expect(d.logger.lines.join()).toContain('CHAIN_UNAVAILABLE');
   });
 
+  it('never signs a delegation that outlives the capacity NFT: it ends when the NFT does', async () => {
+    const d = setup(runtimeConfig([callerPolicy()], { validitySeconds: 86_400, refreshMarginSeconds: 600 }));
+    d.capacity.capacityExpiresAt.mockResolvedValue(NOW_S + 3600);
+    const r = await refreshDelegation(d, opts);
+    expect(r.outcome).toBe('refreshed');
+    expect(d.signer.calls[0].expiration.getTime()).toBe((NOW_S + 3600) * 1000);
+    expect(d.delegations.record).toMatchObject({ expiresAt: NOW_S + 3600, capacityExpiresAt: NOW_S + 3600 });
+  });
+
+  it('uses the last known NFT expiry for that cut when the chain read fails', async () => {
+    const d = setup(runtimeConfig([callerPolicy()], { validitySeconds: 86_400, refreshMarginSeconds: 600 }));
+    d.delegations.record = delegationRecord({ version: 2, expiresAt: NOW_S + 10, capacityExpiresAt: NOW_S + 5000, delegatees: delegateesFor(d.config) });
+    d.capacity.capacityExpiresAt.mockRejectedValueOnce(new ServiceError('CHAIN_UNAVAILABLE', 'rpc down'));
+    await refreshDelegation(d, opts);
+    expect(d.signer.calls[0].expiration.getTime()).toBe((NOW_S + 5000) * 1000);
+  });
+
+  it('refuses to sign once the NFT has expired: counted as a failed refresh, nothing stored', async () => {
+    const d = setup();
+    d.delegations.record = delegationRecord({ version: 2, expiresAt: NOW_S + 10, capacityExpiresAt: NOW_S - 1 });
+    d.capacity.capacityExpiresAt.mockResolvedValue(NOW_S - 1);
+    await expect(refreshDelegation(d, opts)).rejects.toMatchObject({ code: 'NO_VALID_DELEGATION', details: { capacityTokenId: '7' } });
+    expect(d.signer.calls).toHaveLength(0);
+    expect(d.delegations.record?.version).toBe(2);
+    expect(d.metrics.counts[METRIC.delegationRefreshFailed]).toBe(1);
+  });
+
+  it('keeps a delegation already cut at the NFT expiry instead of re-signing it every run; a forced refresh still signs', async () => {
+    const d = setup(runtimeConfig([callerPolicy()], { validitySeconds: 86_400, refreshMarginSeconds: 21_600 }));
+    d.delegations.record = delegationRecord({ version: 3, expiresAt: NOW_S + 3600, capacityExpiresAt: NOW_S + 3600, delegatees: delegateesFor(d.config) });
+    const r = await refreshDelegation(d, opts);
+    expect(r.outcome).toBe('still-valid');
+    expect(d.signer.calls).toHaveLength(0);
+    expect(d.metrics.gauges[METRIC.capacitySecondsLeft]).toEqual([3600]);
+    d.capacity.capacityExpiresAt.mockResolvedValue(NOW_S + 3600);
+    expect((await refreshDelegation(d, { ...opts, force: true })).outcome).toBe('refreshed');
+    expect(d.signer.calls[0].expiration.getTime()).toBe((NOW_S + 3600) * 1000);
+  });
+
   it('failures are counted, rethrown, and the old record stays; the auth sig is never logged', async () => {
     const d = setup();
     d.delegations.record = delegationRecord({ version: 2, expiresAt: NOW_S + 10 });

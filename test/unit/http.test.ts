@@ -1,4 +1,4 @@
-import { apiHandler, callerArn, duplicateKeyOffset, errorResponse, parseJsonBody, type ApiEvent } from '../../functions/commons/http';
+import { apiHandler, callerArn, duplicateKeyOffset, errorResponse, parseJsonBody, requestDeadline, type ApiEvent } from '../../functions/commons/http';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../../functions/commons/errors';
 
 function event(over: Partial<ApiEvent> & { userArn?: string | null } = {}): ApiEvent {
@@ -192,5 +192,27 @@ describe('error mapping', () => {
     await h(event(), { awsRequestId: 'x', getRemainingTimeInMillis: () => 10_000 });
     expect(deadline).toBeGreaterThan(before);
     expect(deadline).toBeLessThan(before + 10_000);
+  });
+
+  it("budgets from the request's timeEpoch: a cold start's init already used part of the gateway's 29 s", async () => {
+    let deadline = 0;
+    const { h } = wrap(async (_e, ctx) => {
+      deadline = ctx.deadlineMs;
+      return { body: {} };
+    });
+    const received = Date.now() - 12_000; // the gateway got it 12 s ago (init took that long)
+    const e = event();
+    e.requestContext.timeEpoch = received;
+    await h(e, { awsRequestId: 'x', getRemainingTimeInMillis: () => 29_000 });
+    // 29 s from the request, minus the safety margin; not 29 s from now.
+    expect(deadline).toBe(received + 29_000 - 1_500);
+  });
+
+  it('takes the Lambda deadline when it comes first, and never a deadline in the past', () => {
+    const now = 1_000_000;
+    const ctx = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+    expect(requestDeadline({ requestContext: { timeEpoch: now } } as ApiEvent, ctx(5_000), now)).toBe(now + 5_000 - 1_500);
+    expect(requestDeadline({ requestContext: { timeEpoch: now - 40_000 } } as ApiEvent, ctx(29_000), now)).toBe(now);
+    expect(requestDeadline({ requestContext: { timeEpoch: 0 } } as ApiEvent, ctx(29_000), now)).toBe(now + 29_000 - 1_500);
   });
 });

@@ -8,6 +8,7 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 const opts = { defaultExpirationSeconds: 600, nowMs: NOW };
 const req = (over: Partial<IssueRequest> = {}): IssueRequest => ({
   pkpPublicKey: PKP_A,
+  pkpTokenIdHex: ethers.utils.keccak256(PKP_A).slice(2),
   resources: [{ kind: 'pkp', id: 'ab'.repeat(32), ability: 'pkp-signing' }],
   ...over,
 });

@@ -5,7 +5,8 @@
  */
 import { ethers } from 'ethers';
 import type { RuntimeConfig } from '../config';
-import { toServiceError } from '../errors';
+import { ServiceError, toServiceError } from '../errors';
+import { DELEGATION_MIN_REMAINING_SECONDS } from './delegation-limits';
 import { METRIC } from '../metric-names';
 import type { DelegationRecord, DelegationStore } from '../ports';
 import type { DomainLogger } from './issue-session-sigs';
@@ -96,7 +97,14 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
   const current = await deps.delegations.getCurrent();
 
   const drifted = current !== undefined && !delegationMatchesConfig(current, deps.config);
-  if (!options.force && !drifted && !needsRefresh(current, now(), cfg.refreshMarginSeconds)) {
+  // A delegation already cut at the NFT's expiry cannot be extended by signing again: until the
+  // token changes (drift), a refresh is forced or it is spent, keep it instead of re-signing on
+  // every run. Once spent, the run goes on and fails on the expired NFT (counted, alarmed).
+  const cutAtCapacity =
+    current?.capacityExpiresAt !== undefined &&
+    current.expiresAt >= current.capacityExpiresAt &&
+    current.capacityExpiresAt - Math.floor(now() / 1000) > DELEGATION_MIN_REMAINING_SECONDS;
+  if (!options.force && !drifted && (cutAtCapacity || !needsRefresh(current, now(), cfg.refreshMarginSeconds))) {
     emitGauges(deps, current, now());
     return { outcome: 'still-valid', record: current };
   }
@@ -107,8 +115,27 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
   if (Array.isArray(delegatees) && delegatees.length === 0) {
     deps.logger.warn('the policy names no PKP: the new delegation can be used by nobody');
   }
+  // The NFT's expiry first: a delegation must not outlive the capacity it delegates (the nodes
+  // would refuse it from then on while it still looked valid here).
+  let capacityExpiresAt = current?.capacityTokenId === cfg.capacityTokenId ? current.capacityExpiresAt : undefined;
+  try {
+    capacityExpiresAt = await deps.capacity.capacityExpiresAt(cfg.capacityTokenId);
+  } catch (e) {
+    // The delegation matters more than the report about the NFT: keep going with the last known value.
+    deps.logger.warn('capacity NFT expiry not read', { errorCode: toServiceError(e).code });
+  }
+
   const issuedAtMs = now();
-  const expiresAtSec = Math.floor(issuedAtMs / 1000) + cfg.validitySeconds;
+  const issuedAtSec = Math.floor(issuedAtMs / 1000);
+  let expiresAtSec = issuedAtSec + cfg.validitySeconds;
+  if (capacityExpiresAt !== undefined) {
+    if (capacityExpiresAt - issuedAtSec <= DELEGATION_MIN_REMAINING_SECONDS) {
+      throw new ServiceError('NO_VALID_DELEGATION', 'The capacity NFT has expired (or is about to): mint a new one and set delegation.capacityTokenId', {
+        details: { capacityExpiresAt: new Date(capacityExpiresAt * 1000).toISOString(), capacityTokenId: cfg.capacityTokenId },
+      });
+    }
+    expiresAtSec = Math.min(expiresAtSec, capacityExpiresAt);
+  }
   const authSig = await deps.signer.createCapacityDelegation({
     owner,
     capacityTokenId: cfg.capacityTokenId,
@@ -118,21 +145,13 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
     deadlineMs: options.deadlineMs,
   });
 
-  let capacityExpiresAt = current?.capacityTokenId === cfg.capacityTokenId ? current.capacityExpiresAt : undefined;
-  try {
-    capacityExpiresAt = await deps.capacity.capacityExpiresAt(cfg.capacityTokenId);
-  } catch (e) {
-    // The delegation matters more than the report about the NFT: keep going with the last known value.
-    deps.logger.warn('capacity NFT expiry not read', { errorCode: toServiceError(e).code });
-  }
-
   const next: DelegationRecord = {
     version: (current?.version ?? 0) + 1,
     capacityTokenId: cfg.capacityTokenId,
     authSig,
     delegatees,
     uses: cfg.uses,
-    issuedAt: Math.floor(issuedAtMs / 1000),
+    issuedAt: issuedAtSec,
     expiresAt: expiresAtSec,
     ownerAddress: ethers.utils.getAddress(owner.address),
     capacityExpiresAt,

@@ -44,6 +44,8 @@ export interface CallerAuthMethod {
 export interface IssueRequest {
   /** Lower-case 0x04… key. */
   pkpPublicKey: string;
+  /** The PKP's token id as Lit names it in resources: keccak256 of the public key, 64 lower-case hex digits. */
+  pkpTokenIdHex: string;
   resources: RequestedResource[];
   /** Absent: the configured default applies (policy.ts decides the effective expiry). */
   expiration?: Date;
@@ -182,7 +184,7 @@ export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): Is
     return { kind: k, id: canonical, ability: ability as Ability };
   });
 
-  const request: IssueRequest = { pkpPublicKey, resources };
+  const request: IssueRequest = { pkpPublicKey, pkpTokenIdHex: pkpTokenIdHex(pkpPublicKey), resources };
   if (body.expiration !== undefined) request.expiration = parseExpiration(body.expiration, nowMs);
   if (body.authMethods !== undefined) request.authMethods = parseAuthMethods(body.authMethods);
   return request;

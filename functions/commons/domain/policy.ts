@@ -11,7 +11,8 @@
  */
 import type { CallerPolicy, PolicyConfig } from '../config';
 import { ServiceError } from '../errors';
-import { pkpTokenIdHex, type IssueRequest, type RequestedResource } from './issue-request';
+// Types only: this module is loaded by functions that must not load ethers (test/unit/lazy-loading).
+import type { IssueRequest, RequestedResource } from './issue-request';
 
 /** Pattern `*` → any run of characters (possibly empty); everything else literal; whole-string match. */
 export function principalMatches(pattern: string, arn: string): boolean {
@@ -119,7 +120,7 @@ export function authorizeIssue(
 
   const resources = entry.pkps.includes('*')
     ? request.resources
-    : request.resources.map((r) => (r.kind === 'pkp' && r.id === '*' ? { ...r, id: pkpTokenIdHex(request.pkpPublicKey) } : r));
+    : request.resources.map((r) => (r.kind === 'pkp' && r.id === '*' ? { ...r, id: request.pkpTokenIdHex } : r));
   const maxMs = options.nowMs + entry.maxExpirationSeconds * 1000;
   if (request.expiration === undefined) {
     const byDefault = options.nowMs + options.defaultExpirationSeconds * 1000;

@@ -18,6 +18,7 @@ export class DynamoAuditLog implements AuditLog {
     const item = compact({
       ...auditKey(entry.at, entry.requestId),
       requestId: s(entry.requestId),
+      action: entry.action === undefined ? undefined : s(entry.action),
       caller: s(entry.caller),
       pkpPublicKey: entry.pkpPublicKey === undefined ? undefined : s(entry.pkpPublicKey),
       resources: list(entry.resources),
