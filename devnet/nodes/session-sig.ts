@@ -989,8 +989,11 @@ function verifyBlsOverSiwe(ctx: NodeContext, m: SiweFields, signatureHex: string
   return ok;
 }
 
-/** `validate_auth_sig_basic` (siwe.rs:176-220): a wallet-signed SIWE whose URI names the session key. */
-function validateWalletBasic(ctx: NodeContext, cap: JsonAuthSig, sessionPubkey: string): SiweFields {
+/**
+ * A wallet-signed SIWE capability: parsed, its `sig` decoded and verified (EIP-191, valid now)
+ * against its SIWE address. `invalidMsg` is what each caller of the node says when it does not verify.
+ */
+function verifyWalletSiwe(ctx: NodeContext, cap: JsonAuthSig, invalidMsg: string): SiweFields {
   const m = parseCapabilitySiwe(cap.signedMessage);
   let sig: Buffer;
   try {
@@ -1000,9 +1003,13 @@ function validateWalletBasic(ctx: NodeContext, cap: JsonAuthSig, sessionPubkey: 
     return fail(litErr('Parser', e.error, 'NodeSIWESigConversionError'));
   }
   const verification = siweVerify(m, sig, ctx.now());
-  if (verification !== undefined) {
-    fail(addMsgToDetails(litErr('Validation', verification, 'NodeSIWEMessageError', 'Wallet signature of session key via SIWE is not valid')));
-  }
+  if (verification !== undefined) fail(addMsgToDetails(litErr('Validation', verification, 'NodeSIWEMessageError', invalidMsg)));
+  return m;
+}
+
+/** `validate_auth_sig_basic` (siwe.rs:176-220): a wallet-signed SIWE whose URI names the session key. */
+function validateWalletBasic(ctx: NodeContext, cap: JsonAuthSig, sessionPubkey: string): SiweFields {
+  const m = verifyWalletSiwe(ctx, cap, 'Wallet signature of session key via SIWE is not valid');
   if (m.uri !== `lit:session:${sessionPubkey}`) {
     fail(addSourceToDetails(litErr('Validation', 'The session pubkey in the auth sig is not signed in the wallet-signed SIWE message', 'NodeSIWEMessageError')));
   }
@@ -1233,16 +1240,7 @@ export function validateCapabilityAuthSig(ctx: NodeContext, cap: JsonAuthSig): S
   if (cap.type !== 'WalletSig') {
     fail(litErr('Validation', `The auth sig material type ${cap.type} is not supported when calling validate_auth_sig() within session sig validation.  Only WalletSig and BLSNetworkSig are supported.`, 'NodeSIWEMessageError'));
   }
-  const m = parseCapabilitySiwe(cap.signedMessage);
-  let sig: Buffer;
-  try {
-    sig = litHexToBytes(cap.sig);
-  } catch (e) {
-    if (!(e instanceof LitFailure)) throw e;
-    return fail(litErr('Parser', e.error, 'NodeSIWESigConversionError'));
-  }
-  const verification = siweVerify(m, sig, ctx.now());
-  if (verification !== undefined) fail(addMsgToDetails(litErr('Validation', verification, 'NodeSIWEMessageError', 'Wallet signature of SIWE is not valid')));
+  const m = verifyWalletSiwe(ctx, cap, 'Wallet signature of SIWE is not valid');
   const parsed = parseEthersAddress(cap.address);
   if (typeof parsed === 'string') fail(litErr('Parser', parsed, 'NodeSIWEMessageError', 'Error parsing address in auth sig'));
   if ((parsed as Buffer).toString('hex') !== m.address.slice(2).toLowerCase()) {
