@@ -11,8 +11,11 @@
  * --block-time-ms <ms> (default 2000), --state-dir <dir> (keep the devnet there and come back to it
  * on the next start: same chain, owner wallet, contracts, network key and PKPs; see
  * `StartDevnetOptions.stateDir`). With --state-dir, the owner key printed is the saved one.
+ * --lit-action <file> (repeatable: serve that file's Lit Action code by its IPFS CID, printed in
+ * `litActions`; the devnet has no IPFS), --lit-action-timeout-ms <ms> (default 30000, the real node's).
  */
-import { startDevnet, type Devnet, type StartDevnetOptions } from './index';
+import fs from 'node:fs';
+import { litActionCid, startDevnet, type Devnet, type StartDevnetOptions } from './index';
 
 export interface CliOptions {
   nodeCount: number;
@@ -23,6 +26,9 @@ export interface CliOptions {
   stateDir?: string;
   /** --state-dir without --nodes or --threshold: a saved devnet keeps its own shape (a new one gets the defaults). */
   shapeFromState?: true;
+  /** --lit-action files, in order. */
+  litActionFiles: string[];
+  litActionTimeoutMs?: number;
 }
 
 /** What the CLI prints on stdout. */
@@ -42,6 +48,8 @@ export interface DevnetConfigJson {
   /** With --state-dir: the directory, and whether this start restored it. */
   stateDir?: string;
   restored: boolean;
+  /** The --lit-action files and the CIDs the nodes serve them under. */
+  litActions: { file: string; cid: string }[];
 }
 
 export class CliUsageError extends Error {}
@@ -53,7 +61,7 @@ function intFlag(name: string, value: string | undefined, min: number): number {
 }
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { nodeCount: 3, threshold: 2, requirePayment: true };
+  const options: CliOptions = { nodeCount: 3, threshold: 2, requirePayment: true, litActionFiles: [] };
   let thresholdGiven = false;
   let nodesGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -84,6 +92,15 @@ export function parseCliArgs(argv: string[]): CliOptions {
         options.stateDir = dir;
         break;
       }
+      case '--lit-action': {
+        const file = value();
+        if (!file || file.startsWith('--')) throw new CliUsageError('--lit-action needs a file');
+        options.litActionFiles.push(file);
+        break;
+      }
+      case '--lit-action-timeout-ms':
+        options.litActionTimeoutMs = intFlag('--lit-action-timeout-ms', value(), 10);
+        break;
       default:
         throw new CliUsageError(`unknown argument: ${arg}`);
     }
@@ -96,8 +113,21 @@ export function parseCliArgs(argv: string[]): CliOptions {
   return options;
 }
 
-export function toStartOptions(cli: CliOptions): StartDevnetOptions {
+/** Reads the --lit-action files (a usage error names the file that cannot be read). */
+export function readLitActionFiles(files: string[]): string[] {
+  return files.map((file) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new CliUsageError(`--lit-action: cannot read ${file}`);
+    }
+  });
+}
+
+export function toStartOptions(cli: CliOptions, litActionCodes: string[] = []): StartDevnetOptions {
   return {
+    ...(litActionCodes.length > 0 ? { litActions: litActionCodes } : {}),
+    ...(cli.litActionTimeoutMs === undefined ? {} : { litActionLimits: { timeoutMs: cli.litActionTimeoutMs } }),
     ...(cli.shapeFromState ? {} : { nodeCount: cli.nodeCount, threshold: cli.threshold }),
     requirePayment: cli.requirePayment,
     ports: cli.portBase === undefined ? undefined : Array.from({ length: cli.nodeCount }, (_, i) => cli.portBase! + i),
@@ -106,7 +136,7 @@ export function toStartOptions(cli: CliOptions): StartDevnetOptions {
   };
 }
 
-export function configJson(devnet: Devnet, startupMs: number): DevnetConfigJson {
+export function configJson(devnet: Devnet, startupMs: number, litActions: DevnetConfigJson['litActions'] = []): DevnetConfigJson {
   return {
     litNodeClientConfig: devnet.litNodeClientConfig,
     blockhashUrl: devnet.blockhashUrl,
@@ -120,27 +150,33 @@ export function configJson(devnet: Devnet, startupMs: number): DevnetConfigJson 
     startupMs,
     ...(devnet.stateDir === undefined ? {} : { stateDir: devnet.stateDir }),
     restored: devnet.restored,
+    litActions,
   };
 }
 
 async function main(): Promise<void> {
   let cli: CliOptions;
+  let litActionCodes: string[];
   try {
     cli = parseCliArgs(process.argv.slice(2));
+    litActionCodes = readLitActionFiles(cli.litActionFiles);
   } catch (e) {
-    process.stderr.write(`devnet: ${(e as Error).message}\nusage: npm run devnet -- [--nodes n] [--threshold t] [--no-payment] [--port-base p] [--block-time-ms ms] [--state-dir dir]\n`);
+    process.stderr.write(
+      `devnet: ${(e as Error).message}\nusage: npm run devnet -- [--nodes n] [--threshold t] [--no-payment] [--port-base p] [--block-time-ms ms] [--state-dir dir] [--lit-action file]... [--lit-action-timeout-ms ms]\n`,
+    );
     process.exitCode = 2;
     return;
   }
   const shape = cli.shapeFromState ? `the nodes saved in ${cli.stateDir} (3, threshold 2, if new)` : `${cli.nodeCount} nodes, threshold ${cli.threshold}`;
   process.stderr.write(`devnet: starting chain and ${shape}; payment ${cli.requirePayment ? 'required' : 'off'}…\n`);
   const started = process.hrtime.bigint();
-  const devnet = await startDevnet(toStartOptions(cli));
+  const devnet = await startDevnet(toStartOptions(cli, litActionCodes));
+  const litActions = await Promise.all(cli.litActionFiles.map(async (file, i) => ({ file, cid: await litActionCid(litActionCodes[i]) })));
   const startupMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
   if (devnet.stateDir) process.stderr.write(`devnet: ${devnet.restored ? 'restored' : 'created'} state in ${devnet.stateDir}\n`);
   process.stderr.write(`devnet: up in ${startupMs} ms (${Math.round(process.uptime() * 1000)} ms since the process started); chain ${devnet.litNodeClientConfig.rpcUrl}; nodes ${devnet.nodes.map((n) => n.url).join(' ')}\n`);
   process.stderr.write('devnet: the JSON on stdout includes the owner wallet private key (a throwaway devnet key). Ctrl-C to stop.\n');
-  process.stdout.write(`${JSON.stringify(configJson(devnet, startupMs), null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(configJson(devnet, startupMs, litActions), null, 2)}\n`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

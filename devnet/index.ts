@@ -20,10 +20,11 @@ import { LitNodeClient } from '@lit-protocol/lit-node-client';
 import { ethers } from 'ethers';
 import { startChain, LIT_CONTRACT_NAMES, type ContractRef, type DevnetChain, type LitContractName, type StartChainOptions } from './chain';
 import type { EpochInfo } from './chain';
-import { startLitNodes, type DevnetNodeInfo, type LitNetwork, type NodeControls, type NodeFaults } from './nodes';
+import { startLitNodes, type DevnetNodeInfo, type LitActionLimits, type LitNetwork, type NodeControls, type NodeFaults } from './nodes';
 import { DevnetStateDir } from './state/state-dir';
 
-export type { NodeFaults, NodeControls, DevnetNodeInfo } from './nodes';
+export type { NodeFaults, NodeControls, DevnetNodeInfo, LitActionLimits } from './nodes';
+export { litActionCid, REAL_NODE_ACTION_LIMITS } from './nodes';
 export type { EndpointCounts, NodeErrorCode, LitNodeErrorBody } from './nodes';
 export { DevnetStateError, type DevnetStateErrorCode } from './state/errors';
 
@@ -62,6 +63,10 @@ export interface StartDevnetOptions {
   faults?: Partial<NodeFaults>[];
   /** Anything else for the chain. */
   chain?: Omit<StartChainOptions, 'blockIntervalMs'>;
+  /** Lit Action code the nodes serve by CID from the start (the devnet has no IPFS); more with `controls.registerLitAction`. */
+  litActions?: string[];
+  /** Lit Action time and memory limits. Default: the real node's (30 000 ms, 256 MB). */
+  litActionLimits?: Partial<LitActionLimits>;
 }
 
 /** What `new LitNodeClient(...)` takes for this devnet. */
@@ -167,6 +172,8 @@ export async function startDevnet(options: StartDevnetOptions = {}): Promise<Dev
       currentEpoch: () => epoch.number,
       identity: state?.identity,
       usage: state?.usage,
+      litActions: options.litActions,
+      litActionLimits: options.litActionLimits,
     });
     // Every start: node ports may have changed, and a restored chain still lists the old ones.
     await chain.setValidators(

@@ -5,3 +5,4 @@ export { type EndpointCounts, type NodeEndpoint, NODE_ENDPOINTS } from './lit-no
 export { DEVNET_NOT_EMULATED, type NodeErrorCode, type LitNodeErrorBody } from './node-error';
 export { REAL_ERROR_CODES, KIND_TEXT, type RealErrorCodeName } from './real-error-codes';
 export { BLS_SIGNATURE_DST, sessionSigningDigest, verifyNetworkSignature, networkPublicKeyOfShares, type BlsKeyShare, type BlsNetworkKey } from './bls-network-key';
+export { litActionCid, LitActionStore, REAL_NODE_ACTION_LIMITS, type LitActionLimits } from './lit-action/runtime';

@@ -9,6 +9,7 @@ import { ethers } from 'ethers';
 import type { ChainView } from '../chain/chain-view';
 import { createBlsNetworkKey, type BlsNetworkKey } from './bls-network-key';
 import type { NodeFaults } from './faults';
+import { REAL_NODE_ACTION_LIMITS, LitActionStore, type LitActionLimits } from './lit-action/runtime';
 import { blockhashReply, LitNode, type EndpointCounts } from './lit-node';
 import type { NodeContext } from './node-context';
 import { UsageLedger } from './usage-ledger';
@@ -44,6 +45,10 @@ export interface StartLitNodesOptions {
   identity?: NetworkIdentity;
   /** The capacity-use ledger. Default: a fresh, in-memory one. A persistent devnet passes one it saves. */
   usage?: UsageLedger;
+  /** Lit Action code to serve by CID from the start (the devnet has no IPFS); more with `controls.registerLitAction`. */
+  litActions?: string[];
+  /** Time and memory limits of a Lit Action run. Default: the real node's (30 s, 256 MB). */
+  litActionLimits?: Partial<LitActionLimits>;
 }
 
 /** What makes a devnet network the same network across restarts (all of it secret but the addresses and HD keys). */
@@ -104,6 +109,22 @@ export interface NodeControls {
   resetCapacityUses(): void;
   /** Move the nodes' clock by this much (ms; 0 = the real clock): to test time windows without waiting. */
   setClockOffsetMs(ms: number): void;
+  /**
+   * Serve this Lit Action code by its IPFS CID (computed as the real node computes it), as if it
+   * were pinned on IPFS; resolves with the CID. Permitting it for a PKP is a chain transaction
+   * (PKPPermissions.addPermittedAction), not this.
+   */
+  registerLitAction(code: string): Promise<string>;
+  /** Change the Lit Action time and memory limits (the real node's are 30 000 ms and 256 MB). */
+  setLitActionLimits(limits: Partial<LitActionLimits>): void;
+  getLitActionLimits(): LitActionLimits;
+}
+
+function checkedActionLimits(current: LitActionLimits, change: Partial<LitActionLimits>): LitActionLimits {
+  const next = { ...current, ...change };
+  if (!Number.isInteger(next.timeoutMs) || next.timeoutMs < 10 || next.timeoutMs > 300_000) throw new RangeError('timeoutMs must be a whole number from 10 to 300000');
+  if (!Number.isInteger(next.memoryLimitMb) || next.memoryLimitMb < 4 || next.memoryLimitMb > 1024) throw new RangeError('memoryLimitMb must be a whole number from 4 to 1024');
+  return next;
 }
 
 /** Random compressed secp256k1 points: the handshake's HD root keys (only their form is checked by the SDK). */
@@ -128,6 +149,10 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
   let clockOffsetMs = 0;
   const now = (): number => clock() + clockOffsetMs;
   const currentEpoch = options.currentEpoch ?? (() => 1);
+  const actionStore = new LitActionStore();
+  for (const code of options.litActions ?? []) await actionStore.register(code);
+  let actionLimits = checkedActionLimits({ timeoutMs: REAL_NODE_ACTION_LIMITS.timeoutMs, memoryLimitMb: REAL_NODE_ACTION_LIMITS.memoryLimitMb }, options.litActionLimits ?? {});
+  const litActions = { store: actionStore, limits: () => actionLimits };
   const nodes: LitNode[] = [];
   const infos: DevnetNodeInfo[] = [];
   let indexer: http.Server | undefined;
@@ -161,6 +186,7 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
         blsVerified,
         knownBlocks,
         now,
+        litActions,
       };
       const node = new LitNode(ctx, { faults: options.faults?.[index], random: options.random, hdRootPubkeys });
       nodes.push(node);
@@ -212,6 +238,14 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
         if (!Number.isFinite(ms)) throw new RangeError('clock offset must be a finite number of ms');
         clockOffsetMs = ms;
       },
+      registerLitAction: (code) => {
+        if (typeof code !== 'string') throw new TypeError('Lit Action code must be a string');
+        return actionStore.register(code);
+      },
+      setLitActionLimits(limits) {
+        actionLimits = checkedActionLimits(actionLimits, limits);
+      },
+      getLitActionLimits: () => ({ ...actionLimits }),
     };
 
     return {

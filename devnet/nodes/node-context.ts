@@ -1,5 +1,6 @@
 import type { ChainView } from '../chain/chain-view';
 import type { BlsKeyShare } from './bls-network-key';
+import type { LitActionLimits, LitActionStore } from './lit-action/runtime';
 import type { UsageLedger } from './usage-ledger';
 
 /** What one node's request handlers need: its identity, its key share, and the network it is in. */
@@ -38,6 +39,8 @@ export interface NodeContext {
   knownBlocks: Map<string, { hash: string; timestamp: number }>;
   /** Clock, in ms; a test can move it. */
   now(): number;
+  /** Lit Actions: the code the devnet's IPFS serves by CID, and the sandbox's time and memory limits. */
+  litActions: { store: LitActionStore; limits(): LitActionLimits };
 }
 
 /** What a handler knows of the HTTP request besides its body. */

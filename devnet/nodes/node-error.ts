@@ -47,6 +47,8 @@ export interface PublicErrorOptions {
   withoutCorrelationId?: boolean;
   /** Override the status (only where the real node's status is not the code's: e.g. 500 without a code). */
   status?: number;
+  /** A Lit Action's console output, added as `logs` (lit-api-core `handle_with_logs`, error/handler.rs:26-30). */
+  logs?: string;
 }
 
 /** A lit-core PublicError refusal. */
@@ -56,6 +58,7 @@ export class PublicErrorRefusal extends NodeRefusal {
   readonly status: number;
   readonly details: string[];
   private readonly withCorrelationId: boolean;
+  private readonly logs: string | undefined;
 
   constructor(code: NodeErrorCode | undefined, details: string[], options: PublicErrorOptions = {}) {
     super(details[0] ?? code ?? 'refused');
@@ -67,9 +70,10 @@ export class PublicErrorRefusal extends NodeRefusal {
     // lit-core: status = the code's http_status, or 500 when the chain carries no code.
     this.status = options.status ?? (code === DEVNET_NOT_EMULATED ? 501 : (declared?.status ?? 500));
     this.withCorrelationId = !options.withoutCorrelationId;
+    this.logs = options.logs;
   }
 
-  body(correlationId: string | undefined): LitNodeErrorBody {
+  body(correlationId: string | undefined): LitNodeErrorBody & { logs?: string } {
     const declared = this.code && this.code !== DEVNET_NOT_EMULATED ? REAL_ERROR_CODES[this.code] : undefined;
     const description: string | undefined = declared && 'description' in declared ? declared.description : undefined;
     // Keys in the struct's order (serde_json with preserve_order); the SDK does not mind either way.
@@ -77,7 +81,7 @@ export class PublicErrorRefusal extends NodeRefusal {
     body.message = this.code === DEVNET_NOT_EMULATED ? 'devnet: not emulated by this devnet' : (description ?? KIND_TEXT[this.kind]);
     if (this.withCorrelationId && correlationId) body.correlationId = correlationId;
     if (this.details.length > 0) body.details = this.details;
-    return body;
+    return this.logs === undefined ? body : { ...body, logs: this.logs };
   }
 }
 

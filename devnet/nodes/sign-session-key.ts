@@ -9,6 +9,7 @@
 import { ethers } from 'ethers';
 import { sessionSigningDigest, signShare } from './bls-network-key';
 import type { NodeContext, NodeRequest } from './node-context';
+import { authenticateWithLitAction } from './lit-action/session-key-action';
 import { badInput, notEmulated, PublicErrorRefusal, refuse } from './node-error';
 import { checkPkpAuth, type AuthContext, type AuthMethodContext } from './pkp-permission';
 import { encodeRecap, extractAndVerify, mergeRecaps, RecapError, recapStatement, type Capability } from './recap';
@@ -42,6 +43,8 @@ interface SignSessionKeyRequest {
   curveType: string;
   code?: string;
   litActionIpfsId?: string;
+  /** Any JSON (`Option<serde_json::Value>`); null is absent. */
+  jsParams?: unknown;
 }
 
 const isU32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
@@ -79,6 +82,7 @@ function parseRequest(body: unknown): SignSessionKeyRequest {
     curveType: b.curveType,
     code: (b.code as string | null) ?? undefined,
     litActionIpfsId: (b.litActionIpfsId as string | null) ?? undefined,
+    jsParams: b.jsParams ?? undefined,
   };
 }
 
@@ -131,7 +135,7 @@ function verifyAuthMethods(methods: SignSessionKeyRequest['authMethods'], nowMs:
   });
 }
 
-export async function signSessionKey(ctx: NodeContext, body: unknown, _request: NodeRequest): Promise<SignSessionKeyResponse> {
+export async function signSessionKey(ctx: NodeContext, body: unknown, request: NodeRequest): Promise<SignSessionKeyResponse> {
   const req = parseRequest(body);
   // 1-2: before the handler's context, so without a correlation id (v1.rs:116-135).
   if (req.curveType !== 'BLS') {
@@ -178,16 +182,19 @@ export async function signSessionKey(ctx: NodeContext, body: unknown, _request: 
   }
   const timeRefusal = siweTimeRefusal(siwe, now);
   if (timeRefusal) throw timeRefusal;
-  // 11: Lit Action authentication (web_client.rs:1350-1518).
-  if (req.code !== undefined && req.litActionIpfsId !== undefined) throw refuse(undefined, "Can't provide both code & lit_action_ipfs_id", { kind: 'Unexpected' });
-  if (req.code !== undefined) {
-    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(req.code)) {
-      throw new PublicErrorRefusal(undefined, ['Your Lit Action code could not be decoded from base64', 'Invalid symbol'], { kind: 'Conversion' });
-    }
-  }
-  if (req.code !== undefined || req.litActionIpfsId !== undefined) {
-    // Never signed silently: an action that would answer false must not yield a session.
-    throw notEmulated('Lit Action authentication in sign_session_key (running the action)');
+  // 11: Lit Action authentication (web_client.rs:1350-1518); the node's auth context so far is the verified auth methods.
+  const authContext: AuthContext = {
+    actionIpfsIds: [],
+    actionIpfsIdStack: [],
+    authSigAddress: null,
+    authMethodContexts,
+    resources: [],
+    customAuthResource: '',
+  };
+  const action = await authenticateWithLitAction(ctx, req, authContext, request);
+  if (action) {
+    authContext.actionIpfsIdStack.push(action.cid);
+    authContext.customAuthResource = action.response;
   }
   // 13
   const block = await blockOfNonce(ctx, siwe.nonce);
@@ -203,14 +210,6 @@ export async function signSessionKey(ctx: NodeContext, body: unknown, _request: 
     throw refuse('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability", { twice: false });
   }
   // 17: the message the network signs.
-  const authContext: AuthContext = {
-    actionIpfsIds: [],
-    actionIpfsIdStack: [],
-    authSigAddress: null,
-    authMethodContexts,
-    resources: [],
-    customAuthResource: '',
-  };
   const nodeCapability: Capability = { att: { [`${RESOLVED_AUTH_CONTEXT}://*`]: { 'Auth/Auth': [{ auth_context: authContext }] } }, prf: [] };
   const merged = mergeRecaps(nodeCapability, userCapability);
   const addition = recapStatement(merged);

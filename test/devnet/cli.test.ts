@@ -11,7 +11,8 @@ import path from 'node:path';
 import { ethers } from 'ethers';
 import { LitContracts } from '@lit-protocol/contracts-sdk';
 import { createLitNodeClient, disconnectLitNodeClient } from '../../devnet';
-import { parseCliArgs, toStartOptions, type DevnetConfigJson } from '../../devnet/cli';
+import { parseCliArgs, readLitActionFiles, toStartOptions, type DevnetConfigJson } from '../../devnet/cli';
+import { litActionCid } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { ethWalletAuthMethod, mintPkp, pkpSigningRequests } from './helpers/lit-fixtures';
 
@@ -21,19 +22,19 @@ const root = path.resolve(__dirname, '../..');
 
 describe('devnet CLI arguments', () => {
   it('defaults to 3 nodes, threshold 2, payment required, ephemeral ports', () => {
-    expect(parseCliArgs([])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true });
+    expect(parseCliArgs([])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true, litActionFiles: [] });
     expect(toStartOptions(parseCliArgs([])).ports).toBeUndefined();
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {
     const cli = parseCliArgs(['--nodes', '5', '--threshold=4', '--no-payment', '--port-base', '7470']);
-    expect(cli).toEqual({ nodeCount: 5, threshold: 4, requirePayment: false, portBase: 7470 });
+    expect(cli).toEqual({ nodeCount: 5, threshold: 4, requirePayment: false, portBase: 7470, litActionFiles: [] });
     expect(toStartOptions(cli).ports).toEqual([7470, 7471, 7472, 7473, 7474]);
     expect(parseCliArgs(['--nodes', '1']).threshold).toBe(1);
   });
 
   it('--state-dir: the saved devnet keeps its shape unless --nodes/--threshold/--port-base say otherwise', () => {
-    expect(parseCliArgs(['--state-dir', '/tmp/x'])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true, stateDir: '/tmp/x', shapeFromState: true });
+    expect(parseCliArgs(['--state-dir', '/tmp/x'])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true, stateDir: '/tmp/x', shapeFromState: true, litActionFiles: [] });
     const fromState = toStartOptions(parseCliArgs(['--state-dir=/tmp/x']));
     expect(fromState).toMatchObject({ stateDir: '/tmp/x' });
     expect(fromState).not.toHaveProperty('nodeCount');
@@ -43,7 +44,15 @@ describe('devnet CLI arguments', () => {
     expect(toStartOptions(parseCliArgs([]))).not.toHaveProperty('stateDir');
   });
 
-  it.each([[['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']], [['--state-dir']], [['--state-dir', '--nodes', '2']]])('refuses %j', (argv) => {
+  it('--lit-action (repeatable) and --lit-action-timeout-ms reach the start options; an unreadable file is a usage error', () => {
+    const cli = parseCliArgs(['--lit-action', 'a.js', '--lit-action=b.js', '--lit-action-timeout-ms', '500']);
+    expect(cli).toMatchObject({ litActionFiles: ['a.js', 'b.js'], litActionTimeoutMs: 500 });
+    expect(toStartOptions(cli, ['code a', 'code b'])).toMatchObject({ litActions: ['code a', 'code b'], litActionLimits: { timeoutMs: 500 } });
+    expect(toStartOptions(parseCliArgs([]))).not.toHaveProperty('litActions');
+    expect(() => readLitActionFiles([path.join(os.tmpdir(), 'no-such-action.js')])).toThrow(/--lit-action: cannot read .*no-such-action\.js/);
+  });
+
+  it.each([[['--lit-action']], [['--lit-action-timeout-ms', '5']], [['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']], [['--state-dir']], [['--state-dir', '--nodes', '2']]])('refuses %j', (argv) => {
     expect(() => parseCliArgs(argv)).toThrow();
   });
 });
@@ -54,8 +63,13 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
   let stderr = '';
   let guard: OfflineGuard;
 
+  const actionDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devnet-cli-action-'));
+  const actionFile = path.join(actionDir, 'allow.js');
+  const ACTION = 'Lit.Actions.setResponse({ response: JSON.stringify(user === "alice") });';
+
   beforeAll(async () => {
-    child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', '--nodes', '2', '--threshold', '2', '--no-payment'], {
+    fs.writeFileSync(actionFile, ACTION);
+    child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', '--nodes', '2', '--threshold', '2', '--no-payment', '--lit-action', actionFile], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -78,6 +92,7 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
   afterAll(async () => {
     guard?.restore();
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(actionDir, { recursive: true, force: true });
   });
 
   it('prints the client config as JSON on stdout and its start time on stderr', () => {
@@ -112,6 +127,32 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
       await disconnectLitNodeClient(client);
     }
     expect(guard.blocked).toEqual([]);
+  });
+
+  it('serves a --lit-action file by its CID: a PKP that permits it gets session sigs from the action alone', async () => {
+    const cid = await litActionCid(ACTION);
+    expect(config.litActions).toEqual([{ file: actionFile, cid }]);
+    const owner = new ethers.Wallet(config.ownerWallet.privateKey);
+    const contracts = new LitContracts({ network: 'custom', rpc: config.contractsContext.rpc, customContext: config.contractsContext.customContext as never, privateKey: owner.privateKey, debug: false });
+    await contracts.connect();
+    const pkp = await mintPkp(contracts, []);
+    await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
+    const client = createLitNodeClient(config);
+    try {
+      await client.connect();
+      const sessionSigs = await client.getLitActionSessionSigs({
+        pkpPublicKey: pkp.publicKey,
+        litActionIpfsId: cid,
+        jsParams: { user: 'alice' },
+        resourceAbilityRequests: pkpSigningRequests(),
+        expiration: new Date(Date.now() + 600_000).toISOString(),
+      });
+      const digest = ethers.utils.arrayify(ethers.utils.id('from a CLI Lit Action'));
+      const result = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs });
+      expect(ethers.utils.recoverAddress(digest, result.signature)).toBe(pkp.ethAddress);
+    } finally {
+      await disconnectLitNodeClient(client);
+    }
   });
 
   it('stops cleanly on SIGTERM: exit code 0 and its ports closed', async () => {

@@ -19,6 +19,7 @@ import { NodeRefusal } from '../../devnet/nodes/node-error';
 import { pkpSign } from '../../devnet/nodes/pkp-sign';
 import { encodeRecap, recapStatement, type Attenuations } from '../../devnet/nodes/recap';
 import { formatSiwe, type SiweFields } from '../../devnet/nodes/siwe';
+import { LitActionStore } from '../../devnet/nodes/lit-action/runtime';
 import { UsageLedger } from '../../devnet/nodes/usage-ledger';
 import { FakeChainView, tokenIdOf } from './helpers/fake-chain-view';
 
@@ -82,6 +83,7 @@ function makeCtx(o: Partial<NodeContext> = {}): NodeContext {
     blsVerified,
     knownBlocks: new Map(),
     now: () => NOW,
+    litActions: { store: new LitActionStore(), limits: () => ({ timeoutMs: 1000, memoryLimitMb: 16 }) },
     ...o,
   };
 }

@@ -10,6 +10,7 @@ import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
 import { startLitNodes, type LitNetwork } from '../../devnet/nodes';
 import { sessionSigningDigest } from '../../devnet/nodes/bls-network-key';
+import { litActionCid } from '../../devnet/nodes/lit-action/runtime';
 import { decodeRecap } from '../../devnet/nodes/recap';
 import { FakeChainView } from './helpers/fake-chain-view';
 import { postToNode, TEST_REQUEST_ID, type RawReply } from './helpers/raw-node';
@@ -415,12 +416,152 @@ describe('sign_session_key: Lit Actions are run or refused, never ignored', () =
   it('L2: code that is not base64 is a 500 (kind Conversion)', async () => {
     expect((await signSessionKey(await body({ code: '***' }))).body).toMatchObject({ status: 500, errorKind: 'Conversion' });
   });
+});
 
-  it('L3: an action (inline or by CID) is refused as not emulated, not signed over: an action that answers false must never yield a session', async () => {
-    for (const extra of [{ code: Buffer.from('LitActions.setResponse({response:"false"})').toString('base64') }, { litActionIpfsId: 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG' }]) {
-      const reply = await signSessionKey(await body(extra));
-      expect(reply.body).toMatchObject({ status: 501, errorCode: 'DevnetNotEmulated' });
+/** The real node's own test actions (common/test-common/src/session_sigs.rs:17-46) and the CIDs its tests give them. */
+const NODE_VALID_ACTION = `
+    // Works with an AuthSig AuthMethod
+    if (Lit.Auth.authMethodContexts.some(e => e.authMethodType === 1)) {
+        LitActions.setResponse({response:"true"});
+    } else {
+        LitActions.setResponse({response:"false"});
     }
+`;
+const NODE_VALID_ACTION_CID = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz'; // tests/integration/session_sigs.rs:208
+const NODE_CUSTOM_RESOURCE_ACTION = `
+    if (Lit.Auth.authMethodContexts.some(e => e.authMethodType === 1)) {
+        // Adds the Custom Auth Resource in the SessionSigs
+        LitActions.setResponse({response:"(true, 'Anything your want to use in executeJs')"});
+    } else {
+        LitActions.setResponse({response:"false"});
+    }
+`;
+const NODE_CUSTOM_RESOURCE_ACTION_CID = 'QmRxUzYX52zEko9nvvtkdA6k8jU36enwwTVgW9ZwbdsUHY'; // session_sigs.rs:473
+const NODE_SIGNING_ACTION = `(async () => {
+    let utf8Encode = new TextEncoder();
+    const toSign = utf8Encode.encode('This message is exactly 32 bytes');
+    const sigShare = await LitActions.signEcdsa({ toSign, publicKey, sigName });
+})();`;
+
+const b64 = (code: string): string => Buffer.from(code, 'utf8').toString('base64');
+/** The resolved auth context the node wrote into the session's ReCap. */
+const resolvedAuthContext = (reply: RawReply): Record<string, unknown> => {
+  const siwe = reply.body.siweMessage as string;
+  const recap = siwe.split('\n').find((l) => l.startsWith('- urn:recap:'))!.slice(2);
+  return decodeRecap(recap).att['lit-resolvedauthcontext://*']['Auth/Auth'][0].auth_context as Record<string, unknown>;
+};
+
+describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518), run in the sandbox', () => {
+  afterEach(() => network.controls.setLitActionLimits({ timeoutMs: 30_000, memoryLimitMb: 256 }));
+
+  it('L3: a CID is computed as the node computes it (the node tests\' own actions and CIDs)', async () => {
+    expect(await litActionCid(NODE_VALID_ACTION)).toBe(NODE_VALID_ACTION_CID);
+    expect(await litActionCid(NODE_CUSTOM_RESOURCE_ACTION)).toBe(NODE_CUSTOM_RESOURCE_ACTION_CID);
+  });
+
+  it('L4: the node\'s valid action (inline code) signs; its CID joins actionIpfsIdStack and its response is the customAuthResource', async () => {
+    const reply = await signSessionKey(await body({ code: b64(NODE_VALID_ACTION) }));
+    expect(reply.status).toBe(200);
+    expect(resolvedAuthContext(reply)).toMatchObject({ actionIpfsIdStack: [NODE_VALID_ACTION_CID], actionIpfsIds: [], customAuthResource: 'true' });
+  });
+
+  it('L5: success is a substring test: a response containing "true" passes and is kept whole', async () => {
+    const reply = await signSessionKey(await body({ code: b64(NODE_CUSTOM_RESOURCE_ACTION) }));
+    expect(reply.status).toBe(200);
+    expect(resolvedAuthContext(reply)).toMatchObject({ actionIpfsIdStack: [NODE_CUSTOM_RESOURCE_ACTION_CID], customAuthResource: "(true, 'Anything your want to use in executeJs')" });
+  });
+
+  it('L6: an action that answers false, sets no response, or is empty fails authentication: NodeLitActionsSessionSigAuthenticationFailed (401)', async () => {
+    for (const code of ['LitActions.setResponse({response:"false"})', 'const x = 1;', '   ']) {
+      const reply = await signSessionKey(await body({ code: b64(code) }));
+      expect(reply.body).toEqual(
+        publicError({ kind: 'Validation', code: 'NodeLitActionsSessionSigAuthenticationFailed', status: 401, message: KIND_TEXT.Validation, details: Array(2).fill('Authentication failed for session_sig signing via Lit Action') }),
+      );
+    }
+  });
+
+  it('L7: an action that throws, synchronously or in its async body, is the node\'s 400 {success:false, error, logs}', async () => {
+    const sync = await signSessionKey(await body({ code: b64('console.log("checking"); throw new Error("not on the list")') }));
+    expect(sync.status).toBe(400);
+    expect(sync.body).toEqual({ success: false, error: expect.stringMatching(/^Uncaught Error: not on the list/), logs: 'checking\n' });
+    const inPromise = await signSessionKey(await body({ code: b64('(async () => { throw new Error("later") })();') }));
+    expect(inPromise.body).toEqual({ success: false, error: expect.stringMatching(/^Uncaught \(in promise\) Error: later/), logs: '' });
+  });
+
+  it('L8: an action may not sign in sign_session_key (no auth_sig there), as the node\'s own test expects', async () => {
+    const reply = await signSessionKey(await body({ code: b64(NODE_SIGNING_ACTION), jsParams: { publicKey: pkpWallet.publicKey, sigName: 'sig1' } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toContain('You can not sign without providing an auth_sig.');
+  });
+
+  it('L9: an action past its time limit is NodeJsTimeoutError (502), with its logs', async () => {
+    network.controls.setLitActionLimits({ timeoutMs: 300 });
+    const reply = await signSessionKey(await body({ code: b64('console.log("spinning"); while (true) {}') }));
+    expect(reply.body).toEqual({
+      ...publicError({ kind: 'Timeout', code: 'NodeJsTimeoutError', status: 502, message: 'There was a timeout error executing the Javascript for this action', details: ['timeout error: Your function exceeded the maximum runtime of 300ms and was terminated.'] }),
+      logs: 'spinning\n',
+    });
+  });
+
+  it('L10: an action past its memory limit is NodeJsMemoryLimitError (502)', async () => {
+    network.controls.setLitActionLimits({ memoryLimitMb: 4 });
+    const reply = await signSessionKey(await body({ code: b64('const a = []; for (;;) a.push(new Array(10000).fill(a.length));') }));
+    expect(reply.body).toMatchObject({ errorKind: 'MemoryLimit', errorCode: 'NodeJsMemoryLimitError', status: 502 });
+  });
+
+  it('L11: jsParams become globals; the action sees Lit.Auth with its own CID and the verified auth methods', async () => {
+    const code = `
+      const ok = allowed.includes(user)
+        && Lit.Auth.actionIpfsIds.length === 1 && Lit.Auth.actionIpfsIdStack[0] === Lit.Auth.actionIpfsIds[0]
+        && Lit.Auth.authMethodContexts[0].userId === owner && Lit.Auth.customAuthResource === '';
+      Lit.Actions.setResponse({ response: JSON.stringify(ok) });`;
+    const cid = await litActionCid(code);
+    const good = await signSessionKey(await body({ code: b64(code), jsParams: { allowed: ['alice'], user: 'alice', owner: owner.address } }));
+    expect(good.status).toBe(200);
+    expect(resolvedAuthContext(good).actionIpfsIdStack).toEqual([cid]);
+    const refused = await signSessionKey(await body({ code: b64(code), jsParams: { allowed: ['alice'], user: 'mallory', owner: owner.address } }));
+    expect(refused.body).toMatchObject({ status: 401, errorCode: 'NodeLitActionsSessionSigAuthenticationFailed' });
+  });
+
+  it('L12: jsParams that are not an object fail the run (400), as the node cannot make them globals', async () => {
+    const reply = await signSessionKey(await body({ code: b64('Lit.Actions.setResponse({response:"true"})'), jsParams: ['alice'] }));
+    expect(reply.body).toEqual({ success: false, error: 'Error building main worker: Could not convert params to map', logs: '' });
+  });
+
+  it('L13: by CID: code registered on the devnet runs; a CID nobody serves is the node\'s IPFS error (500, kind IPFS)', async () => {
+    const cid = await network.controls.registerLitAction(NODE_VALID_ACTION);
+    expect(cid).toBe(NODE_VALID_ACTION_CID);
+    const reply = await signSessionKey(await body({ litActionIpfsId: cid }));
+    expect(reply.status).toBe(200);
+    expect(resolvedAuthContext(reply).actionIpfsIdStack).toEqual([cid]);
+    const unknown = await litActionCid('LitActions.setResponse({response:"true"}) // nowhere');
+    const missing = await signSessionKey(await body({ litActionIpfsId: unknown }));
+    expect(missing.body).toEqual(
+      publicError({ kind: 'IPFS', status: 500, message: 'An IPFS related error has occured.', details: [`Error getting ipfs file: ${unknown}`, 'Error getting code from ipfs url. Status code: 404 Not Found'] }),
+    );
+  });
+
+  it('L14: with no auth method, the action\'s CID alone must be permitted for the PKP (scope 2 or 1), or NodeAuthSigScopeTooLimited', async () => {
+    const code = 'Lit.Actions.setResponse({response:"true"}) // L14';
+    const cid = await litActionCid(code);
+    const before = await signSessionKey(await body({ authMethods: [], code: b64(code) }));
+    expect(before.body).toMatchObject({ status: 401, errorCode: 'NodeAuthSigScopeTooLimited', details: ['None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [2].'] });
+    chain.permitAction(tokenId, cid, [2]);
+    const after = await signSessionKey(await body({ authMethods: [], code: b64(code) }));
+    expect(after.status).toBe(200);
+    expect(resolvedAuthContext(after)).toMatchObject({ authMethodContexts: [], actionIpfsIdStack: [cid] });
+  });
+
+  it('L15: the action runs isolated: no host objects, no code generation from strings (the node\'s V8 flag)', async () => {
+    const isolated = await signSessionKey(await body({ code: b64('Lit.Actions.setResponse({ response: String(typeof process === "undefined" && typeof require === "undefined" && typeof globalThis.Buffer === "undefined") })') }));
+    expect(isolated.status).toBe(200);
+    const evalCall = await signSessionKey(await body({ code: b64('eval("1"); Lit.Actions.setResponse({response:"true"})') }));
+    expect(evalCall.body).toMatchObject({ success: false, error: expect.stringContaining('EvalError: Code generation from strings disallowed') });
+  });
+
+  it('L16: an action that calls what the devnet does not emulate gets a coded 501, even if it catches the error and answers true', async () => {
+    const reply = await signSessionKey(await body({ code: b64('try { ethers.utils.getAddress("0x0") } catch (e) {} Lit.Actions.setResponse({response:"true"})') }));
+    expect(reply.body).toMatchObject({ status: 501, errorCode: 'DevnetNotEmulated', details: [expect.stringContaining('ethers')] });
   });
 });
 

@@ -174,6 +174,75 @@ describe('devnet with the real Lit SDK', () => {
     });
   });
 
+  describe('Lit Action authentication, through the SDK alone (getLitActionSessionSigs, getPkpSessionSigs)', () => {
+    /** An allowlist check on a jsParams field: the shape of action the service's example uses. */
+    const ALLOWLIST = `(async () => {
+      const allowed = ['alice', 'bob'];
+      Lit.Actions.setResponse({ response: JSON.stringify(allowed.includes(user)) });
+    })();`;
+    const b64 = (code: string): string => Buffer.from(code, 'utf8').toString('base64');
+    let actionPkp: MintedPkp;
+    let actionDelegation: AuthSig;
+    let allowlistCid: string;
+
+    const actionSessionSigs = (params: { litActionCode?: string; litActionIpfsId?: string; jsParams: Record<string, unknown> }, target = actionPkp): Promise<SessionSigs> => {
+      storage.clear();
+      return client.getLitActionSessionSigs({
+        pkpPublicKey: target.publicKey,
+        resourceAbilityRequests: pkpSigningRequests(),
+        capabilityAuthSigs: [actionDelegation],
+        expiration: inAnHour(),
+        ...params,
+      } as Parameters<LitNodeClient['getLitActionSessionSigs']>[0]) as Promise<SessionSigs>;
+    };
+
+    beforeAll(async () => {
+      actionPkp = await mintPkp(ownerContracts, []); // no auth method permitted: only an action can authenticate
+      allowlistCid = await devnet.controls.registerLitAction(ALLOWLIST);
+      await ownerContracts.addPermittedAction({ ipfsId: allowlistCid, pkpTokenId: actionPkp.tokenId, authMethodScopes: [1] });
+      actionDelegation = await delegate({ to: [actionPkp.ethAddress] });
+    });
+
+    it('inline code (litActionCode) the PKP permits: session sigs in one round, and they sign (scope 1)', async () => {
+      devnet.controls.resetCounts();
+      const sigs = await actionSessionSigs({ litActionCode: b64(ALLOWLIST), jsParams: { user: 'alice' } });
+      expect(signSessionKeyCalls()).toEqual([1, 1, 1]);
+      const result = await sign(actionPkp, sigs);
+      expect(ethers.utils.recoverAddress(digestOf('hello devnet'), result.signature)).toBe(actionPkp.ethAddress);
+    });
+
+    it('code by CID (litActionIpfsId, through getPkpSessionSigs): the nodes fetch it from the devnet\'s IPFS', async () => {
+      storage.clear();
+      const sigs = (await client.getPkpSessionSigs({
+        pkpPublicKey: actionPkp.publicKey,
+        litActionIpfsId: allowlistCid,
+        jsParams: { user: 'bob' },
+        resourceAbilityRequests: pkpSigningRequests(),
+        capabilityAuthSigs: [actionDelegation],
+        expiration: inAnHour(),
+      })) as SessionSigs;
+      const result = await sign(actionPkp, sigs);
+      expect(ethers.utils.recoverAddress(digestOf('hello devnet'), result.signature)).toBe(actionPkp.ethAddress);
+    });
+
+    it('an action that answers false gives no session: NodeLitActionsSessionSigAuthenticationFailed', async () => {
+      await expect(actionSessionSigs({ litActionIpfsId: allowlistCid, jsParams: { user: 'mallory' } })).rejects.toThrow(/NodeLitActionsSessionSigAuthenticationFailed/);
+    });
+
+    it('an action the PKP does not permit is refused even when it answers true: NodeAuthSigScopeTooLimited', async () => {
+      const other = `${ALLOWLIST} // another CID`;
+      await expect(actionSessionSigs({ litActionCode: b64(other), jsParams: { user: 'alice' } })).rejects.toThrow(/NodeAuthSigScopeTooLimited/);
+    });
+
+    it('an action permitted with scope 2 only makes a session that cannot sign (scope 1 needed), as the node\'s test', async () => {
+      const personalOnly = `${ALLOWLIST} // scope 2 only`;
+      const cid = await devnet.controls.registerLitAction(personalOnly);
+      await ownerContracts.addPermittedAction({ ipfsId: cid, pkpTokenId: actionPkp.tokenId, authMethodScopes: [2] });
+      const sigs = await actionSessionSigs({ litActionIpfsId: cid, jsParams: { user: 'alice' } });
+      await expect(sign(actionPkp, sigs)).rejects.toThrow(/NodeAuthSigScopeTooLimited|requires scope \[1\]/);
+    });
+  });
+
   describe('pkpSign: capacity credits (rate limiting on, allocation on)', () => {
     it('refuses session sigs without a capacity delegation (the PKP owns no capacity NFT): rate_limit_exceeded', async () => {
       const sigs = await sessionSigsFor(pkp, { delegation: null });

@@ -45,6 +45,12 @@ export class FakeChainView implements ChainView {
     this.methods.get(tokenId)!.push({ authMethodType: 1, id, scopes });
   }
 
+  /** Permit a Lit Action on the PKP, as PKPPermissions.addPermittedAction registers it (type 2, id = the CID's base58 bytes). */
+  permitAction(tokenId: string, cid: string, scopes: number[]): void {
+    const id = ethers.utils.hexlify(ethers.utils.base58.decode(cid)).toLowerCase();
+    this.methods.get(tokenId)!.push({ authMethodType: 2, id, scopes });
+  }
+
   latestBlockhash(): string {
     return this.latest;
   }
