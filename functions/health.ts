@@ -10,7 +10,7 @@ import { apiHandler, callerArn, queryFlag } from './commons/http';
 import { runtimeConfig, tableAdapters } from './commons/composition';
 import { requireAdmin } from './commons/domain/policy';
 import { describeDelegation } from './commons/domain/delegation-view';
-import { DELEGATION_MIN_REMAINING_SECONDS } from './commons/domain/delegation-limits';
+import { isDelegationUsable } from './commons/domain/delegation-limits';
 import { isServiceError } from './commons/errors';
 import { probeLitNodes } from './commons/lit-node-probe';
 import type { DelegationRecord } from './commons/ports';
@@ -31,7 +31,7 @@ export const handler = apiHandler(async (event, ctx) => {
     if (!record) checks.delegation = { ok: false, reason: 'none stored yet' };
     else {
       const view = describeDelegation(record, now);
-      checks.delegation = { ok: view.secondsLeft > DELEGATION_MIN_REMAINING_SECONDS, expiresAt: view.expiresAt, secondsLeft: view.secondsLeft, version: view.version };
+      checks.delegation = { ok: isDelegationUsable(record, now), expiresAt: view.expiresAt, secondsLeft: view.secondsLeft, version: view.version };
       if (record.capacityExpiresAt !== undefined) {
         const left = Math.max(0, record.capacityExpiresAt - Math.floor(now / 1000));
         checks.capacity = { ok: left > 0, expiresAt: view.capacityExpiresAt, secondsLeft: left };
