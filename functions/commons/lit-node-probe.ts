@@ -22,6 +22,11 @@ export interface LitProbeResult {
   threshold: number;
 }
 
+/** A BLS network public key as a node's handshake gives it (48 bytes, hex), not "ERR". */
+export function isNetworkPublicKey(v: unknown): boolean {
+  return typeof v === 'string' && /^[0-9a-fA-F]{96}$/.test(v);
+}
+
 async function handshake(url: string, deadlineMs: number, fetchImpl: typeof fetch): Promise<boolean> {
   const timeout = Math.max(1, Math.min(NODE_TIMEOUT_MS, deadlineMs - Date.now()));
   try {
@@ -36,7 +41,7 @@ async function handshake(url: string, deadlineMs: number, fetchImpl: typeof fetc
     // The real node answers `serverPublicKey: ""` always, and "ERR" in every key field while it has
     // no network key yet (LIT-Protocol/Node endpoints/web_client.rs:664-694): read the network key.
     const body = (await res.json()) as { networkPublicKey?: unknown };
-    return typeof body?.networkPublicKey === 'string' && /^[0-9a-fA-F]{96}$/.test(body.networkPublicKey);
+    return isNetworkPublicKey(body?.networkPublicKey);
   } catch {
     return false;
   }
