@@ -184,7 +184,7 @@ describe('Lit node faults over HTTP', () => {
     expect(signed.recoveredAddress).toBe(ethers.utils.getAddress(stack.pkp.ethAddress));
   });
 
-  it('below the threshold at cold start: a cached scope is still served, a new one 503 without a node round; back, the same environment issues new scopes', async () => {
+  it('below the threshold at cold start: a cached scope is still served, a new one 503 without a node round, the refresher still signs; every node down: the cached scope still served; back, the same environment issues new scopes', async () => {
     await stack.functions.recycle('IssueSessionSigs');
     await stack.devnet.controls.setNodeDown(1, true);
     await stack.devnet.controls.setNodeDown(2, true);
@@ -198,6 +198,15 @@ describe('Lit node faults over HTTP', () => {
     expectServiceError(miss, { status: 503, code: 'LIT_UNAVAILABLE' }, secrets);
     expect(miss.body.error.details).toMatchObject({ answered: 1, nodes: 3, threshold: 2 });
     expect(signRounds(stack)).toEqual(before); // refused before any sign_session_key request
+
+    // The refresher, cold too, still signs a delegation: it needs one node's handshake and the chain.
+    await stack.functions.recycle('DelegationRefresher');
+    expect((await stack.refreshNow(true)).outcome).toBe('refreshed');
+    // Every node down: this (now warm) environment still serves the cached scope.
+    await stack.devnet.controls.setNodeDown(0, true);
+    const allDown = await issue(stack, warmCaller);
+    expect(allDown.status).toBe(200);
+    expect(allDown.body.walletSigSource).toBe('cache');
 
     await restoreNodes(stack);
     const coldStarts = stack.functions.coldStarts('IssueSessionSigs');
