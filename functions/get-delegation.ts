@@ -5,6 +5,7 @@
 import { callerArn, apiHandler } from './commons/http';
 import { runtimeConfig, tableAdapters } from './commons/composition';
 import { describeDelegation } from './commons/domain/delegation-view';
+import { isDelegationUsable } from './commons/domain/delegation-limits';
 import { requireCallerPolicy } from './commons/domain/policy';
 import { ServiceError } from './commons/errors';
 
@@ -13,5 +14,5 @@ export const handler = apiHandler(async (event) => {
   const record = await tableAdapters().delegations.getCurrent();
   if (!record) throw new ServiceError('NOT_FOUND', 'No capacity delegation has been created yet');
   const now = Date.now();
-  return { body: { ...describeDelegation(record, now), valid: record.expiresAt * 1000 > now } };
+  return { body: { ...describeDelegation(record, now), valid: isDelegationUsable(record, now) } };
 });

@@ -8,9 +8,10 @@
 import { Token } from 'aws-cdk-lib';
 import { LAMBDA_ENV_LIMIT_BYTES, type ServiceConfig } from '../functions/commons/config';
 import { functionEnvironment } from './function-environment';
+import { minimumRefreshMarginSeconds } from './refresh-schedule';
 import { ALL_FUNCTIONS } from './routes';
 import { delegationAlarmPeriod } from './service-alarms';
-import { EnvironmentTooLargeError, environmentBytes, retentionDays } from './service-function';
+import { ConfigNotDeployableError, EnvironmentTooLargeError, environmentBytes, retentionDays } from './service-function';
 
 /**
  * Throws ConfigNotDeployableError or EnvironmentTooLargeError (both with a `code`), as synth would.
@@ -20,9 +21,27 @@ import { EnvironmentTooLargeError, environmentBytes, retentionDays } from './ser
 export function assertDeployable(config: ServiceConfig): void {
   retentionDays(config.observability.logRetentionDays);
   delegationAlarmPeriod(config.delegation.schedule);
+  assertMarginCoversSchedule(config);
   const tableName = Token.asString({ 'Fn::ImportValue': 'table-name' });
   for (const def of ALL_FUNCTIONS) {
     const bytes = environmentBytes(functionEnvironment(def, config, tableName));
     if (bytes > LAMBDA_ENV_LIMIT_BYTES) throw new EnvironmentTooLargeError(def.id, bytes);
   }
+}
+
+/**
+ * A margin smaller than the schedule's longest gap plus one run's retries schedules an outage: a
+ * run that finds the delegation just outside the margin leaves it, and it runs out (503
+ * NO_VALID_DELEGATION) before the next run can replace it.
+ */
+export function assertMarginCoversSchedule(config: ServiceConfig): void {
+  const { schedule, refreshMarginSeconds } = config.delegation;
+  const rule = minimumRefreshMarginSeconds(schedule);
+  if (refreshMarginSeconds >= rule.minimum) return;
+  throw new ConfigNotDeployableError(
+    `delegation.refreshMarginSeconds (${refreshMarginSeconds}) must be at least ${rule.minimum} for '${schedule}': ` +
+      `the longest gap between refresher runs (${rule.gap} s) + one run's retries (${rule.retries} s: Scheduler's and Lambda's retry windows and the refresher's timeout) ` +
+      `+ the ${rule.floor} s a delegation must have left to be used. With less, a run that finds the delegation just outside the margin leaves it, ` +
+      'and issuing answers 503 NO_VALID_DELEGATION before the next run replaces it.',
+  );
 }

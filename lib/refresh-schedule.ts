@@ -12,6 +12,29 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DELEGATION_MIN_REMAINING_SECONDS } from '../functions/commons/domain/delegation-limits';
+import { DELEGATION_REFRESHER } from './routes';
+import { scheduleIntervalSeconds } from './schedule-interval';
+
+/**
+ * How long one scheduled run may keep being retried: Scheduler redelivers for up to this age, then
+ * Lambda's asynchronous retries of a failed invocation run for up to this age again.
+ */
+export const REFRESH_RUN_MAX_EVENT_AGE_SECONDS = 1800;
+
+/**
+ * The smallest `delegation.refreshMarginSeconds` that keeps a usable delegation across the
+ * schedule: a run that finds the delegation just outside the margin leaves it alone, so it must
+ * still be usable (DELEGATION_MIN_REMAINING_SECONDS left) when the next run, after the longest gap
+ * and all of that run's retries, has replaced it:
+ *   margin >= longest gap + 2 x REFRESH_RUN_MAX_EVENT_AGE_SECONDS + refresher timeout + the usable floor.
+ */
+export function minimumRefreshMarginSeconds(schedule: string): { minimum: number; gap: number; retries: number; floor: number } {
+  const gap = scheduleIntervalSeconds(schedule);
+  const retries = 2 * REFRESH_RUN_MAX_EVENT_AGE_SECONDS + (DELEGATION_REFRESHER.timeoutSeconds ?? 0);
+  const floor = DELEGATION_MIN_REMAINING_SECONDS;
+  return { minimum: gap + retries + floor, gap, retries, floor };
+}
 
 export interface RefreshScheduleProps {
   readonly refresher: lambda.IFunction;
@@ -25,6 +48,7 @@ export interface RefreshScheduleProps {
   readonly retryAttempts?: number;
   /**
    * A run not delivered within this age is dropped to the DLQ: by then the next run is due.
+   * The refresh margin rule (minimumRefreshMarginSeconds) counts on the default.
    * @default Duration.minutes(30)
    */
   readonly maxEventAge?: Duration;
@@ -44,7 +68,7 @@ export class RefreshSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: RefreshScheduleProps) {
     super(scope, id);
-    const maxEventAge = props.maxEventAge ?? Duration.minutes(30);
+    const maxEventAge = props.maxEventAge ?? Duration.seconds(REFRESH_RUN_MAX_EVENT_AGE_SECONDS);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

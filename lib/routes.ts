@@ -29,10 +29,12 @@ export const TABLE_PARTITIONS = {
 export type TablePartition = keyof typeof TABLE_PARTITIONS;
 
 /**
- * The only item operations the adapters make; Query, Scan and batch writes are never granted, and
- * DeleteItem only on a function's own idempotency records (Powertools frees a key whose request failed).
+ * The only table operations the adapters make; Scan and batch writes are never granted, DeleteItem
+ * only on a function's own idempotency records (Powertools frees a key whose request failed), and
+ * Query only to the refreshers on the delegation partition (the newest history version: versions
+ * continue from it when CURRENT was removed).
  */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /** What Powertools' DynamoDB persistence layer does with a function's idempotency records. */
 export const IDEMPOTENCY_ACTIONS: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'];
@@ -97,7 +99,7 @@ export const ROUTES: readonly RouteDef[] = [
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
     // The delegation partition (CURRENT and its history items), the caller's rate counter, one audit record.
-    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'], rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },
+    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem', 'Query'], rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },
   },
   {
     id: 'ListPkps',
@@ -137,7 +139,7 @@ export const DELEGATION_REFRESHER: FunctionDef = {
   entry: 'functions/scheduled-refresh.ts',
   description: 'Scheduled: refresh the capacity delegation before it expires',
   // The delegation partition only (CURRENT and its history items).
-  needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem'] }, lit: true },
+  needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem', 'Query'] }, lit: true },
   timeoutSeconds: 120,
 };
 

@@ -204,7 +204,7 @@ export class ServiceFunction extends Construct {
    * Query, DeleteItem and BatchWriteItem on every item, so the function that handles caller input
    * could read every caller's session keys or rewrite the delegation and the audit trail.
    * ForAllValues passes when the key is absent, which is safe only because every action granted
-   * here names one item, so the request always carries its partition key.
+   * here names one item or (Query) one partition, so the request always carries its partition key.
    */
   private grantTable(props: ServiceFunctionProps): void {
     const byAction = new Map<TableAction, string[]>();

@@ -214,7 +214,7 @@ function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): 
     serviceName: 'lit-session-service',
     lit: { network: 'custom', custom: { rpcUrl: devnet.contractsContext.rpc, contracts, blockhashUrl: devnet.blockhashUrl }, connectTimeoutMs: 10_000, connectAttempts: 3 },
     ownerKeySecret: LOCAL_OWNER_KEY_SECRET,
-    delegation: { capacityTokenId, validitySeconds: 86_400, refreshMarginSeconds: 3_600, uses: '100000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
+    delegation: { capacityTokenId, validitySeconds: 86_400, refreshMarginSeconds: 21_600, uses: '100000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
     session: { defaultExpirationSeconds: 600 },
     policy: {
       callers: [

@@ -75,8 +75,14 @@ export interface DelegationStore {
   /** The stored delegation, expired or not, or undefined when none was ever stored. */
   getCurrent(): Promise<DelegationRecord | undefined>;
   /**
-   * Stores `next` (whose version must be previous + 1, or 1 for the first) only if the stored
-   * version is still `expectedVersion` (undefined: nothing stored yet). False when another run won.
+   * The highest version the history remembers (0 when it has none). A removed or restored CURRENT
+   * must not make the next refresh reuse a version the history already holds.
+   */
+  highestHistoryVersion(): Promise<number>;
+  /**
+   * Stores `next` (whose version must be above `expectedVersion`: previous + 1, or above the
+   * history) only if the stored version is still `expectedVersion` (undefined: nothing stored).
+   * False when another run won.
    */
   putIfVersion(next: DelegationRecord, expectedVersion: number | undefined): Promise<boolean>;
 }

@@ -125,14 +125,15 @@ describe('operations and least privilege (issue 13)', () => {
       });
     });
 
-    it('DelegationRefresher: the delegation partition only (get, put)', () => {
-      expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'] });
+    it('DelegationRefresher: the delegation partition only (get, put, and query its history for the newest version)', () => {
+      expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'], 'dynamodb:Query': ['DELEGATION'] });
     });
 
     it('RefreshDelegation (admin): the delegation partition, its rate counter and audit record, and its own Idempotency-Key records', () => {
       expect(tableGrants(built.service$, 'RefreshDelegation')).toEqual({
         'dynamodb:GetItem': ['DELEGATION', 'IDEMPOTENCY#RefreshDelegation'],
         'dynamodb:PutItem': ['AUDIT#*', 'DELEGATION', 'IDEMPOTENCY#RefreshDelegation'],
+        'dynamodb:Query': ['DELEGATION'],
         'dynamodb:UpdateItem': ['IDEMPOTENCY#RefreshDelegation', 'RATE#*'],
         'dynamodb:DeleteItem': ['IDEMPOTENCY#RefreshDelegation'],
       });
@@ -151,11 +152,12 @@ describe('operations and least privilege (issue 13)', () => {
       expect(tableGrants(built.service$, id)).toEqual({ 'dynamodb:GetItem': ['DELEGATION'] });
     });
 
-    it('no function may scan, query, batch or describe the table; DeleteItem only on idempotency records', () => {
+    it('no function may scan, batch or describe the table; DeleteItem only on idempotency records; Query only by the refreshers, on the delegation partition', () => {
       for (const def of ALL_FUNCTIONS) {
         const granted = actionsOfFunction(built.service$, def.id).filter((a) => a.startsWith('dynamodb:'));
-        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a))).toEqual([]);
+        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].includes(a))).toEqual([]);
         if (granted.includes('dynamodb:DeleteItem')) expect(tableGrants(built.service$, def.id)['dynamodb:DeleteItem']).toEqual([`IDEMPOTENCY#${def.id}`]);
+        if (granted.includes('dynamodb:Query')) expect([def.id, tableGrants(built.service$, def.id)['dynamodb:Query']]).toEqual([expect.stringMatching(/^(RefreshDelegation|DelegationRefresher)$/), ['DELEGATION']]);
       }
     });
 

@@ -286,6 +286,8 @@ describe('npm start (local/cli.ts)', () => {
       const cases: [string, unknown, RegExp][] = [
         ['retention.json', { ...example, observability: { ...example.observability, logRetentionDays: 17 } }, /observability\.logRetentionDays: 17 is not a retention CloudWatch Logs accepts.*CONFIG_NOT_DEPLOYABLE/],
         ['schedule.json', { ...example, delegation: { ...example.delegation, schedule: 'rate(1 day)' } }, /delegation\.schedule: 'rate\(1 day\)' leaves up to 24\.0 h.*CONFIG_NOT_DEPLOYABLE/],
+        // The issue-14 outage: a 60 s margin with an hourly refresher leaves issuance at 503 for up to an hour of every cycle.
+        ['margin.json', { ...example, delegation: { ...example.delegation, refreshMarginSeconds: 60 } }, /delegation\.refreshMarginSeconds \(60\) must be at least 7380 for 'rate\(1 hour\)'.*CONFIG_NOT_DEPLOYABLE/],
         ['invalid.json', { ...example, lit: { network: 'mainnet' } }, /is invalid:\n\s+- lit\.network: must be one of datil-dev, datil-test, datil, custom/],
         ['not-json.json', '{ "serviceName": ', /is not valid JSON/],
       ];

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_KEYS, DELEGATION_PARTITION } from '../../functions/commons/table';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { expectNoSecrets, expectServiceError, freshCaller, issue, storedSecrets, withFaultCallers, type HttpResult } from './fault-helpers';
@@ -115,6 +115,54 @@ describe('dependency faults over HTTP', () => {
       const r = await issue(stack, warmCaller);
       expectIssued(r);
       expect(Date.parse(r.body.delegationExpiresAt)).toBe((refreshed.expiresAt as number) * 1000);
+    });
+  });
+
+  describe('a delegation in its last minute, and a removed CURRENT', () => {
+    const setDelegationExpiry = (expiresAt: number) =>
+      stack.dynamodb.client.send(
+        new UpdateItemCommand({
+          TableName: stack.dynamodb.tableName,
+          Key: delegationKey,
+          UpdateExpression: 'SET delegationExpiresAt = :t',
+          ExpressionAttributeValues: { ':t': { N: String(expiresAt) } },
+        }),
+      );
+
+    it('30 s left: GET /delegation, /health and issuing all call it unusable (one definition); refreshed: all usable again', async () => {
+      await setDelegationExpiry(Math.floor(Date.now() / 1000) + 30);
+      const shown = await stack.request('GET', '/delegation');
+      expect(shown.status).toBe(200);
+      expect(shown.body.secondsLeft).toBeGreaterThan(0);
+      expect(shown.body.valid).toBe(false);
+      const health = await stack.request('GET', '/health');
+      expect(health.status).toBe(503);
+      expect(health.body.checks.delegation).toMatchObject({ ok: false });
+      expectServiceError(await issue(stack, warmCaller), { status: 503, code: 'NO_VALID_DELEGATION' }, await storedSecrets(stack));
+
+      expect((await stack.refreshNow()).outcome).toBe('refreshed');
+      expect((await stack.request('GET', '/delegation')).body.valid).toBe(true);
+      expect((await stack.request('GET', '/health')).body.checks.delegation).toMatchObject({ ok: true });
+      expectIssued(await issue(stack, warmCaller), 'cache');
+    });
+
+    it('CURRENT removed: the refresher continues after the history (version N + 1), and never rewrites a history item', async () => {
+      const before = await currentDelegation();
+      const version = Number(before!.version.N);
+      const historyKey = (v: number) => ({ [TABLE_KEYS.partitionKey]: { S: DELEGATION_PARTITION }, [TABLE_KEYS.sortKey]: { S: `V#${String(v).padStart(10, '0')}` } });
+      const history = async (v: number) => (await stack.dynamodb.client.send(new GetItemCommand({ TableName: stack.dynamodb.tableName, Key: historyKey(v), ConsistentRead: true }))).Item;
+      const firstBefore = await history(1);
+      expect(firstBefore).toBeDefined();
+
+      await stack.dynamodb.client.send(new DeleteItemCommand({ TableName: stack.dynamodb.tableName, Key: delegationKey }));
+      expect((await stack.request('GET', '/delegation')).status).toBe(404);
+
+      const refreshed = await stack.refreshNow();
+      expect(refreshed).toMatchObject({ outcome: 'refreshed', version: version + 1 });
+      expect((await stack.request('GET', '/delegation')).body).toMatchObject({ version: version + 1, valid: true });
+      expect(await history(1)).toEqual(firstBefore);
+      expect(Number((await history(version + 1))!.version.N)).toBe(version + 1);
+      expectIssued(await issue(stack, warmCaller), 'cache');
     });
   });
 

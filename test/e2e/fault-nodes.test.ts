@@ -7,7 +7,9 @@
  * Each issuance that must reach the nodes uses a caller never seen before (a fresh session scope,
  * so no cached wallet sig can hide the fault).
  */
+import { ethers } from 'ethers';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { signWithSessionSigs } from '../../local/demo';
 import { expectServiceError, freshCaller, issue, pollUntil, restoreNodes, signRounds, storedSecrets, withFaultCallers, type HttpResult } from './fault-helpers';
 
 jest.setTimeout(300_000);
@@ -58,19 +60,47 @@ describe('Lit node faults over HTTP', () => {
     const deep = () => stack.request('GET', '/health?deep=true', { caller: stack.callers.admin });
     const all = await deep();
     expect(all.status).toBe(200);
-    expect(all.body.checks.lit).toEqual({ ok: true, answered: 3, nodes: 3, threshold: 2 });
+    expect(all.body.checks.lit).toEqual({ ok: true, answered: 3, nodes: 3, threshold: 2, issues: 'any-scope', checkedAt: expect.any(String) });
     await stack.devnet.controls.setNodeDown(2, true);
-    expect((await deep()).body.checks.lit).toEqual({ ok: true, answered: 2, nodes: 3, threshold: 2 });
+    expect((await deep()).body.checks.lit).toMatchObject({ ok: true, answered: 2, nodes: 3, threshold: 2, issues: 'any-scope' });
     await stack.devnet.controls.setNodeDown(1, true);
     const below = await deep();
     expect(below.status).toBe(503);
-    expect(below.body).toMatchObject({ status: 'not-ready', checks: { delegation: { ok: true }, lit: { ok: false, answered: 1, nodes: 3, threshold: 2 } } });
+    expect(below.body).toMatchObject({ status: 'not-ready', checks: { delegation: { ok: true }, lit: { ok: false, answered: 1, nodes: 3, threshold: 2, issues: 'cached-scopes-only' } } });
+    await stack.devnet.controls.setNodeDown(0, true);
+    expect((await deep()).body.checks.lit).toMatchObject({ ok: false, answered: 0, issues: 'none' });
     await restoreNodes(stack);
     expect((await deep()).status).toBe(200);
-    // Without ?deep the check makes no node request at all.
-    const handshakes = stack.devnet.controls.totalCounts().handshake;
-    expect((await stack.request('GET', '/health')).body.checks.lit).toBeUndefined();
-    expect(stack.devnet.controls.totalCounts().handshake).toBe(handshakes);
+  });
+
+  it('health tells the truth both ways, as issuing does: below the threshold, plain and deep /health 503 while a new scope gets 503; back, both 200 while it gets 200', async () => {
+    const plain = () => stack.request('GET', '/health');
+    const deep = () => stack.request('GET', '/health?deep=true', { caller: stack.callers.admin });
+    const last = <T>(xs: T[]): T => xs[xs.length - 1];
+    // After one good check (plain and deep), two of three nodes go down.
+    expect((await deep()).status).toBe(200);
+    expect((await plain()).status).toBe(200);
+    await stack.devnet.controls.setNodeDown(1, true);
+    await stack.devnet.controls.setNodeDown(2, true);
+
+    // The plain check follows within its age limit (bounded polls, not a timing assertion).
+    const plainDown = last(await pollUntil(plain, (r) => r.status === 503, 40, 1000));
+    expect(plainDown.status).toBe(503);
+    expect(plainDown.body.checks.lit).toMatchObject({ ok: false, answered: 1, threshold: 2, issues: 'cached-scopes-only' });
+    const deepDown = await deep();
+    expect(deepDown.status).toBe(503);
+    expect(deepDown.body.checks.lit).toMatchObject({ ok: false, answered: 1, issues: 'cached-scopes-only' });
+    // What issuing does at that moment: a new scope is refused, a cached one served.
+    expectServiceError(await issue(stack, freshCaller('health-below')), { status: 503, code: 'LIT_UNAVAILABLE' }, await storedSecrets(stack));
+    expect((await issue(stack, warmCaller)).body.walletSigSource).toBe('cache');
+
+    // After that failed deep check, the nodes return: plain goes back to 200 without another deep check.
+    await restoreNodes(stack);
+    const plainUp = last(await pollUntil(plain, (r) => r.status === 200, 40, 1000));
+    expect(plainUp.status).toBe(200);
+    expect(plainUp.body.checks.lit).toMatchObject({ ok: true, answered: 3, issues: 'any-scope' });
+    expect((await deep()).status).toBe(200);
+    expectIssuedThroughNodes(last(await pollUntil(() => issue(stack, freshCaller('health-back')), (r) => r.status === 200, 10, 1000)));
   });
 
   it('nodes below the threshold: 503 LIT_UNAVAILABLE (retryable) and no secret; a cached scope is still served; recovery when they return', async () => {
@@ -118,22 +148,71 @@ describe('Lit node faults over HTTP', () => {
     expect(r.text).not.toMatch(/devnet: injected fault/);
   });
 
-  it('a node down at cold start: the connection retries, then 503 LIT_UNAVAILABLE; node back: the next request issues', async () => {
+  it('a node down before a fresh environment\'s first request: a new scope and a cached one both 200, with sigs for every node; back, the node is used again and sigs issued without it sign through it', async () => {
     await stack.functions.recycle('IssueSessionSigs');
     await stack.devnet.controls.setNodeDown(0, true);
-    const handshakesBefore = stack.devnet.controls.totalCounts().handshake;
-    const invocationsBefore = stack.functions.invocations('IssueSessionSigs');
+    const coldStartsBefore = stack.functions.coldStarts('IssueSessionSigs');
 
-    const r = await issue(stack, freshCaller('cold-down'));
-    expectServiceError(r, { status: 503, code: 'LIT_UNAVAILABLE' }, await storedSecrets(stack));
-    expect(stack.functions.invocations('IssueSessionSigs')).toBe(invocationsBefore + 1);
-    // Retried: more than one connection attempt, each handshaking with the two live nodes.
-    expect(r.body.error.details?.attempts).toBeGreaterThan(1);
-    expect(stack.devnet.controls.totalCounts().handshake - handshakesBefore).toBeGreaterThanOrEqual(4);
+    const before = signRounds(stack);
+    const miss = await issue(stack, freshCaller('cold-one-down'));
+    expect(stack.functions.coldStarts('IssueSessionSigs')).toBeGreaterThan(coldStartsBefore);
+    expectIssuedThroughNodes(miss); // session sigs for all three nodes, the down one included
+    const rounds = delta(before, signRounds(stack));
+    expect(rounds[0]).toBe(0);
+    expect(rounds[1] + rounds[2]).toBeGreaterThanOrEqual(2);
+    const hit = await issue(stack, warmCaller);
+    expect(hit.status).toBe(200);
+    expect(hit.body.walletSigSource).toBe('cache');
+    expect(Object.keys(hit.body.sessionSigs).sort()).toEqual(stack.devnet.nodes.map((n) => n.url).sort());
 
+    // Back: the environment handshakes with it again on its own (bounded tries), and sends it rounds.
     await stack.devnet.controls.setNodeDown(0, false);
-    // Same environment (no recycle): the failed client is connected again on the next call.
-    expectIssuedThroughNodes(await issue(stack, freshCaller('cold-back')));
+    const rejoined = await pollUntil(
+      async () => {
+        const b = signRounds(stack)[0];
+        expectIssuedThroughNodes(await issue(stack, freshCaller('cold-back')));
+        return signRounds(stack)[0] - b;
+      },
+      (n) => n > 0,
+      20,
+      1000,
+    );
+    expect(rejoined[rejoined.length - 1]).toBeGreaterThan(0);
+
+    // The sigs issued while node 0 was down work with a client connected to all three nodes.
+    const signed = await signWithSessionSigs(stack.info().devnet, stack.pkp.publicKey, miss.body.sessionSigs, 'e2e: sigs issued with a node down');
+    expect(signed.recoveredAddress).toBe(ethers.utils.getAddress(stack.pkp.ethAddress));
+  });
+
+  it('below the threshold at cold start: a cached scope is still served, a new one 503 without a node round, the refresher still signs; every node down: the cached scope still served; back, the same environment issues new scopes', async () => {
+    await stack.functions.recycle('IssueSessionSigs');
+    await stack.devnet.controls.setNodeDown(1, true);
+    await stack.devnet.controls.setNodeDown(2, true);
+    const secrets = await storedSecrets(stack);
+
+    const hit = await issue(stack, warmCaller);
+    expect(hit.status).toBe(200);
+    expect(hit.body.walletSigSource).toBe('cache');
+    const before = signRounds(stack);
+    const miss = await issue(stack, freshCaller('cold-below'));
+    expectServiceError(miss, { status: 503, code: 'LIT_UNAVAILABLE' }, secrets);
+    expect(miss.body.error.details).toMatchObject({ answered: 1, nodes: 3, threshold: 2 });
+    expect(signRounds(stack)).toEqual(before); // refused before any sign_session_key request
+
+    // The refresher, cold too, still signs a delegation: it needs one node's handshake and the chain.
+    await stack.functions.recycle('DelegationRefresher');
+    expect((await stack.refreshNow(true)).outcome).toBe('refreshed');
+    // Every node down: this (now warm) environment still serves the cached scope.
+    await stack.devnet.controls.setNodeDown(0, true);
+    const allDown = await issue(stack, warmCaller);
+    expect(allDown.status).toBe(200);
+    expect(allDown.body.walletSigSource).toBe('cache');
+
+    await restoreNodes(stack);
+    const coldStarts = stack.functions.coldStarts('IssueSessionSigs');
+    const tries = await pollUntil(() => issue(stack, freshCaller('cold-below-back')), (r) => r.status === 200, 15, 1000);
+    expectIssuedThroughNodes(tries[tries.length - 1]);
+    expect(stack.functions.coldStarts('IssueSessionSigs')).toBe(coldStarts); // no new environment needed
   });
 
   it('an epoch advance: issuing keeps working once the SDK has re-handshaken', async () => {

@@ -329,17 +329,20 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     expect((await call(h.mintPkp, event('POST', '/pkps', APP))).status).toBe(403);
   });
 
-  it('health: ready, with delegation and capacity; ?deep=true handshakes with the nodes the refresher recorded', async () => {
+  it('health: ready, with delegation, capacity and the nodes the refresher recorded; ?deep=true handshakes with them again now', async () => {
     const r = await call(h.health, event('GET', '/health', undefined));
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'ok', checks: { delegation: { ok: true }, capacity: { ok: true } } });
-    expect(r.body.checks.lit).toBeUndefined();
+    expect(r.body.checks.lit).toMatchObject({ ok: true, answered: devnet.nodes.length, issues: 'any-scope' });
     const handshakes = devnet.controls.totalCounts().handshake;
+    // The plain check reuses its recent answer: no node request.
+    expect((await call(h.health, event('GET', '/health', undefined))).body.checks.lit).toEqual(r.body.checks.lit);
+    expect(devnet.controls.totalCounts().handshake).toBe(handshakes);
     // A deep check is for admins only (it sends a request to every node).
     expect((await call(h.health, event('GET', '/health', APP, undefined, { deep: 'true' }))).status).toBe(403);
     const deep = await call(h.health, event('GET', '/health', ADMIN, undefined, { deep: 'true' }));
     expect(deep.status).toBe(200);
-    expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold });
+    expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold, issues: 'any-scope', checkedAt: expect.any(String) });
     expect(devnet.controls.totalCounts().handshake - handshakes).toBe(devnet.nodes.length);
   });
 

@@ -1,7 +1,7 @@
 /**
  * DelegationStore, RateLimiter and AuditLog on DynamoDB Local.
  */
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { createDynamoAdapters } from '../../functions/commons/adapters/dynamodb';
 import type { AuditEntry, DelegationRecord } from '../../functions/commons/ports';
@@ -85,12 +85,33 @@ describe('DelegationStore', () => {
     expect(counting.commands).toEqual(['PutItemCommand']);
   });
 
-  test('a version that does not follow the expected one is a bug, refused before any write', async () => {
+  test('a version not above the expected one is a bug, refused before any write', async () => {
     const counting = countingClient(local.ddb.endpoint);
     const { delegations } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
-    await expect(delegations.putIfVersion(delegation(3), 1)).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(delegations.putIfVersion(delegation(2), undefined)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(delegations.putIfVersion(delegation(1), 1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(delegations.putIfVersion(delegation(0), undefined)).rejects.toMatchObject({ code: 'INTERNAL' });
     expect(counting.commands).toEqual([]);
+  });
+
+  test('the highest history version: 0 with no history; the newest V# item even with CURRENT removed; a history item is never rewritten', async () => {
+    const { delegations } = adapters();
+    expect(await delegations.highestHistoryVersion()).toBe(0);
+    await delegations.putIfVersion(delegation(1), undefined);
+    await delegations.putIfVersion(delegation(2), 1);
+    for (let v = 3; v <= 11; v++) await delegations.putIfVersion(delegation(v), v - 1); // 10 and 11 sort after 9 (zero-padded)
+    expect(await delegations.highestHistoryVersion()).toBe(11);
+
+    await local.ddb.client.send(new DeleteItemCommand({ TableName: local.tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: 'CURRENT' } } }));
+    expect(await delegations.getCurrent()).toBeUndefined();
+    expect(await delegations.highestHistoryVersion()).toBe(11);
+
+    // A CURRENT written again at an old version (a bug or a restore) leaves that version's history as it was.
+    const history = async (v: number) =>
+      (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: `V#${String(v).padStart(10, '0')}` } } }))).Item;
+    const before = await history(2);
+    expect(await delegations.putIfVersion(delegation(2, { capacityTokenId: 'rewritten' }), undefined)).toBe(true);
+    expect(await history(2)).toEqual(before);
+    expect((await delegations.getCurrent())?.capacityTokenId).toBe('rewritten');
   });
 
   test('storage failures are STORAGE_UNAVAILABLE and never carry the auth sig', async () => {

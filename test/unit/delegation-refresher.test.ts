@@ -62,6 +62,16 @@ describe('delegation refresher', () => {
     expect(d.metrics.gauges[METRIC.capacitySecondsLeft]).toEqual([10 * 86_400]);
   });
 
+  it('CURRENT removed after three refreshes: the next one writes version 4, after the history, not 1 again', async () => {
+    const d = setup();
+    for (let i = 0; i < 3; i++) await refreshDelegation(d, { ...opts, force: true });
+    expect(d.delegations.record?.version).toBe(3);
+    d.delegations.record = undefined;
+    const r = await refreshDelegation(d, opts);
+    expect(r).toMatchObject({ outcome: 'refreshed', record: { version: 4 } });
+    expect(d.delegations.history).toEqual([1, 2, 3, 4]);
+  });
+
   it('unrestricted delegations name no delegatees', async () => {
     const d = setup(runtimeConfig([callerPolicy({ pkps: ['*'] })], { delegatees: 'unrestricted' }));
     await refreshDelegation(d, opts);

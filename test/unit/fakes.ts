@@ -51,6 +51,11 @@ export class MemoryDelegationStore implements DelegationStore {
   async getCurrent(): Promise<DelegationRecord | undefined> {
     return this.record && { ...this.record };
   }
+  /** Versions written so far (the history the table would keep). */
+  readonly history: number[] = [];
+  async highestHistoryVersion(): Promise<number> {
+    return Math.max(0, ...this.history);
+  }
   async putIfVersion(next: DelegationRecord, expectedVersion: number | undefined): Promise<boolean> {
     const hook = this.beforeNextPut;
     this.beforeNextPut = undefined;
@@ -58,6 +63,7 @@ export class MemoryDelegationStore implements DelegationStore {
     if (this.record?.version !== expectedVersion) return false;
     this.puts++;
     this.record = { ...next };
+    this.history.push(next.version);
     return true;
   }
 }

@@ -145,8 +145,11 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
     deadlineMs: options.deadlineMs,
   });
 
+  // After the history, not only after CURRENT: a removed (or restored older) CURRENT must not
+  // make this run write a version the history already has.
+  const lastVersion = Math.max(current?.version ?? 0, await deps.delegations.highestHistoryVersion());
   const next: DelegationRecord = {
-    version: (current?.version ?? 0) + 1,
+    version: lastVersion + 1,
     capacityTokenId: cfg.capacityTokenId,
     authSig,
     delegatees,

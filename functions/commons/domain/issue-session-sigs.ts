@@ -14,7 +14,7 @@ import { describeResources, parseIssueRequest, type CallerAuthMethod, type Issue
 import type { IssuedSessionSigs, OwnerKeySource, SessionSigIssuer } from './lit-ports';
 import type { MetricsSink } from './metrics-sink';
 import { authorizeIssue, rateLimitSubject } from './policy';
-import { DELEGATION_MIN_REMAINING_SECONDS } from './delegation-limits';
+import { DELEGATION_MIN_REMAINING_SECONDS, isDelegationUsable } from './delegation-limits';
 
 export { DELEGATION_MIN_REMAINING_SECONDS };
 /** Retry-After hint for NO_VALID_DELEGATION: about one refresher retry. */
@@ -83,7 +83,7 @@ export function requireUsableDelegation(record: DelegationRecord | undefined, no
       details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
     });
   }
-  if (record.expiresAt * 1000 - nowMs < DELEGATION_MIN_REMAINING_SECONDS * 1000) {
+  if (!isDelegationUsable(record, nowMs)) {
     throw new ServiceError('NO_VALID_DELEGATION', 'The capacity delegation has expired or is about to; the refresher has not replaced it', {
       details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
     });

@@ -6,14 +6,15 @@
  *   expired one), and a TTL-deleted CURRENT would break the version chain. The delegation's own
  *   expiry is therefore stored as `delegationExpiresAt`, not in the table's TTL attribute.
  * - `DELEGATION / V#<version>` (zero-padded) is a best-effort history of refreshes for operators:
- *   metadata only (never the auth sig), deleted by TTL some days after the delegation expired.
+ *   metadata only (never the auth sig), deleted by TTL some days after the delegation expired,
+ *   never rewritten. Versions continue from it when CURRENT was removed (highestHistoryVersion).
  */
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ServiceError } from '../../errors';
 import type { AuthSigLike, DelegationRecord, DelegationStore } from '../../ports';
 import { compact, list, n, readN, readOptN, readOptS, readS, readStringList, s, type Item, MalformedItemError } from './attributes';
 import { versionCondition } from './conditions';
-import { delegationCurrentKey, delegationHistoryKey, epochSeconds, TTL } from './keys';
+import { delegationCurrentKey, delegationHistoryKey, DELEGATION_HISTORY_PREFIX, epochSeconds, PK, SK, TTL } from './keys';
 import { isConditionalCheckFailed, storageUnavailable } from './storage-errors';
 import type { StoreDeps } from './session-scope-store';
 
@@ -83,9 +84,32 @@ export class DynamoDelegationStore implements DelegationStore {
     }
   }
 
+  async highestHistoryVersion(): Promise<number> {
+    const { client, tableName } = this.deps;
+    try {
+      // History sort keys are zero-padded, so the last one in key order is the highest version.
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#version': 'version' },
+          ExpressionAttributeValues: { ':pk': delegationCurrentKey()[PK], ':prefix': s(DELEGATION_HISTORY_PREFIX) },
+          ProjectionExpression: '#version',
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      const item = out.Items?.[0];
+      return item ? readN(item, 'version') : 0;
+    } catch (e) {
+      throw storageUnavailable('delegation.history', e);
+    }
+  }
+
   async putIfVersion(next: DelegationRecord, expectedVersion: number | undefined): Promise<boolean> {
     const { client, tableName, now } = this.deps;
-    if (next.version !== (expectedVersion ?? 0) + 1)
+    if (!(next.version > (expectedVersion ?? 0)))
       throw new ServiceError('INTERNAL', 'Delegation version must follow the expected version', {
         details: { version: next.version, expectedVersion: expectedVersion ?? 0 },
       });
@@ -109,6 +133,8 @@ export class DynamoDelegationStore implements DelegationStore {
           new PutItemCommand({
             TableName: tableName,
             Item: { ...delegationHistoryKey(next.version), ...metadataAttrs(next), [TTL]: n(next.expiresAt + HISTORY_RETENTION_SECONDS) },
+            // A version the history holds is never rewritten (the refresher continues after it).
+            ...versionCondition(undefined),
           }),
         )
         .catch(() => undefined);

@@ -28,9 +28,10 @@ export function scopeDigest(scope: SessionScope): string {
 export const scopeKey = (scope: SessionScope): Item => ({ [PK]: s(`SCOPE#${scopeDigest(scope)}`), [SK]: s('STORAGE') });
 
 export const delegationCurrentKey = (): Item => ({ [PK]: s(DELEGATION_PARTITION), [SK]: s('CURRENT') });
+export const DELEGATION_HISTORY_PREFIX = 'V#';
 export const delegationHistoryKey = (version: number): Item => ({
   [PK]: s(DELEGATION_PARTITION),
-  [SK]: s(`V#${String(version).padStart(10, '0')}`),
+  [SK]: s(`${DELEGATION_HISTORY_PREFIX}${String(version).padStart(10, '0')}`),
 });
 
 /** The rate window is the UTC minute: `W#<minutes since epoch>`. */

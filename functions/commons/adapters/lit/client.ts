@@ -5,6 +5,7 @@ import type { LitConfig } from '../../config';
 import { requestBoundStorage } from '../../session-storage';
 import { LitConnection, type LitConnectionOptions } from './connection';
 import { litClientSettings } from './network';
+import { installNodeAvailability } from './node-availability';
 import { loadLitSdk } from './sdk';
 
 export type LitNodeClientInstance = InstanceType<typeof import('@lit-protocol/lit-node-client').LitNodeClient>;
@@ -21,6 +22,8 @@ export async function createLitNodeClient(lit: LitConfig): Promise<LitNodeClient
   if (lit.network === 'custom' && lit.custom?.blockhashUrl) {
     (client as unknown as { _blockHashUrl: string })._blockHashUrl = lit.custom.blockhashUrl;
   }
+  // Connect with the nodes that answer, not only when all of them do (node-availability.ts).
+  installNodeAvailability(client, { graceMs: Math.min(1_000, lit.connectTimeoutMs) });
   return client;
 }
 

@@ -1,11 +1,12 @@
 /**
  * ONE Lit client per execution environment, connected on demand and kept while it stays ready.
  *
- * Why the care: `connect()` fails when any single node misses the handshake (it runs under
- * Promise.all), and a connected client can drop later (`ready` turns false after a failed epoch
- * resync). So connecting retries with exponential backoff and full jitter, but only within the
- * request's time budget; and a failed or dropped client is connected again on the next call
- * instead of staying broken for the life of the environment.
+ * Why the care: `connect()` fails when no node answers the handshake or the chain does not answer
+ * (node-availability.ts lets it succeed with the nodes that answer), and a connected client can
+ * drop later (`ready` turns false after a failed epoch resync). So connecting retries with
+ * exponential backoff and full jitter, but only within the request's time budget; and a failed or
+ * dropped client is connected again on the next call instead of staying broken for the life of
+ * the environment.
  *
  * The client object itself is created once and reused across reconnects: the SDK installs its
  * storage provider as a non-configurable `globalThis.localStorage`, so a second instance with a
@@ -117,7 +118,7 @@ export class LitConnection<C extends ConnectableClient> {
       }
     }
     const { errorKind, errorCode } = litFailureDetails(last);
-    throw new ServiceError('LIT_UNAVAILABLE', 'Could not connect to the Lit network (every node must answer the handshake)', {
+    throw new ServiceError('LIT_UNAVAILABLE', 'Could not connect to the Lit network (no node answered the handshake, or its chain did not answer)', {
       cause: last,
       details: { attempts: made, errorKind, errorCode },
     });

@@ -13,10 +13,13 @@ export class LitDelegationSigner implements DelegationSigner {
 
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
 
-  /** The nodes of the client that signed last (for GET /health?deep=true, which has no SDK). */
+  /**
+   * The network of the client that signed last (for GET /health, which has no SDK): every node of
+   * the Staking list, not only those that answered its handshake, and the threshold.
+   */
   connectedNodes(): LitNodeSet | undefined {
-    const c = this.lastClient as unknown as { connectedNodes?: Set<string>; config?: { minNodeCount?: number } } | undefined;
-    const urls = [...(c?.connectedNodes ?? [])].sort();
+    const c = this.lastClient as unknown as { config?: { bootstrapUrls?: string[]; minNodeCount?: number } } | undefined;
+    const urls = [...(c?.config?.bootstrapUrls ?? [])].sort();
     const minNodeCount = c?.config?.minNodeCount;
     return urls.length > 0 && typeof minNodeCount === 'number' ? { urls, minNodeCount } : undefined;
   }

@@ -2,11 +2,14 @@
  * SessionSigIssuer over the SDK's `getPkpSessionSigs`. Must be called inside `runInSessionScope`:
  * the SDK reads and writes its session key and wallet sig through `requestBoundStorage`.
  */
+import { createPrivateKey, sign } from 'node:crypto';
 import type { IssuedSessionSigs, SessionSigIssuer, SessionSigsParams } from '../../domain/lit-ports';
+import { ServiceError } from '../../errors';
 import { requestBoundStorage, SDK_STORAGE_KEYS, walletSigExpiryMs } from '../../session-storage';
 import type { LitNodeClientInstance } from './client';
 import type { LitConnection } from './connection';
 import { mapLitError } from './errors';
+import { nodeAvailabilityOf, type NodeAvailability } from './node-availability';
 import { ownerAuthMethod } from './owner-auth';
 import { toLitResourceAbilityRequests } from './resources';
 import { loadLitSdk, type LitSdk } from './sdk';
@@ -40,12 +43,42 @@ export function storedWalletSigServes(sdk: Pick<LitSdk, 'authHelpers'>, sessionK
   }
 }
 
+/** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+type SessionSig = { sig: string; signedMessage: string; [k: string]: unknown };
+
+/**
+ * Session sigs for every node of the network, not only those the client handshook with. A session
+ * sig is the session key's ed25519 signature over the same message with the node's address
+ * (what the SDK's getSessionSigs signs per node): made locally, it grants nothing more than the
+ * others, and a caller's client connected to a node that was down when these were issued (and is
+ * back) needs one for it, or its pkpSign refuses before sending anything.
+ */
+export function withSessionSigsForEveryNode(sessionSigs: Record<string, SessionSig>, nodeUrls: readonly string[], secretKeyHex: string): Record<string, SessionSig> {
+  const template = Object.values(sessionSigs)[0];
+  const missing = nodeUrls.filter((u) => !(u in sessionSigs));
+  if (!template || missing.length === 0) return sessionSigs;
+  const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(secretKeyHex, 'hex').subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+  const message = JSON.parse(template.signedMessage) as Record<string, unknown>;
+  const out = { ...sessionSigs };
+  for (const nodeAddress of missing) {
+    // The same key order as the SDK's: nodeAddress stays where the template has it (last).
+    const signedMessage = JSON.stringify({ ...message, nodeAddress });
+    out[nodeAddress] = { ...template, signedMessage, sig: sign(null, Buffer.from(signedMessage, 'utf8'), key).toString('hex') };
+  }
+  return out;
+}
+
 export class LitSessionSigIssuer implements SessionSigIssuer {
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
 
   async getPkpSessionSigs(p: SessionSigsParams): Promise<IssuedSessionSigs> {
     const client = await this.connection.get(p.deadlineMs);
     const sdk = await loadLitSdk();
+    const nodes = nodeAvailabilityOf(client);
+    // Nodes that did not answer are asked again in the background (at most every few seconds).
+    void nodes?.rejoin();
     const expiration = p.expiration.toISOString();
     try {
       const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
@@ -58,7 +91,9 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
         capabilityAuthSigs: [p.capabilityAuthSig],
         resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
       };
-      if (longer && !storedWalletSigServes(sdk, (k) => client.getSessionKeyUri(k), request.resourceAbilityRequests, p.expiration.getTime())) {
+      const cached = storedWalletSigServes(sdk, (k) => client.getSessionKeyUri(k), request.resourceAbilityRequests, p.expiration.getTime());
+      if (!cached && nodes) await requireThreshold(nodes);
+      if (longer && !cached) {
         // The SDK uses one expiry for the wallet sig and the session sigs. So when the scope has
         // no wallet sig the SDK would reuse for this request, first ask with `longer`: the SDK
         // re-signs (a node round) one that lasts that long, for later requests to reuse. Its
@@ -67,10 +102,27 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
         // call is skipped: it would only sign session sigs to throw away.
         await client.getPkpSessionSigs({ ...request, expiration: longer });
       }
-      const sessionSigs = await client.getPkpSessionSigs({ ...request, expiration });
-      return { sessionSigs: sessionSigs as Record<string, unknown>, expiresAt: expiration };
+      const sessionSigs = (await client.getPkpSessionSigs({ ...request, expiration })) as unknown as Record<string, SessionSig>;
+      const sessionKey = JSON.parse(requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY) ?? '{}') as { secretKey?: string };
+      const everyNode = sessionKey.secretKey ? withSessionSigsForEveryNode(sessionSigs, client.config.bootstrapUrls, sessionKey.secretKey) : sessionSigs;
+      return { sessionSigs: everyNode, expiresAt: expiration };
     } catch (e) {
       throw mapLitError(e, 'session signature');
     }
   }
+}
+
+/**
+ * A sign_session_key round needs the threshold of nodes. Below it, the nodes that did not answer
+ * are asked once more (unless asked moments ago), then the request is refused without a round
+ * that could only fail.
+ */
+async function requireThreshold(nodes: NodeAvailability): Promise<void> {
+  if (nodes.hasThreshold()) return;
+  await nodes.rejoin();
+  if (nodes.hasThreshold()) return;
+  const counts = nodes.counts();
+  throw new ServiceError('LIT_UNAVAILABLE', `Too few Lit nodes answer to sign a new session key (${counts.answered} of ${counts.nodes}, threshold ${counts.threshold}); scopes with a cached wallet sig are still served`, {
+    details: { ...counts },
+  });
 }
