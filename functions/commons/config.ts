@@ -122,6 +122,26 @@ export interface CallerPolicy {
   rateLimitPerMinute: number;
   /** May call admin routes (refresh delegation, mint PKPs). @default false */
   admin: boolean;
+  /**
+   * Which Lit Actions this caller may authenticate with (`litActionIpfsId` / `litActionCode` in
+   * POST /session-sigs). Absent: none (default deny).
+   */
+  litActions?: LitActionPolicy;
+}
+
+/**
+ * A caller's Lit Action allowance. An action is named by its IPFS CIDv0, as Lit nodes name it
+ * (inline code by the CID the node computes from it), so one list covers both ways of sending it.
+ */
+export interface LitActionPolicy {
+  /** CIDv0s (`Qm…`) of the actions allowed, or `'*'` for any action the PKP itself permits on chain. Non-empty. */
+  allowedCids: string[];
+  /**
+   * May the caller send the action's code itself (`litActionCode`)? Its CID must still be allowed.
+   * Off by default: inline code lets a caller run code nobody reviewed under this service's
+   * capacity delegation, so only a CID list someone checked (or '*') should open it. @default false
+   */
+  allowInlineCode: boolean;
 }
 
 export interface PolicyConfig {
@@ -238,6 +258,24 @@ const ETH_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /** Uncompressed secp256k1 public key, as Lit names PKPs. */
 export const PKP_PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
 const DECIMAL = /^[0-9]{1,78}$/;
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+/**
+ * Is `s` an IPFS CIDv0: base58btc of a sha2-256 multihash (0x12 0x20 + 32 bytes), the only form
+ * a Lit node accepts as `litActionIpfsId` and the form it computes for inline code? The `Qm…`
+ * shape alone admits strings that decode to other bytes.
+ */
+export function isCidV0(s: string): boolean {
+  if (s.length !== 46 || !s.startsWith('Qm')) return false;
+  let n = 0n;
+  for (const c of s) {
+    const digit = BASE58.indexOf(c);
+    if (digit < 0) return false;
+    n = n * 58n + BigInt(digit);
+  }
+  // 34 bytes starting 0x12 0x20: the value lies in [0x1220 << 256, 0x1221 << 256).
+  return n >> 256n === 0x1220n;
+}
 /**
  * EventBridge's rate rule: a singular unit for 1 and a plural one above (`rate(1 hours)` and
  * `rate(5 hour)` are refused). Scheduler's reference lists both forms without the rule; these are
@@ -365,6 +403,7 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
     'overMaxExpiration',
     'rateLimitPerMinute',
     'admin',
+    'litActions',
   ]);
   const principal = r.str(o, 'principal', path);
   if (principal === '*') r.problem(`${path}.principal`, "must not be '*' alone: name an ARN or an ARN pattern");
@@ -398,7 +437,26 @@ function readCaller(r: Reader, raw: unknown, path: string): CallerPolicy {
     overMaxExpiration: r.oneOf(o, 'overMaxExpiration', path, ['refuse', 'clamp'] as const, 'refuse'),
     rateLimitPerMinute: r.int(o, 'rateLimitPerMinute', path, 60, 1, 1_000_000),
     admin: r.bool(o, 'admin', path, false),
+    ...(o.litActions === undefined ? {} : { litActions: readLitActions(r, o.litActions, `${path}.litActions`) }),
   };
+}
+
+function readLitActions(r: Reader, raw: unknown, path: string): LitActionPolicy {
+  if (!isObj(raw)) {
+    r.problem(path, 'must be an object { allowedCids, allowInlineCode }');
+    return { allowedCids: [], allowInlineCode: false };
+  }
+  const o = raw;
+  r.unknownKeys(o, path, ['allowedCids', 'allowInlineCode']);
+  const allowedCids: string[] = [];
+  if (!Array.isArray(o.allowedCids) || o.allowedCids.length === 0)
+    r.problem(`${path}.allowedCids`, "must be a non-empty list of IPFS CIDv0s or '*' (leave litActions out to allow no action)");
+  else
+    o.allowedCids.forEach((c, i) => {
+      if (c === '*' || (typeof c === 'string' && isCidV0(c))) allowedCids.push(c);
+      else r.problem(`${path}.allowedCids[${i}]`, "must be an IPFS CIDv0 (Qm + 44 base58 characters, as Lit nodes name actions) or '*'");
+    });
+  return { allowedCids, allowInlineCode: r.bool(o, 'allowInlineCode', path, false) };
 }
 
 /** Validates a parsed config object, fills defaults, and throws one ConfigError naming every problem. */

@@ -20,15 +20,24 @@ export const ERROR_STATUS = {
   WILDCARD_NOT_ALLOWED: 403,
   AUTH_METHODS_NOT_ALLOWED: 403,
   EXPIRATION_TOO_LONG: 403,
+  // Lit Action authentication: the policy does not allow this action (refused before any storage
+  // or node round); the action ran and did not answer true.
+  LIT_ACTION_NOT_ALLOWED: 403,
+  LIT_ACTION_DENIED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   // Idempotency-Key (the IETF httpapi draft's statuses): a request with this key is still running,
   // or the key was used before with another request.
   IDEMPOTENCY_IN_PROGRESS: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  // The Lit Action threw, timed out or ran out of memory on the nodes: the action's own fault,
+  // which the same request will meet again.
+  LIT_ACTION_FAILED: 422,
   RATE_LIMITED: 429,
   // 502: Lit nodes answered and refused; the node's own error kind travels in `details`.
   LIT_NODE_ERROR: 502,
+  // The nodes could not fetch the action's code by its CID (IPFS).
+  LIT_ACTION_UNAVAILABLE: 502,
   // 503: a dependency is not ready; retrying later may work.
   LIT_UNAVAILABLE: 503,
   NO_VALID_DELEGATION: 503,

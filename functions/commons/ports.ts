@@ -9,7 +9,10 @@ export interface SessionScope {
   pkpPublicKey: string;
   /** IAM principal ARN of the caller. */
   caller: string;
-  /** Who authenticates to the PKP: `owner:<address>` by default, or a digest of caller-supplied auth methods. */
+  /**
+   * Who authenticates to the PKP: `owner:<address>` by default, `methods:<digest>` of caller-supplied
+   * auth methods, or `action:<CID>:<sha256 of the canonical jsParams>` for a Lit Action.
+   */
   authIdentity: string;
 }
 
@@ -120,6 +123,10 @@ export interface AuditEntry {
   errorCode?: string;
   /** 'cache' when the wallet sig was reused, 'nodes' when a sign_session_key round was made. */
   walletSigSource?: 'cache' | 'nodes';
+  /** The Lit Action's CID when the request authenticated with one (never its jsParams). */
+  litActionCid?: string;
+  /** Whether that action's code came in the request (its CID computed by the service). */
+  litActionInline?: boolean;
   /** Unix ms. */
   at: number;
 }

@@ -178,3 +178,51 @@ describe('service config', () => {
     ]);
   });
 });
+
+describe('policy litActions', () => {
+  const CID = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
+  const withActions = (litActions: unknown) => {
+    const raw = validConfig();
+    raw.policy.callers[0].litActions = litActions;
+    return raw;
+  };
+
+  it('is absent by default (no action allowed) and inline code is off unless enabled', () => {
+    expect(parseServiceConfig(validConfig()).policy.callers[0]).not.toHaveProperty('litActions');
+    expect(parseServiceConfig(withActions({ allowedCids: [CID] })).policy.callers[0].litActions).toEqual({ allowedCids: [CID], allowInlineCode: false });
+    expect(parseServiceConfig(withActions({ allowedCids: ['*', CID], allowInlineCode: true })).policy.callers[0].litActions).toEqual({ allowedCids: ['*', CID], allowInlineCode: true });
+  });
+
+  it('names every bad entry with its path', () => {
+    const cases: Array<[unknown, RegExp[]]> = [
+      ['yes', [/^policy\.callers\[0\]\.litActions: must be an object/]],
+      [{}, [/^policy\.callers\[0\]\.litActions\.allowedCids: must be a non-empty list/]],
+      [{ allowedCids: [] }, [/^policy\.callers\[0\]\.litActions\.allowedCids: must be a non-empty list/]],
+      [{ allowedCids: CID }, [/^policy\.callers\[0\]\.litActions\.allowedCids: must be a non-empty list/]],
+      [
+        { allowedCids: [CID, 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', 'Qm' + 'z'.repeat(44), 7], allowInlineCode: 'true', extra: 1 },
+        [
+          /^policy\.callers\[0\]\.litActions\.allowedCids\[1\]: must be an IPFS CIDv0/,
+          /^policy\.callers\[0\]\.litActions\.allowedCids\[2\]: must be an IPFS CIDv0/,
+          /^policy\.callers\[0\]\.litActions\.allowedCids\[3\]: must be an IPFS CIDv0/,
+          /^policy\.callers\[0\]\.litActions\.allowInlineCode: must be true or false/,
+          /^policy\.callers\[0\]\.litActions\.extra: unknown setting/,
+        ],
+      ],
+    ];
+    for (const [litActions, expected] of cases) {
+      const problems = problemsOf(withActions(litActions));
+      expect(problems).toHaveLength(expected.length);
+      expect(problems).toEqual(expect.arrayContaining(expected.map((re) => expect.stringMatching(re))));
+    }
+  });
+
+  it('survives the round trip through the function environment, where it is validated again', () => {
+    const runtime = toRuntimeConfig(parseServiceConfig(withActions({ allowedCids: [CID], allowInlineCode: true })));
+    const again = readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: JSON.stringify(runtime) });
+    expect(again.policy.callers[0].litActions).toEqual({ allowedCids: [CID], allowInlineCode: true });
+    const tampered = JSON.parse(JSON.stringify(runtime));
+    tampered.policy.callers[0].litActions.allowedCids = ['not-a-cid'];
+    expect(() => readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: JSON.stringify(tampered) })).toThrow(/allowedCids\[0\]: must be an IPFS CIDv0/);
+  });
+});

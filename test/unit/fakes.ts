@@ -7,6 +7,8 @@ import { ethers } from 'ethers';
 import type { CallerPolicy, RuntimeConfig } from '../../functions/commons/config';
 import type { MetricsSink } from '../../functions/commons/domain/metrics-sink';
 import type { DomainLogger } from '../../functions/commons/domain/issue-session-sigs';
+import type { SessionSigIssuer, SessionSigsParams } from '../../functions/commons/domain/lit-ports';
+import { requestBoundStorage, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
 import type {
   AuditEntry,
   AuditLog,
@@ -191,4 +193,27 @@ export function walletSigJson(expiresAt: Date, marker = 'wallet-sig'): string {
     address: '0xabc',
     algo: 'LIT_BLS',
   });
+}
+
+/**
+ * Behaves like the SDK as far as the service can see: reuses a wallet sig found in localStorage
+ * (no node round), otherwise "asks the nodes" and stores a new one valid until the expiration.
+ */
+export class SdkLikeIssuer implements SessionSigIssuer {
+  calls: SessionSigsParams[] = [];
+  nodeRounds = 0;
+  fail: unknown;
+  async getPkpSessionSigs(p: SessionSigsParams) {
+    this.calls.push(p);
+    if (this.fail) throw this.fail;
+    let walletSig = requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE);
+    if (!walletSig) {
+      this.nodeRounds++;
+      // As the adapter does: a new wallet sig lasts until walletSigValidUntil when given.
+      walletSig = walletSigJson(p.walletSigValidUntil ?? p.expiration, `round-${this.nodeRounds}`);
+      requestBoundStorage.setItem(SDK_STORAGE_KEYS.SESSION_KEY, JSON.stringify({ publicKey: 'pub', secretKey: 'SESSION-SECRET' }));
+      requestBoundStorage.setItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE, walletSig);
+    }
+    return { sessionSigs: { 'http://127.0.0.1:1': { sig: 'session-sig', signedMessage: walletSig } }, expiresAt: p.expiration.toISOString() };
+  }
 }

@@ -1,5 +1,5 @@
 import { ethers } from 'ethers';
-import { parseIssueRequest, pkpTokenIdHex } from '../../functions/commons/domain/issue-request';
+import { MAX_JS_PARAMS_BYTES, MAX_JS_PARAMS_DEPTH, MAX_LIT_ACTION_CODE_BYTES, parseIssueRequest, pkpTokenIdHex } from '../../functions/commons/domain/issue-request';
 import { ServiceError } from '../../functions/commons/errors';
 import { PKP_A, PKP_B } from './fakes';
 
@@ -144,5 +144,77 @@ describe('parseIssueRequest: valid bodies', () => {
     expect(r.resources.map((x) => x.id)).toEqual(['*', 'QmYLtiS6HqNabcS4kfPZdEiN6eWwWyTzLhVb3iMUdZ6Nd4', 'ab'.repeat(64), '7']);
     expect(r.expiration?.toISOString()).toBe('2026-06-01T00:10:00.000Z');
     expect(r.authMethods).toEqual([{ authMethodType: 6, accessToken: 'google-jwt' }]);
+  });
+});
+
+describe('parseIssueRequest: Lit Actions', () => {
+  const CID = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
+  const CODE = "if (customAccessToken === 'lit') { LitActions.setResponse({response:\"true\"}); }";
+  const b64 = (s: string | Uint8Array) => Buffer.from(s as never).toString('base64');
+  const byCid = (over: Record<string, unknown> = {}) => ({ ...valid(), litActionIpfsId: CID, jsParams: { customAccessToken: 'lit' }, ...over });
+  const inline = (over: Record<string, unknown> = {}) => ({ ...valid(), litActionCode: b64(CODE), jsParams: {}, ...over });
+  /** n nested objects: { a: { a: … {} } }. */
+  const nest = (n: number): Record<string, unknown> => (n <= 1 ? {} : { a: nest(n - 1) });
+  const withoutJsParams = (b: Record<string, unknown>) => Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'jsParams'));
+
+  const cases: Array<[string, unknown, string]> = [
+    ['both litActionIpfsId and litActionCode', { ...byCid(), litActionCode: b64(CODE) }, 'litActionCode'],
+    ['jsParams without an action', { ...valid(), jsParams: {} }, 'jsParams'],
+    ['an action without jsParams (the SDK requires them)', withoutJsParams(byCid()), 'jsParams'],
+    ['an inline action without jsParams', withoutJsParams(inline()), 'jsParams'],
+    ['an action with authMethods (the action must be the whole authentication)', byCid({ authMethods: [{ authMethodType: 1, accessToken: 't' }] }), 'authMethods'],
+    ['litActionIpfsId not a string', byCid({ litActionIpfsId: 42 }), 'litActionIpfsId'],
+    ['litActionIpfsId a CIDv1 (Lit nodes take CIDv0)', byCid({ litActionIpfsId: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi' }), 'litActionIpfsId'],
+    ['litActionIpfsId of the Qm shape that is no sha2-256 multihash', byCid({ litActionIpfsId: 'Qm' + 'z'.repeat(44) }), 'litActionIpfsId'],
+    ['litActionCode empty', inline({ litActionCode: '' }), 'litActionCode'],
+    ['litActionCode not a string', inline({ litActionCode: ['x'] }), 'litActionCode'],
+    ['litActionCode plain JavaScript, not base64', inline({ litActionCode: CODE }), 'litActionCode'],
+    ['litActionCode base64url alphabet', inline({ litActionCode: Buffer.from([0xfb, 0xff, 0xbf]).toString('base64url') }), 'litActionCode'],
+    ['litActionCode without padding', inline({ litActionCode: b64('ab').replace(/=+$/, '') }), 'litActionCode'],
+    ['litActionCode with a line break', inline({ litActionCode: b64(CODE).slice(0, 8) + '\n' + b64(CODE).slice(8) }), 'litActionCode'],
+    ['litActionCode with non-zero trailing bits (the node decoder refuses them)', inline({ litActionCode: 'QR==' }), 'litActionCode'],
+    ['litActionCode that decodes to invalid UTF-8', inline({ litActionCode: b64(Uint8Array.from([0x61, 0xff, 0xfe])) }), 'litActionCode'],
+    ['litActionCode over the decoded bound', inline({ litActionCode: b64('x'.repeat(MAX_LIT_ACTION_CODE_BYTES + 1)) }), 'litActionCode'],
+    ['jsParams an array', byCid({ jsParams: [1] }), 'jsParams'],
+    ['jsParams a string', byCid({ jsParams: '{}' }), 'jsParams'],
+    ['jsParams null', byCid({ jsParams: null }), 'jsParams'],
+    ['jsParams nested too deep', byCid({ jsParams: nest(MAX_JS_PARAMS_DEPTH + 1) }), 'jsParams'],
+    ['jsParams too deep through arrays', byCid({ jsParams: { a: JSON.parse('['.repeat(MAX_JS_PARAMS_DEPTH) + ']'.repeat(MAX_JS_PARAMS_DEPTH)) } }), 'jsParams'],
+    ['jsParams over the size bound', byCid({ jsParams: { v: 'x'.repeat(MAX_JS_PARAMS_BYTES) } }), 'jsParams'],
+    ['jsParams with a number JSON.parse made Infinity', byCid({ jsParams: JSON.parse('{"n":1e999}') }), 'jsParams'],
+  ];
+
+  it.each(cases)('%s → INVALID_REQUEST on its field', (_name, body, field) => {
+    expect(refusal(body)).toEqual({ code: 'INVALID_REQUEST', field });
+  });
+
+  it('never echoes the code or the jsParams in an error', () => {
+    const secret = 'SECRET-JWT-' + 'z'.repeat(100);
+    for (const body of [byCid({ jsParams: { token: secret, deep: nest(MAX_JS_PARAMS_DEPTH + 1) } }), inline({ litActionCode: `<script>${secret}</script>` })]) {
+      try {
+        parseIssueRequest(body, NOW);
+        throw new Error('expected a refusal');
+      } catch (e) {
+        expect((e as ServiceError).code).toBe('INVALID_REQUEST');
+        expect((e as Error).message).not.toContain(secret);
+        expect((e as Error).message.length).toBeLessThan(300);
+      }
+    }
+  });
+
+  it('takes an action by CID with its jsParams', () => {
+    const r = parseIssueRequest(byCid(), NOW);
+    expect(r.litAction).toEqual({ source: { kind: 'ipfs', ipfsId: CID }, jsParams: { customAccessToken: 'lit' } });
+    expect(r.authMethods).toBeUndefined();
+  });
+
+  it('takes inline code as the base64 the node decodes, with its bytes, up to the bound; jsParams {} and at the depth bound', () => {
+    const r = parseIssueRequest(inline({ jsParams: nest(MAX_JS_PARAMS_DEPTH) }), NOW);
+    expect(r.litAction?.source).toEqual({ kind: 'inline', codeBase64: b64(CODE), code: new Uint8Array(Buffer.from(CODE)) });
+    expect(r.litAction?.jsParams).toEqual(nest(MAX_JS_PARAMS_DEPTH));
+    const biggest = 'é'.repeat(MAX_LIT_ACTION_CODE_BYTES / 2); // two bytes each: multi-byte UTF-8 counts in bytes
+    const big = parseIssueRequest(inline({ litActionCode: b64(biggest) }), NOW).litAction!.source;
+    expect(big.kind === 'inline' && big.code.length).toBe(MAX_LIT_ACTION_CODE_BYTES);
+    expect(parseIssueRequest(valid(), NOW).litAction).toBeUndefined();
   });
 });

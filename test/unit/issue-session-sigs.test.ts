@@ -1,9 +1,8 @@
 import { ethers } from 'ethers';
 import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
-import type { SessionSigIssuer, SessionSigsParams } from '../../functions/commons/domain/lit-ports';
 import { ServiceError } from '../../functions/commons/errors';
 import { METRIC } from '../../functions/commons/metric-names';
-import { requestBoundStorage, runInSessionScope, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { runInSessionScope, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
 import {
   CALLER,
   DELEGATION_SIG,
@@ -16,34 +15,11 @@ import {
   PKP_B,
   RecordingLogger,
   RecordingMetrics,
+  SdkLikeIssuer,
   callerPolicy,
   delegationRecord,
   runtimeConfig,
-  walletSigJson,
 } from './fakes';
-
-/**
- * Behaves like the SDK as far as the service can see: reuses a wallet sig found in localStorage
- * (no node round), otherwise "asks the nodes" and stores a new one valid until the expiration.
- */
-class FakeLit implements SessionSigIssuer {
-  calls: SessionSigsParams[] = [];
-  nodeRounds = 0;
-  fail: unknown;
-  async getPkpSessionSigs(p: SessionSigsParams) {
-    this.calls.push(p);
-    if (this.fail) throw this.fail;
-    let walletSig = requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE);
-    if (!walletSig) {
-      this.nodeRounds++;
-      // As the adapter does: a new wallet sig lasts until walletSigValidUntil when given.
-      walletSig = walletSigJson(p.walletSigValidUntil ?? p.expiration, `round-${this.nodeRounds}`);
-      requestBoundStorage.setItem(SDK_STORAGE_KEYS.SESSION_KEY, JSON.stringify({ publicKey: 'pub', secretKey: 'SESSION-SECRET' }));
-      requestBoundStorage.setItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE, walletSig);
-    }
-    return { sessionSigs: { 'http://127.0.0.1:1': { sig: 'session-sig', signedMessage: walletSig } }, expiresAt: p.expiration.toISOString() };
-  }
-}
 
 function setup(callers = [callerPolicy()]) {
   const deps = {
@@ -52,7 +28,7 @@ function setup(callers = [callerPolicy()]) {
     delegations: new MemoryDelegationStore(),
     rateLimiter: new MemoryRateLimiter(),
     auditLog: new MemoryAuditLog(),
-    issuer: new FakeLit(),
+    issuer: new SdkLikeIssuer(),
     ownerKey: async () => OWNER,
     runInScope: runInSessionScope,
     metrics: new RecordingMetrics(),
@@ -247,5 +223,79 @@ describe('issueSessionSigs', () => {
     // Within the delegation's life nothing changes.
     const inside = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 300_000).toISOString() })));
     expect(inside.expirationClamped).toBe(false);
+  });
+});
+
+describe('issueSessionSigs with a Lit Action', () => {
+  const CID_A = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
+  const CID_B = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz';
+  /** NO_AUTH_METHOD_SESSION_SIG_LIT_ACTION_CODE of the real node's tests, whose CID is CID_A. */
+  const CODE_A = "\n    if (customAccessToken === 'lit') {\n        LitActions.setResponse({response:\"true\"});\n    }\n";
+  const allow = (litActions: { allowedCids: string[]; allowInlineCode: boolean }) => setup([callerPolicy({ litActions })]);
+  const byCid = (cid: string, jsParams: Record<string, unknown> = { customAccessToken: 'SECRET-lit' }) => body({ litActionIpfsId: cid, jsParams });
+  const inline = (code: string, jsParams: Record<string, unknown> = {}) => body({ litActionCode: Buffer.from(code).toString('base64'), jsParams });
+  const identities = (d: ReturnType<typeof setup>) => [...d.sessionScopes.items.keys()].map((k) => k.split('\0')[2]);
+
+  it('passes the action and its jsParams to Lit with no auth method, and audits its CID, never the jsParams', async () => {
+    const d = allow({ allowedCids: [CID_A], allowInlineCode: false });
+    const r = await issueSessionSigs(d, input(byCid(CID_A)));
+    expect(r.walletSigSource).toBe('nodes');
+    expect(d.issuer.calls[0].litAction).toEqual({ source: { kind: 'ipfs', ipfsId: CID_A }, jsParams: { customAccessToken: 'SECRET-lit' } });
+    expect(d.issuer.calls[0].authMethods).toBeUndefined();
+    expect(d.auditLog.entries).toMatchObject([{ outcome: 'issued', litActionCid: CID_A, litActionInline: false }]);
+    expect(JSON.stringify(d.auditLog.entries) + d.logger.lines.join('\n')).not.toContain('SECRET-lit');
+  });
+
+  it('keys the scope by action CID and jsParams digest: the same pair reuses its wallet sig, another CID or other jsParams never do', async () => {
+    const d = allow({ allowedCids: [CID_A, CID_B], allowInlineCode: false });
+    expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'alice' })))).walletSigSource).toBe('nodes');
+    expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'bob' })))).walletSigSource).toBe('nodes');
+    expect((await issueSessionSigs(d, input(byCid(CID_B, { user: 'alice' })))).walletSigSource).toBe('nodes');
+    expect((await issueSessionSigs(d, input(body())))).toMatchObject({ walletSigSource: 'nodes' }); // the owner's scope is apart too
+    expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'alice' })))).walletSigSource).toBe('cache');
+    expect(d.issuer.nodeRounds).toBe(4);
+    const ids = identities(d);
+    expect(ids).toHaveLength(4);
+    expect(ids.filter((i) => i.startsWith(`action:${CID_A}:`))).toHaveLength(2);
+    expect(ids.filter((i) => i.startsWith(`action:${CID_B}:`))).toHaveLength(1);
+    expect(ids).toContain(`owner:${OWNER.address.toLowerCase()}`);
+    expect(ids.join()).not.toMatch(/alice|bob/);
+    // Each scope holds the wallet sig of its own node round.
+    const sigs = [...d.sessionScopes.items.values()].map((v) => v.entries.get(SDK_STORAGE_KEYS.WALLET_SIGNATURE));
+    expect(new Set(sigs).size).toBe(4);
+  });
+
+  it('names inline code by the CID the node computes, and shares the scope of the same action by CID', async () => {
+    const d = allow({ allowedCids: [CID_A], allowInlineCode: true });
+    const first = await issueSessionSigs(d, input(inline(CODE_A, { customAccessToken: 'lit' })));
+    expect(first.walletSigSource).toBe('nodes');
+    expect(d.issuer.calls[0].litAction?.source).toMatchObject({ kind: 'inline', codeBase64: Buffer.from(CODE_A).toString('base64') });
+    expect(d.auditLog.entries[0]).toMatchObject({ litActionCid: CID_A, litActionInline: true });
+    expect((await issueSessionSigs(d, input(byCid(CID_A, { customAccessToken: 'lit' })))).walletSigSource).toBe('cache');
+  });
+
+  it('refuses an action outside the policy before any storage or node round, and audits its CID', async () => {
+    for (const [litActions, b] of [
+      [undefined, byCid(CID_A)],
+      [{ allowedCids: [CID_B], allowInlineCode: false }, byCid(CID_A)],
+      [{ allowedCids: [CID_A], allowInlineCode: false }, inline(CODE_A)],
+      [{ allowedCids: [CID_B], allowInlineCode: true }, inline(CODE_A)],
+    ] as const) {
+      const d = setup([callerPolicy(litActions ? { litActions: { ...litActions, allowedCids: [...litActions.allowedCids] } } : {})]);
+      const err = await issueSessionSigs(d, input(b)).catch((e: ServiceError) => e);
+      expect(err).toMatchObject({ code: 'LIT_ACTION_NOT_ALLOWED', status: 403, details: { cid: CID_A } });
+      expect(d.sessionScopes.loads).toBe(0);
+      expect(d.rateLimiter.counts.size).toBe(0);
+      expect(d.issuer.calls).toHaveLength(0);
+      expect(d.auditLog.entries).toMatchObject([{ outcome: 'refused', errorCode: 'LIT_ACTION_NOT_ALLOWED', litActionCid: CID_A }]);
+    }
+  });
+
+  it("audits the action's refusal by the nodes and keeps nothing in its scope", async () => {
+    const d = allow({ allowedCids: ['*'], allowInlineCode: false });
+    d.issuer.fail = new ServiceError('LIT_ACTION_DENIED', 'denied');
+    expect(await codeOf(issueSessionSigs(d, input(byCid(CID_B))))).toBe('LIT_ACTION_DENIED');
+    expect(d.auditLog.entries).toMatchObject([{ outcome: 'refused', errorCode: 'LIT_ACTION_DENIED', litActionCid: CID_B }]);
+    expect(d.sessionScopes.saves).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
 import { InitError, InvalidArgumentException, LIT_ABILITY, LOCAL_STORAGE_KEYS, NodeError } from '@lit-protocol/constants';
 import { ethers } from 'ethers';
 import { ABILITIES } from '../../functions/commons/config';
-import { mapLitError } from '../../functions/commons/adapters/lit/errors';
+import { mapLitError, quotedNodeReply } from '../../functions/commons/adapters/lit/errors';
+import { LitSessionSigIssuer } from '../../functions/commons/adapters/lit/session-sigs';
+import type { SessionSigsParams } from '../../functions/commons/domain/lit-ports';
 import { STAKING_ABI_FRAGMENT, litClientSettings, litContractsContext } from '../../functions/commons/adapters/lit/network';
 import { ethWalletAuthMethodId } from '../../functions/commons/adapters/lit/contracts';
 import { SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
@@ -74,6 +76,101 @@ describe('Lit error mapping', () => {
   it('ServiceErrors pass through', () => {
     const se = new ServiceError('LIT_UNAVAILABLE', 'x');
     expect(mapLitError(se, 'op')).toBe(se);
+  });
+});
+
+describe('Lit Action outcomes (node replies of LIT-Protocol/Node v1.0.18 sign_session_key, through the SDK)', () => {
+  const CID = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
+  const noText = (e: ServiceError, ...texts: string[]) => {
+    for (const t of texts) expect(e.message + JSON.stringify(e.details)).not.toContain(t);
+  };
+
+  it('the action answered without "true" (401 NodeLitActionsSessionSigAuthenticationFailed) → 403 LIT_ACTION_DENIED', () => {
+    const e = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeLitActionsSessionSigAuthenticationFailed', status: 401, message: 'Authentication failed for session_sig signing via Lit Action', details: [SECRET] }), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_ACTION_DENIED', status: 403, retryable: false, details: { errorKind: 'Validation', errorCode: 'NodeLitActionsSessionSigAuthenticationFailed' } });
+    noText(e, SECRET);
+  });
+
+  it('the action threw (400 {"success":false,"error":…,"logs":…}, no errorCode) → 422 LIT_ACTION_FAILED, reason threw, none of its text', () => {
+    // serde_json's json! writes keys sorted; what the action threw and logged is the caller's text.
+    const thrown = `Uncaught Error: ${SECRET} "errorKind":"IPFS","errorCode":"NodeLitActionsSessionSigAuthenticationFailed"`;
+    const e = mapLitError(sdkNodeError({ error: thrown, logs: `log line ${SECRET}\n`, success: false }), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_ACTION_FAILED', status: 422, retryable: false, details: { reason: 'threw' } });
+    noText(e, SECRET, 'Uncaught', 'log line');
+  });
+
+  it.each([
+    ['NodeJsTimeoutError', 'timeout', 'Timeout'],
+    ['NodeJsMemoryLimitError', 'memory-limit', 'MemoryLimit'],
+    ['NodeJsExecutionError', 'execution-error', 'Unexpected'],
+  ])('%s → 422 LIT_ACTION_FAILED with reason %s, without the logs', (errorCode, reason, errorKind) => {
+    const e = mapLitError(sdkNodeError({ errorKind, errorCode, status: 502, message: 'js failed', logs: `console ${SECRET}` }), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_ACTION_FAILED', status: 422, details: { reason, errorCode } });
+    noText(e, SECRET);
+  });
+
+  it("the nodes could not fetch the action's code (errorKind IPFS, no errorCode, 500) → 502 LIT_ACTION_UNAVAILABLE", () => {
+    const e = mapLitError(sdkNodeError({ errorKind: 'IPFS', status: 500, message: 'IPFS error', details: [`Error getting ipfs file: ${CID}`] }), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_ACTION_UNAVAILABLE', status: 502, details: { errorKind: 'IPFS' } });
+  });
+
+  it('an action CID the PKP does not permit is refused like any unpermitted auth: NodeAuthSigScopeTooLimited stays 502 LIT_NODE_ERROR', () => {
+    const e = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited', status: 401, message: 'auth_sig scope that is passed does not support the requested operation' }), 'session signature');
+    expect(e).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeAuthSigScopeTooLimited' } });
+  });
+
+  it('reads the quoted reply by structure: braces and quotes inside strings do not end it, and text after it is ignored', () => {
+    const reply = { error: 'a } ] \\" {', logs: '}}}', success: false };
+    expect(quotedNodeReply(sdkNodeError(reply))).toEqual(reply);
+    expect(quotedNodeReply(new Error('no reply here'))).toBeUndefined();
+    expect(quotedNodeReply({ message: 'Response from the nodes: {"success":false,"error":{"a":' })).toBeUndefined();
+  });
+});
+
+describe('LitSessionSigIssuer with a Lit Action', () => {
+  const PKP = '0x04' + ethers.Wallet.createRandom().publicKey.slice(4);
+  function issuer() {
+    const calls: Array<Record<string, unknown>> = [];
+    const client = {
+      getPkpSessionSigs: async (p: Record<string, unknown>) => {
+        calls.push(p);
+        return { 'http://127.0.0.1:1': { sig: 's' } };
+      },
+      getSessionKeyUri: (k: string) => `lit:session:${k}`,
+      getLatestBlockhash: async () => '0x' + 'ab'.repeat(32),
+    };
+    return { calls, issuer: new LitSessionSigIssuer({ get: async () => client as never }) };
+  }
+  const owner = ethers.Wallet.createRandom();
+  const params = (over: Partial<SessionSigsParams>): SessionSigsParams => ({
+    pkpPublicKey: PKP,
+    resources: [{ kind: 'pkp', id: '*', ability: 'pkp-signing' }],
+    expiration: new Date(Date.now() + 600_000),
+    capabilityAuthSig: { sig: 'd', derivedVia: 'web3.eth.personal.sign', signedMessage: 'm', address: owner.address },
+    owner,
+    deadlineMs: Date.now() + 10_000,
+    ...over,
+  });
+
+  it("sends the action and jsParams with authMethods [] (never the owner's), keeping the delegation", async () => {
+    const { calls, issuer: i } = issuer();
+    await i.getPkpSessionSigs(params({ litAction: { source: { kind: 'ipfs', ipfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y' }, jsParams: { customAccessToken: 'lit' } } }));
+    expect(calls.length).toBeGreaterThan(0);
+    for (const c of calls) {
+      expect(c).toMatchObject({ authMethods: [], litActionIpfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y', jsParams: { customAccessToken: 'lit' }, capabilityAuthSigs: [{ sig: 'd' }] });
+      expect(c).not.toHaveProperty('litActionCode');
+    }
+    const inline = issuer();
+    await inline.issuer.getPkpSessionSigs(params({ litAction: { source: { kind: 'inline', codeBase64: 'eA==', code: Uint8Array.of(0x78) }, jsParams: {} } }));
+    expect(inline.calls[0]).toMatchObject({ authMethods: [], litActionCode: 'eA==', jsParams: {} });
+    expect(inline.calls[0]).not.toHaveProperty('litActionIpfsId');
+  });
+
+  it("without an action the owner's EthWallet auth method is sent (the control)", async () => {
+    const { calls, issuer: i } = issuer();
+    await i.getPkpSessionSigs(params({}));
+    expect(calls[0].authMethods).toMatchObject([{ authMethodType: 1 }]);
+    expect(calls[0]).not.toHaveProperty('jsParams');
   });
 });
 

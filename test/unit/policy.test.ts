@@ -140,3 +140,49 @@ describe('authorizeIssue expiration', () => {
     expect(a).toMatchObject({ expiration: at(3600), clamped: true });
   });
 });
+
+describe('authorizeIssue Lit Actions (default deny)', () => {
+  const A = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
+  const B = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz';
+  const byCid = (cid: string) => ({ request: req({ litAction: { source: { kind: 'ipfs', ipfsId: cid }, jsParams: {} } }), identity: { cid, inline: false, jsParamsDigest: 'd' } });
+  const inline = (cid: string) => ({
+    request: req({ litAction: { source: { kind: 'inline', codeBase64: 'eA==', code: Uint8Array.of(0x78) }, jsParams: {} } }),
+    identity: { cid, inline: true, jsParamsDigest: 'd' },
+  });
+  const decide = (entry: Parameters<typeof callerPolicy>[0], a: ReturnType<typeof byCid>) =>
+    codeOf(() => authorizeIssue({ callers: [callerPolicy(entry)] }, CALLER, a.request, { ...opts, litAction: a.identity }));
+
+  it('refuses any action to a caller whose entry has no litActions', () => {
+    expect(decide({}, byCid(A))).toBe('LIT_ACTION_NOT_ALLOWED');
+    expect(decide({}, inline(A))).toBe('LIT_ACTION_NOT_ALLOWED');
+  });
+  it('allows only the listed CIDs, or any with *', () => {
+    expect(decide({ litActions: { allowedCids: [A], allowInlineCode: false } }, byCid(A))).toBe('ALLOWED');
+    expect(decide({ litActions: { allowedCids: [A], allowInlineCode: false } }, byCid(B))).toBe('LIT_ACTION_NOT_ALLOWED');
+    expect(decide({ litActions: { allowedCids: ['*'], allowInlineCode: false } }, byCid(B))).toBe('ALLOWED');
+  });
+  it('inline code needs allowInlineCode AND its computed CID allowed', () => {
+    expect(decide({ litActions: { allowedCids: [A], allowInlineCode: false } }, inline(A))).toBe('LIT_ACTION_NOT_ALLOWED');
+    expect(decide({ litActions: { allowedCids: ['*'], allowInlineCode: false } }, inline(A))).toBe('LIT_ACTION_NOT_ALLOWED');
+    expect(decide({ litActions: { allowedCids: [B], allowInlineCode: true } }, inline(A))).toBe('LIT_ACTION_NOT_ALLOWED');
+    expect(decide({ litActions: { allowedCids: [A], allowInlineCode: true } }, inline(A))).toBe('ALLOWED');
+    expect(decide({ litActions: { allowedCids: ['*'], allowInlineCode: true } }, inline(B))).toBe('ALLOWED');
+  });
+  it('names the CID (and whether inline) in the refusal, so a caller learns the CID of its code', () => {
+    const a = inline(B);
+    try {
+      authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: true } })] }, CALLER, a.request, { ...opts, litAction: a.identity });
+      throw new Error('expected a refusal');
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'LIT_ACTION_NOT_ALLOWED', status: 403, details: { cid: B, inline: true } });
+    }
+  });
+  it('still applies the other checks to a request with an action', () => {
+    const a = byCid(A);
+    const r = { ...a.request, pkpPublicKey: PKP_B };
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: false } })] }, CALLER, r, { ...opts, litAction: a.identity }))).toBe('PKP_NOT_ALLOWED');
+  });
+  it('refuses to decide on an action whose identity was not computed (a bug, not a pass)', () => {
+    expect(() => authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: ['*'], allowInlineCode: true } })] }, CALLER, byCid(A).request, opts)).toThrow(/needs its identity/);
+  });
+});

@@ -14,6 +14,12 @@
  * }
  * ```
  *
+ * Or, to authenticate with a Lit Action instead of an auth method: `litActionIpfsId` (a CIDv0)
+ * or `litActionCode` (the JavaScript, base64), with `jsParams` (a JSON object, `{}` for none).
+ * The action is then the whole authentication, so `authMethods` may not come with it: the node's
+ * PKP permission check passes when ANY auth method or the action is permitted for the PKP, so an
+ * auth method sent alongside would get the sigs whatever the action answers.
+ *
  * Resource ids, per kind (`*` always means "any resource of this kind" and needs the policy's
  * allowWildcardResources):
  * - `pkp`: the requested PKP, named by its token id (decimal, or 0x hex) or by its public key.
@@ -26,7 +32,8 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { ethers } from 'ethers';
-import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, type Ability, type ResourceKind } from '../config';
+import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, isCidV0, type Ability, type ResourceKind } from '../config';
+import type { JsParams, LitActionRequest } from './lit-action';
 import { invalid, isObj, refuseUnknownFields } from './request-fields';
 
 export interface RequestedResource {
@@ -50,6 +57,8 @@ export interface IssueRequest {
   /** Absent: the configured default applies (policy.ts decides the effective expiry). */
   expiration?: Date;
   authMethods?: CallerAuthMethod[];
+  /** A Lit Action to authenticate with (never together with authMethods). */
+  litAction?: LitActionRequest;
 }
 
 const MAX_RESOURCES = 32;
@@ -62,7 +71,21 @@ const HEX_ID = /^0x[0-9a-fA-F]{1,64}$/;
 const CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
 const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
-const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods'];
+const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods', 'litActionIpfsId', 'litActionCode', 'jsParams'];
+/**
+ * Inline action code, decoded. Authentication actions are a few KB; the bound keeps hashing and
+ * the node request cheap and the code within one 256 KiB IPFS chunk, where the CID computed here
+ * is certainly the node's (lit-action.ts). The real node sets no limit of its own on inline code.
+ */
+export const MAX_LIT_ACTION_CODE_BYTES = 64 * 1024;
+/** Base64 of MAX_LIT_ACTION_CODE_BYTES: a longer string is refused before it is decoded. */
+const MAX_LIT_ACTION_CODE_CHARS = Math.ceil(MAX_LIT_ACTION_CODE_BYTES / 3) * 4;
+/** Serialized jsParams: sent to every node with each node round; an action's parameters are small. */
+export const MAX_JS_PARAMS_BYTES = 16 * 1024;
+/** Nesting of jsParams (objects and arrays), so canonicalization and hashing never recurse deeply. */
+export const MAX_JS_PARAMS_DEPTH = 16;
+/** Standard base64 alphabet with padding, what the node's decoder (data_encoding BASE64) takes. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Whether an `0x04…` key is a point of secp256k1. The shape regex alone passes 2^512 strings of
@@ -144,6 +167,58 @@ function parseAuthMethods(v: unknown): CallerAuthMethod[] {
   });
 }
 
+function parseLitActionCode(v: unknown): LitActionRequest['source'] {
+  const field = 'litActionCode';
+  if (typeof v !== 'string' || v.length === 0) throw invalid(field, 'must be a non-empty string: the action code, base64-encoded');
+  if (v.length > MAX_LIT_ACTION_CODE_CHARS) throw invalid(field, `must decode to at most ${MAX_LIT_ACTION_CODE_BYTES} bytes of code`);
+  // Canonical only (padding, zero trailing bits): the node's strict decoder refuses anything else.
+  const code = Buffer.from(v, 'base64');
+  if (!BASE64.test(v) || code.toString('base64') !== v) throw invalid(field, 'must be standard base64 with padding (A-Z a-z 0-9 + /, =)');
+  if (code.length > MAX_LIT_ACTION_CODE_BYTES) throw invalid(field, `must decode to at most ${MAX_LIT_ACTION_CODE_BYTES} bytes of code`);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(code);
+  } catch {
+    throw invalid(field, 'must decode to UTF-8 text (the node runs it as JavaScript source)');
+  }
+  return { kind: 'inline', codeBase64: v, code: new Uint8Array(code) };
+}
+
+/** Depth of nesting of a JSON value, and whether every number in it is finite (JSON.parse turns 1e999 into Infinity). */
+function checkJsonValue(v: unknown, depth: number): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw invalid('jsParams', 'must hold finite numbers only');
+  if (typeof v !== 'object' || v === null) return;
+  if (depth > MAX_JS_PARAMS_DEPTH) throw invalid('jsParams', `must nest at most ${MAX_JS_PARAMS_DEPTH} levels deep`);
+  for (const child of Object.values(v)) checkJsonValue(child, depth + 1);
+}
+
+function parseJsParams(v: unknown): JsParams {
+  if (!isObj(v)) throw invalid('jsParams', 'must be a JSON object ({} for none)');
+  // Depth first: the walk stops at the limit, where JSON.stringify would recurse as deep as the body nests.
+  checkJsonValue(v, 1);
+  if (Buffer.byteLength(JSON.stringify(v), 'utf8') > MAX_JS_PARAMS_BYTES) throw invalid('jsParams', `must serialize to at most ${MAX_JS_PARAMS_BYTES} bytes`);
+  return v;
+}
+
+function parseLitAction(body: Record<string, unknown>): LitActionRequest | undefined {
+  const { litActionIpfsId: ipfsId, litActionCode: code, jsParams } = body;
+  if (ipfsId === undefined && code === undefined) {
+    if (jsParams !== undefined) throw invalid('jsParams', 'is only used with litActionIpfsId or litActionCode');
+    return undefined;
+  }
+  if (ipfsId !== undefined && code !== undefined) throw invalid('litActionCode', 'give either litActionIpfsId or litActionCode, not both');
+  if (body.authMethods !== undefined)
+    throw invalid('authMethods', 'cannot come with a Lit Action: the action is the authentication, and any permitted auth method would pass the PKP check whatever the action answers');
+  let source: LitActionRequest['source'];
+  if (ipfsId !== undefined) {
+    if (typeof ipfsId !== 'string' || !isCidV0(ipfsId)) throw invalid('litActionIpfsId', 'must be an IPFS CIDv0 (Qm + 44 base58 characters), as Lit nodes name actions');
+    source = { kind: 'ipfs', ipfsId };
+  } else {
+    source = parseLitActionCode(code);
+  }
+  if (jsParams === undefined) throw invalid('jsParams', 'is required with a Lit Action ({} for none)');
+  return { source, jsParams: parseJsParams(jsParams) };
+}
+
 /**
  * Validates `body` (already JSON-parsed) and returns it in canonical form.
  * @param nowMs the instant an expiration must lie after
@@ -186,6 +261,8 @@ export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): Is
 
   const request: IssueRequest = { pkpPublicKey, pkpTokenIdHex: pkpTokenIdHex(pkpPublicKey), resources };
   if (body.expiration !== undefined) request.expiration = parseExpiration(body.expiration, nowMs);
+  const litAction = parseLitAction(body);
+  if (litAction) request.litAction = litAction;
   if (body.authMethods !== undefined) request.authMethods = parseAuthMethods(body.authMethods);
   return request;
 }

@@ -12,6 +12,7 @@ import type { AuditEntry, AuditLog, DelegationRecord, DelegationStore, RateLimit
 import type { SessionScopeOptions, SessionScopeRun } from '../session-storage/run-in-session-scope';
 import { describeResources, parseIssueRequest, type CallerAuthMethod, type IssueRequest } from './issue-request';
 import type { IssuedSessionSigs, OwnerKeySource, SessionSigIssuer } from './lit-ports';
+import { identifyLitAction, litActionAuthIdentity } from './lit-action';
 import type { MetricsSink } from './metrics-sink';
 import { authorizeIssue, rateLimitSubject } from './policy';
 import { DELEGATION_MIN_REMAINING_SECONDS, isDelegationUsable } from './delegation-limits';
@@ -146,9 +147,17 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   audit.resources = describeResources(request.resources);
   if (request.expiration) audit.expiration = request.expiration.toISOString();
 
+  // Inline code is allowed or refused by its CID, so it is computed before the policy decides.
+  const litAction = request.litAction && (await identifyLitAction(request.litAction));
+  if (litAction) {
+    audit.litActionCid = litAction.cid;
+    audit.litActionInline = litAction.inline;
+  }
+
   const auth = authorizeIssue(deps.config.policy, input.caller, request, {
     defaultExpirationSeconds: deps.config.session.defaultExpirationSeconds,
     nowMs: now(),
+    litAction,
   });
   audit.expiration = auth.expiration.toISOString();
   audit.resources = describeResources(auth.resources);
@@ -174,7 +183,8 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   const scope: SessionScope = {
     pkpPublicKey: request.pkpPublicKey,
     caller: input.caller,
-    authIdentity: authIdentityFor(owner.address, request.authMethods),
+    // A wallet sig the nodes signed on one action's answer serves only that action with those jsParams.
+    authIdentity: litAction ? litActionAuthIdentity(litAction) : authIdentityFor(owner.address, request.authMethods),
   };
   const run = await deps.runInScope<IssuedSessionSigs>(
     deps.sessionScopes,
@@ -187,6 +197,7 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
         // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
         walletSigValidUntil: new Date(Math.max(expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
         authMethods: request.authMethods,
+        litAction: request.litAction,
         capabilityAuthSig: delegation.authSig,
         owner,
         deadlineMs: input.deadlineMs,

@@ -4,6 +4,7 @@
  */
 import type { AuthSigLike, LitNodeSet } from '../ports';
 import type { CallerAuthMethod, RequestedResource } from './issue-request';
+import type { LitActionRequest } from './lit-action';
 
 /**
  * The owner wallet as the domain sees it: an address and a way to sign. An ethers `Wallet`
@@ -27,8 +28,13 @@ export interface SessionSigsParams {
    * need a node round (a wallet sig never outlives the session sigs it was made with).
    */
   walletSigValidUntil?: Date;
-  /** Caller-supplied auth methods; absent means "authenticate as the owner wallet". */
+  /** Caller-supplied auth methods; absent means "authenticate as the owner wallet" (unless litAction). */
   authMethods?: readonly CallerAuthMethod[];
+  /**
+   * Authenticate with this Lit Action alone: the nodes run it, and sign only if it answers true
+   * and its CID is a permitted action of the PKP. No auth method goes with it (not the owner's).
+   */
+  litAction?: LitActionRequest;
   /** The current capacity delegation, put into every session sig's capabilities. */
   capabilityAuthSig: AuthSigLike;
   owner: OwnerSigner;

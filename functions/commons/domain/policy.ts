@@ -13,6 +13,7 @@ import type { CallerPolicy, PolicyConfig } from '../config';
 import { ServiceError } from '../errors';
 // Types only: this module is loaded by functions that must not load ethers (test/unit/lazy-loading).
 import type { IssueRequest, RequestedResource } from './issue-request';
+import type { LitActionIdentity } from './lit-action';
 
 /** Pattern `*` → any run of characters (possibly empty); everything else literal; whole-string match. */
 export function principalMatches(pattern: string, arn: string): boolean {
@@ -88,14 +89,31 @@ export interface IssueAuthorization {
 }
 
 /**
+ * A Lit Action needs the entry's `litActions`; inline code also `allowInlineCode`; and its CID
+ * (the one asked, or the one computed from the code) in `allowedCids` or `'*'`. Default deny.
+ */
+export function authorizeLitAction(entry: CallerPolicy, action: LitActionIdentity): void {
+  const details = { cid: action.cid, inline: action.inline };
+  const allowed = entry.litActions;
+  if (!allowed) throw new ServiceError('LIT_ACTION_NOT_ALLOWED', 'The policy does not allow this caller to authenticate with a Lit Action', { details });
+  if (action.inline && !allowed.allowInlineCode) {
+    throw new ServiceError('LIT_ACTION_NOT_ALLOWED', 'The policy does not allow this caller to send Lit Action code (name an allowed action by litActionIpfsId)', { details });
+  }
+  if (!allowed.allowedCids.includes('*') && !allowed.allowedCids.includes(action.cid)) {
+    throw new ServiceError('LIT_ACTION_NOT_ALLOWED', "The policy does not allow this Lit Action for this caller (its CID is not in the caller's allowedCids)", { details });
+  }
+}
+
+/**
  * Checks a valid issue request against the caller's policy entry and decides the expiry:
  * the requested one, or now + `defaultExpirationSeconds` (capped at the caller's maximum).
+ * `litAction` is the identity of `request.litAction` (identifyLitAction), required with one.
  */
 export function authorizeIssue(
   policy: PolicyConfig,
   caller: string,
   request: IssueRequest,
-  options: { defaultExpirationSeconds: number; nowMs: number },
+  options: { defaultExpirationSeconds: number; nowMs: number; litAction?: LitActionIdentity },
 ): IssueAuthorization {
   const entry = requireCallerPolicy(policy, caller);
 
@@ -116,6 +134,10 @@ export function authorizeIssue(
   }
   if (request.authMethods !== undefined && !entry.allowCallerAuthMethods) {
     throw new ServiceError('AUTH_METHODS_NOT_ALLOWED', 'The policy does not allow this caller to supply its own authMethods');
+  }
+  if (request.litAction !== undefined) {
+    if (options.litAction === undefined) throw new Error('authorizeIssue: a request with a Lit Action needs its identity');
+    authorizeLitAction(entry, options.litAction);
   }
 
   const resources = entry.pkps.includes('*')

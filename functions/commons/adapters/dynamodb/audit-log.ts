@@ -1,7 +1,8 @@
 /**
  * AuditLog over the single table: one PutItem per request, partitioned by UTC day
  * (`AUDIT#yyyy-mm-dd`) and sorted by `<iso time>#<requestId>`, so an operator can Query one day
- * in time order. Records hold what was asked and what happened, never a signature or key.
+ * in time order. Records hold what was asked and what happened, never a signature or key, and
+ * of a Lit Action only its CID (jsParams may carry the caller's credentials).
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AuditEntry, AuditLog } from '../../ports';
@@ -26,6 +27,8 @@ export class DynamoAuditLog implements AuditLog {
       outcome: s(entry.outcome),
       errorCode: entry.errorCode === undefined ? undefined : s(entry.errorCode),
       walletSigSource: entry.walletSigSource === undefined ? undefined : s(entry.walletSigSource),
+      litActionCid: entry.litActionCid === undefined ? undefined : s(entry.litActionCid),
+      litActionInline: entry.litActionInline === undefined ? undefined : { BOOL: entry.litActionInline },
       at: n(entry.at),
       [TTL]: n(epochSeconds(entry.at) + retentionDays * 86_400),
     });

@@ -9,7 +9,7 @@
  * | `DELEGATION` | `CURRENT` | version, capacityTokenId, authSig (map), delegatees (list, or 'unrestricted'), uses, issuedAt, delegationExpiresAt, ownerAddress, capacityExpiresAt, updatedAt | none (see delegation-store.ts) |
  * | `DELEGATION` | `V#<version, 10 digits>` | the same metadata without the auth sig | delegation expiry + 30 days |
  * | `RATE#<sha256(caller)>` | `W#<minutes since epoch>` | `count` | window end + 5 minutes |
- * | `AUDIT#<yyyy-mm-dd>` | `<iso time>#<requestId>` | requestId, caller, pkpPublicKey, resources, expiration, outcome, errorCode, walletSigSource, at | at + auditRetentionDays |
+ * | `AUDIT#<yyyy-mm-dd>` | `<iso time>#<requestId>` | requestId, caller, pkpPublicKey, resources, expiration, outcome, errorCode, walletSigSource, litActionCid, litActionInline, at | at + auditRetentionDays |
  *
  * Every read treats an item whose `expiresAt` lies in the past as absent: DynamoDB deletes
  * expired items only eventually (up to days later) and DynamoDB Local never does.

@@ -3,6 +3,7 @@
  * the SDK reads and writes its session key and wallet sig through `requestBoundStorage`.
  */
 import { createPrivateKey, sign } from 'node:crypto';
+import type { LitActionRequest } from '../../domain/lit-action';
 import type { IssuedSessionSigs, SessionSigIssuer, SessionSigsParams } from '../../domain/lit-ports';
 import { ServiceError } from '../../errors';
 import { requestBoundStorage, SDK_STORAGE_KEYS, walletSigExpiryMs } from '../../session-storage';
@@ -70,6 +71,13 @@ export function withSessionSigsForEveryNode(sessionSigs: Record<string, SessionS
   return out;
 }
 
+/** The SDK's Lit Action parameters: `litActionCode` is the base64 the node decodes (the SDK passes it on as the node's `code`). */
+export function litActionParams(action: LitActionRequest): { litActionIpfsId: string; jsParams: Record<string, unknown> } | { litActionCode: string; jsParams: Record<string, unknown> } {
+  return action.source.kind === 'ipfs'
+    ? { litActionIpfsId: action.source.ipfsId, jsParams: action.jsParams }
+    : { litActionCode: action.source.codeBase64, jsParams: action.jsParams };
+}
+
 export class LitSessionSigIssuer implements SessionSigIssuer {
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
 
@@ -82,14 +90,19 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
     const expiration = p.expiration.toISOString();
     try {
       const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
-      const authMethods = p.authMethods
-        ? p.authMethods.map((m) => ({ authMethodType: m.authMethodType, accessToken: m.accessToken }))
-        : [await ownerAuthMethod(sdk, client, p.owner, longer ?? expiration)];
+      // With an action, no auth method at all: the node's check_pkp_auth passes on ANY permitted
+      // auth method, so the owner's would get the sigs whatever the action answers.
+      const authMethods = p.litAction
+        ? []
+        : p.authMethods
+          ? p.authMethods.map((m) => ({ authMethodType: m.authMethodType, accessToken: m.accessToken }))
+          : [await ownerAuthMethod(sdk, client, p.owner, longer ?? expiration)];
       const request = {
         pkpPublicKey: p.pkpPublicKey,
         authMethods,
         capabilityAuthSigs: [p.capabilityAuthSig],
         resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
+        ...(p.litAction && litActionParams(p.litAction)),
       };
       const cached = storedWalletSigServes(sdk, (k) => client.getSessionKeyUri(k), request.resourceAbilityRequests, p.expiration.getTime());
       if (!cached && nodes) await requireThreshold(nodes);
