@@ -30,6 +30,9 @@ Options:
   --log-level LEVEL     function log level: DEBUG, INFO, WARN, ERROR (default INFO)
   --concurrency N       execution environments per function (default 2); more requests queue
   --refresh-every SECS  run the delegation refresher this often (default: its schedule, 1 hour)
+  --lit-action FILE     Lit Action code for the devnet to serve by its CID and every local PKP to
+                        permit (repeatable; the example local/lit-actions/allowlist.js always is);
+                        a caller needs the CID in its policy's litActions.allowedCids
   --verbose             print function log lines to stderr too
   --help                this text
 `;
@@ -41,6 +44,20 @@ function fail(message: string): never {
 
 function seconds(ms: number | undefined): string {
   return ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The banner's Lit Action part: the example's CID and a curl it accepts and one it refuses; the --lit-action CIDs. */
+function litActionLines(stack: LocalStack): string[] {
+  const curls = stack.litActionCurls();
+  const extra = stack.litActionCids.map((cid) => `  --lit-action served and permitted as ${cid}`);
+  if (!curls) return extra.length ? [...extra, ''] : [];
+  return [
+    `Authenticate with a Lit Action instead (${path.relative(process.cwd(), stack.exampleLitAction.file)}, ${stack.exampleLitAction.cid}): user alice passes, mallory is refused (403 LIT_ACTION_DENIED):`,
+    curls.accepted,
+    curls.refused,
+    ...extra,
+    '',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -56,6 +73,7 @@ async function main(): Promise<void> {
         'log-level': { type: 'string', default: 'INFO' },
         'refresh-every': { type: 'string' },
         concurrency: { type: 'string' },
+        'lit-action': { type: 'string', multiple: true },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -100,6 +118,14 @@ async function main(): Promise<void> {
     }
   }
 
+  const litActions = (args['lit-action'] ?? []).map((file) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      fail(`arguments: --lit-action: cannot read ${file}`);
+    }
+  });
+
   const dataDir = args['data-dir'];
   // Fresh state leaves nothing behind, its log included; a data dir keeps its log with its state.
   const scratchLogs = dataDir ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'lit-session-service-logs-'));
@@ -130,6 +156,7 @@ async function main(): Promise<void> {
       refreshEveryMs: refreshEvery === undefined ? undefined : refreshEvery * 1000,
       defaultCaller: args.caller,
       maxEnvironmentsPerFunction: concurrency,
+      litActions,
       onProgress,
       onLog: (line) => {
         const text = `${line.source}\t${line.text}\n`;
@@ -162,6 +189,7 @@ async function main(): Promise<void> {
       'Issue session sigs:',
       stack.curl(),
       '',
+      ...litActionLines(stack),
       `Routes: POST /session-sigs, GET /delegation, POST /delegation/refresh, GET /pkps, POST /pkps, GET /health. npm run demo signs with the PKP. Ctrl-C stops.`,
       '',
     ].join('\n'),

@@ -25,7 +25,7 @@ import { findCallerPolicy } from '../functions/commons/domain/policy';
 import { functionEnvironment } from '../lib/function-environment';
 import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES } from '../lib/routes';
 import { scheduleIntervalSeconds } from '../lib/schedule-interval';
-import { startDevnet, type Devnet, type NodeFaults } from '../devnet';
+import { litActionCid, startDevnet, type Devnet, type LitActionLimits, type NodeFaults } from '../devnet';
 import { litContractsFor, mintCapacityToken } from '../devnet/fixtures';
 import { bundleFunctions } from './bundle';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -54,7 +54,10 @@ export interface LocalPkp {
 /** The service config as the stack builds it; `configure` edits it (it is validated again after). */
 export type ServiceConfigInput = ServiceConfig;
 
-export type StackPart = 'data-dir' | 'bundle' | 'dynamodb' | 'devnet' | 'secrets' | 'capacity' | 'pkp' | 'config' | 'functions' | 'delegation' | 'http';
+export type StackPart = 'data-dir' | 'bundle' | 'dynamodb' | 'devnet' | 'secrets' | 'capacity' | 'pkp' | 'lit-actions' | 'config' | 'functions' | 'delegation' | 'http';
+
+/** The example Lit Action `npm start` permits for its PKPs and allows its app caller to use by CID. */
+export const EXAMPLE_LIT_ACTION_FILE = path.join(__dirname, 'lit-actions', 'allowlist.js');
 
 export interface ProgressEvent {
   part: StackPart;
@@ -70,8 +73,14 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** HTTP port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number;
-  /** Devnet shape (when its state is fresh). */
-  devnet?: { nodeCount?: number; threshold?: number; blockTimeMs?: number; faults?: Partial<NodeFaults>[] };
+  /** Devnet shape (when its state is fresh), faults, and Lit Action limits. */
+  devnet?: { nodeCount?: number; threshold?: number; blockTimeMs?: number; faults?: Partial<NodeFaults>[]; litActionLimits?: Partial<LitActionLimits> };
+  /**
+   * More Lit Action code (`npm start -- --lit-action file.js`) for the devnet to serve by CID and
+   * every local PKP to permit (scope 1), next to the example action. A caller still needs the CID
+   * in its policy's `litActions.allowedCids`.
+   */
+  litActions?: string[];
   /** PKPs minted at bootstrap (all in the app caller's policy). Default 1. */
   pkpCount?: number;
   /**
@@ -152,6 +161,15 @@ export interface LocalStack {
   request(method: 'GET' | 'POST', path: string, opts?: { caller?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<LocalResponse>;
   info(): LocalStackInfo;
   curl(): string;
+  /** The example Lit Action: its file and CID (permitted for every local PKP; allowed for the local app caller by CID). */
+  exampleLitAction: { file: string; cid: string };
+  /** CIDs of `options.litActions`, in order. */
+  litActionCids: string[];
+  /**
+   * Copy-paste curls authenticating with the example action: one it accepts, one it refuses.
+   * Undefined when the default caller's policy does not allow the example action (a user config).
+   */
+  litActionCurls(): { accepted: string; refused: string } | undefined;
   stop(): Promise<void>;
 }
 
@@ -175,6 +193,7 @@ const LABELS: Record<StackPart, string> = {
   secrets: 'Secrets Manager stand-in',
   capacity: 'Capacity credits NFT',
   pkp: 'PKP (minted through POST /pkps)',
+  'lit-actions': 'Lit Actions (served by CID, permitted for the PKPs)',
   config: 'Service config',
   functions: 'Functions (cold start)',
   delegation: 'Capacity delegation (refresher function)',
@@ -189,6 +208,7 @@ const HINTS: Record<StackPart, string> = {
   secrets: 'The stand-in listens on 127.0.0.1: check that loopback is available',
   capacity: 'The devnet chain refused the mint: npm run devnet shows whether the chain works',
   pkp: 'The MintPkp function failed: see its log lines (--verbose, or logs/functions.log in the data dir)',
+  'lit-actions': 'The devnet chain refused addPermittedAction: npm run devnet shows whether the chain works',
   config: 'The local config is invalid: check the configure() edits or the data dir state file',
   functions: 'A function failed its init: see its log lines (--verbose, or logs/functions.log in the data dir)',
   delegation: 'The refresher function could not sign a delegation: see its log lines (--verbose, or logs/functions.log)',
@@ -208,7 +228,7 @@ export function scheduleToMs(expression: string): number {
   return scheduleIntervalSeconds(expression) * 1000;
 }
 
-function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): ServiceConfig {
+function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[], exampleActionCid: string): ServiceConfig {
   const contracts = Object.fromEntries(Object.entries(devnet.contractsContext.customContext).map(([k, v]) => [k, v.address]));
   return parseServiceConfig({
     serviceName: 'lit-session-service',
@@ -229,6 +249,8 @@ function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[]): 
           allowWildcardResources: true,
           maxExpirationSeconds: 86_400,
           rateLimitPerMinute: 600,
+          // The example action by CID only: inline code stays refused (the default).
+          litActions: { allowedCids: [exampleActionCid], allowInlineCode: false },
         },
         { principal: LOCAL_CALLERS.admin, pkps: [], abilities: [], admin: true, rateLimitPerMinute: 60 },
       ],
@@ -348,6 +370,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }, (d) => d);
     const statePath = path.join(dataDir, STATE_FILE);
     const saved = readState(statePath);
+    const exampleActionCode = fs.readFileSync(EXAMPLE_LIT_ACTION_FILE, 'utf8');
+    const [exampleActionCid, ...litActionCids] = await Promise.all([exampleActionCode, ...(options.litActions ?? [])].map((code) => litActionCid(code)));
 
     // The three slow, independent parts start together.
     const [bundles, dynamodb, devnet] = await Promise.all([
@@ -358,7 +382,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return ddb;
       }, (d) => d.endpoint),
       part('devnet', async () => {
-        const d = await startDevnet({ ...options.devnet, ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
+        const d = await startDevnet({ ...options.devnet, litActions: [exampleActionCode, ...(options.litActions ?? [])], ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
         cleanups.push(() => d.stop());
         return d;
       }, (d) => `${d.nodes.length} nodes, threshold ${d.threshold}`),
@@ -400,7 +424,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     let pkps = saved?.pkps ?? [];
-    let config = baseConfig(devnet, capacityTokenId, pkps);
+    let config = baseConfig(devnet, capacityTokenId, pkps, exampleActionCid);
     const host = new FunctionHost({ functions: ALL_FUNCTIONS, bundles, environment: localEnvironment(config), onLog, maxEnvironments: options.maxEnvironmentsPerFunction });
     cleanups.push(() => host.stop());
     const callers = callersFor(options.userConfig);
@@ -425,9 +449,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       writeState(statePath, { version: STATE_VERSION, createdAt: new Date().toISOString(), ownerAddress: devnet.ownerWallet.address, capacityTokenId, pkps });
     }
 
+    // As an operator would: permit the actions for the PKPs (a chain transaction, once per PKP and action).
+    await part('lit-actions', async () => {
+      const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
+      await contracts.connect();
+      let added = 0;
+      for (const pkp of pkps) {
+        for (const cid of [exampleActionCid, ...litActionCids]) {
+          if (await contracts.pkpPermissionsContractUtils.read.isPermittedAction(pkp.tokenId, cid)) continue;
+          await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
+          added++;
+        }
+      }
+      return added;
+    }, (added) => `example ${exampleActionCid}${litActionCids.length ? ` and ${litActionCids.length} more` : ''}; ${added} permission(s) added`);
+
     const pkpMapping = options.userConfig ? configured.map((k, i) => ({ configured: k, local: pkps[i] })) : undefined;
     config = await part('config', async () => {
-      let next = baseConfig(devnet, capacityTokenId, pkps);
+      let next = baseConfig(devnet, capacityTokenId, pkps, exampleActionCid);
       if (options.userConfig) next = localizeConfig(options.userConfig, next, pkpMapping!);
       if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...callers } }));
       // The PKP is now in the policy: a redeploy, as an operator would do after POST /pkps.
@@ -514,6 +553,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const wildcard = findCallerPolicy(config.policy, defaultCaller)?.allowWildcardResources ?? false;
         return curlFor(gateway.url, pkp, defaultCaller === LOCAL_CALLERS.app && !options.userConfig ? undefined : defaultCaller, wildcard ? '*' : pkp.tokenId);
       },
+      exampleLitAction: { file: EXAMPLE_LIT_ACTION_FILE, cid: exampleActionCid },
+      litActionCids,
+      litActionCurls: () => {
+        const allowed = findCallerPolicy(config.policy, defaultCaller)?.litActions?.allowedCids ?? [];
+        if (!allowed.includes(exampleActionCid) && !allowed.includes('*')) return undefined;
+        const pkp = pkpMapping?.[0]?.local ?? pkps[0];
+        const caller = defaultCaller === LOCAL_CALLERS.app && !options.userConfig ? undefined : defaultCaller;
+        const action = (user: string) => ({ litActionIpfsId: exampleActionCid, jsParams: { user } });
+        return { accepted: curlFor(gateway.url, pkp, caller, pkp.tokenId, action('alice')), refused: curlFor(gateway.url, pkp, caller, pkp.tokenId, action('mallory')) };
+      },
       stop: () => (stopping ??= cleanup()),
     };
     return stack;
@@ -560,8 +609,8 @@ async function httpRequest(
 }
 
 /** The copy-paste curl `npm start` prints. */
-export function curlFor(url: string, pkp: LocalPkp, caller?: string, resourceId = '*'): string {
-  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }] });
+export function curlFor(url: string, pkp: LocalPkp, caller?: string, resourceId = '*', extra: Record<string, unknown> = {}): string {
+  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }], ...extra });
   const callerFlag = caller ? ` -H '${CALLER_HEADER}: ${caller}'` : '';
   return `curl -sS -X POST ${url}/session-sigs -H 'content-type: application/json'${callerFlag} -d '${body}'`;
 }

@@ -179,8 +179,18 @@ async function session(args: string[], launcher: Launcher): Promise<Session> {
   const out = run.stdout();
   expect(out.split('\n').filter((l) => l.startsWith('lit-session-service local stack ready at '))).toHaveLength(1);
   const curlLines = out.split('\n').filter((l) => l.startsWith('curl '));
-  expect(curlLines).toHaveLength(1);
-  expect(curlLines[0]).toContain(`${url}/session-sigs`);
+  // The owner's auth, then (unless your config's policy does not allow it) the example Lit Action: a user it accepts, one it refuses.
+  const withExampleAction = !args.includes('--config');
+  expect(curlLines).toHaveLength(withExampleAction ? 3 : 1);
+  for (const line of curlLines) expect(line).toContain(`${url}/session-sigs`);
+  if (withExampleAction) {
+    expect(curlLines[1]).toContain('"jsParams":{"user":"alice"}');
+    expect(curlLines[2]).toContain('"jsParams":{"user":"mallory"}');
+    const accepted = JSON.parse((await runCurl(curlLines[1])).stdout);
+    expect(Object.keys(accepted.sessionSigs).length).toBeGreaterThanOrEqual(1);
+    const refused = JSON.parse((await runCurl(curlLines[2])).stdout);
+    expect(refused.error.code).toBe('LIT_ACTION_DENIED');
+  }
   const printedPkp = /^\s*PKP\s+(0x04[0-9a-fA-F…\.]+)/m.exec(out)?.[1];
   expect(printedPkp).toBeDefined();
   // Progress went to stderr while it started (what started, how long it took).

@@ -130,6 +130,8 @@ export interface AuditItem {
   errorCode?: string;
   walletSigSource?: string;
   pkpPublicKey?: string;
+  litActionCid?: string;
+  litActionInline?: boolean;
   at: number;
 }
 
@@ -141,6 +143,8 @@ function auditItem(i: Record<string, AttributeValue>): AuditItem {
     errorCode: i.errorCode?.S,
     walletSigSource: i.walletSigSource?.S,
     pkpPublicKey: i.pkpPublicKey?.S,
+    litActionCid: i.litActionCid?.S,
+    litActionInline: i.litActionInline?.BOOL,
     at: Number(i.at?.N ?? 0),
   };
 }
