@@ -23,6 +23,8 @@ const b64 = (code: string): string => Buffer.from(code, 'utf8').toString('base64
 const THROWS = '(async () => { throw new Error("token expired: " + token) })();';
 const LOOPS = 'while (true) {}';
 const NOT_PERMITTED = 'Lit.Actions.setResponse({ response: "true" }); // never permitted for the PKP';
+/** A second permitted action (served and permitted through the stack's `litActions`, as `--lit-action` does). */
+const SECOND = 'Lit.Actions.setResponse({ response: JSON.stringify(user === "alice") }); // a second action';
 const ACTION_TIMEOUT_MS = 1_500;
 
 /** The wallet sig (the network's LIT_BLS capability) a set of session sigs carries. */
@@ -40,9 +42,10 @@ describe('Lit Action authentication over HTTP', () => {
 
   beforeAll(async () => {
     const code = fs.readFileSync(require.resolve('../../local/lit-actions/allowlist.js'), 'utf8');
-    const inlineCids = await Promise.all([code, THROWS, LOOPS, NOT_PERMITTED].map((c) => litActionCid(c)));
+    const inlineCids = await Promise.all([code, THROWS, LOOPS, NOT_PERMITTED, SECOND].map((c) => litActionCid(c)));
     stack = await startLocalStack({
       devnet: { litActionLimits: { timeoutMs: ACTION_TIMEOUT_MS } },
+      litActions: [SECOND],
       configure: (config, ctx) =>
         withCallers(config as never, ctx.callers.app, [
           { principal: INLINE, litActions: { allowedCids: inlineCids, allowInlineCode: true } },
@@ -112,6 +115,13 @@ describe('Lit Action authentication over HTTP', () => {
     expectStatus(alice, 200);
     expectStatus(bob, 200);
     expect(walletSigOf(bob)).not.toBe(walletSigOf(alice));
+    // Another action with the same jsParams: another scope, its own node round.
+    const [secondCid] = stack.litActionCids;
+    const rounds = signRounds(stack);
+    const second = await issue(stack, INLINE, stack.pkp, byCid('alice', secondCid));
+    expectStatus(second, 200);
+    expect(signRounds(stack)).toBeGreaterThan(rounds);
+    expect(walletSigOf(second)).not.toBe(walletSigOf(alice));
     // Inline code is the same action as its CID: same scope, no new round.
     const before = signRounds(stack);
     const inline = await issue(stack, INLINE, stack.pkp, { litActionCode: b64(example.code), jsParams: { user: 'alice' } });
