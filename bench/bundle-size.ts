@@ -1,8 +1,7 @@
 /**
  * Section 3: bundle size and cold-start import cost per function. Each entry of the route table
- * is bundled with esbuild the way `NodejsFunction` does for this project (lib/service-function.ts:
- * `--bundle --target=node22 --platform=node --format=cjs --minify --sourcemap
- * --sources-content=false`, no externals, default main fields), then a fresh `node` process
+ * is bundled with esbuild the way `NodejsFunction` does for this project (lib/function-defaults.ts'
+ * ESBUILD_OPTIONS, no externals, default main fields), then a fresh `node` process
  * `require()`s it. The import cost is that process's wall time minus an empty file's, the part
  * of a Lambda cold start the code itself adds. Run once plain and once with
  * `NODE_OPTIONS=--enable-source-maps`, which every function of the stack sets.
@@ -74,7 +73,7 @@ function requireInFreshNode(file: string, nodeOptions: string): { wallMs: number
 export async function runBundleSize(): Promise<SectionResult> {
   const esbuild = await import('esbuild');
   const { ALL_FUNCTIONS } = await import('../lib/routes');
-  const { FUNCTION_DEFAULTS } = await import('../lib/service-function');
+  const { ESBUILD_OPTIONS } = await import('../lib/function-defaults');
   const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'lit-bench-bundles-'));
   try {
     const empty = path.join(outRoot, 'empty.js');
@@ -104,16 +103,10 @@ export async function runBundleSize(): Promise<SectionResult> {
     for (const def of targets) {
       const outfile = path.join(outRoot, def.id, 'index.js');
       const result = await esbuild.build({
+        ...ESBUILD_OPTIONS,
         ...def.entry,
         absWorkingDir: PROJECT_ROOT,
-        bundle: true,
-        target: FUNCTION_DEFAULTS.esbuildTarget,
-        platform: 'node',
-        format: 'cjs',
         outfile,
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
         metafile: true,
         logLevel: 'silent',
         ...(def.whatIf ? { external: ['@lit-protocol/*'] } : {}),
@@ -222,7 +215,7 @@ export async function runBundleSize(): Promise<SectionResult> {
       notes,
       data: {
         esbuild: esbuild.version,
-        target: FUNCTION_DEFAULTS.esbuildTarget,
+        target: ESBUILD_OPTIONS.target,
         emptyFileBaselineMs: { plain: baselinePlain, enableSourceMaps: baselineMaps },
         functions: bundles.map((b) => ({
           ...b,

@@ -14,23 +14,15 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV_LIMIT_BYTES, RUNTIME_CONFIG_ENV, type ServiceConfig } from '../functions/commons/config';
 import { idempotencyPartition } from '../functions/commons/table';
+import { ESBUILD_OPTIONS, FUNCTION_DEFAULTS, functionLimits } from './function-defaults';
 import { functionEnvironment } from './function-environment';
 import { TABLE_PARTITIONS, type FunctionDef, type TableAction, type TablePartition } from './routes';
 
 /** Repository root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** Defaults every function shares; exported so tests assert the same values the stack uses. */
-export const FUNCTION_DEFAULTS = {
-  runtime: lambda.Runtime.NODEJS_22_X,
-  architecture: lambda.Architecture.ARM_64,
-  /** API Gateway's integration limit is 30 s; leave one second for the gateway. */
-  timeoutSeconds: 29,
-  /** The Lit SDK's crypto is CPU-bound and Lambda CPU scales with memory. */
-  memoryMb: 1024,
-  /** esbuild target matching the runtime. */
-  esbuildTarget: 'node22',
-} as const;
+/** The CDK's runtime object for the runtime id in function-defaults.ts. */
+const RUNTIME = new lambda.Runtime(FUNCTION_DEFAULTS.runtime, lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 
 /**
  * Unresolved tokens (e.g. the table name imported from the stateful stack) have no length at
@@ -118,6 +110,7 @@ export class ServiceFunction extends Construct {
     const { def, config } = props;
     this.def = def;
     const root = props.projectRoot ?? PROJECT_ROOT;
+    const limits = functionLimits(def);
 
     const environment = functionEnvironment(def, config, props.table.tableName);
     const bytes = environmentBytes(environment);
@@ -142,27 +135,26 @@ export class ServiceFunction extends Construct {
       projectRoot: root,
       depsLockFilePath: path.join(root, 'package-lock.json'),
       description: def.description,
-      runtime: FUNCTION_DEFAULTS.runtime,
-      architecture: FUNCTION_DEFAULTS.architecture,
-      timeout: Duration.seconds(def.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds),
-      memorySize: def.memoryMb ?? FUNCTION_DEFAULTS.memoryMb,
+      runtime: RUNTIME,
+      architecture: FUNCTION_DEFAULTS.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      timeout: Duration.seconds(limits.timeoutSeconds),
+      memorySize: limits.memoryMb,
       reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup: this.logGroup,
       role: this.role,
       environment,
       // The SDK v3 keeps connections alive by default; the v2-era variable is noise.
       awsSdkConnectionReuse: false,
+      // ESBUILD_OPTIONS in NodejsFunction's words (it always bundles, for platform node).
       bundling: {
         // Local esbuild only: Docker is not available where this is built.
         forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: FUNCTION_DEFAULTS.esbuildTarget,
-        minify: true,
-        sourceMap: true,
+        format: ESBUILD_OPTIONS.format as OutputFormat,
+        target: ESBUILD_OPTIONS.target,
+        minify: ESBUILD_OPTIONS.minify,
+        sourceMap: ESBUILD_OPTIONS.sourcemap,
         sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Everything is bundled at the versions the lock file pins and the tests ran against,
-        // including the AWS SDK: the runtime's copy changes under us.
+        sourcesContent: ESBUILD_OPTIONS.sourcesContent,
         bundleAwsSDK: true,
         externalModules: [],
       },
@@ -171,8 +163,8 @@ export class ServiceFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'Pinned to nodejs22.x on purpose: the bundle is built for node22 and tested on it; moving to a newer runtime ' +
-        '(nodejs24.x) is a deliberate, tested change rather than an automatic one.',
+        `Pinned to ${FUNCTION_DEFAULTS.runtime} on purpose: the bundle is built for ${ESBUILD_OPTIONS.target} and tested on that Node ` +
+        '(package.json pins it for tests and npm start); a newer runtime is a deliberate, tested change rather than an automatic one.',
     });
 
     this.grantFromNeeds(props);

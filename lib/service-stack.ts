@@ -13,7 +13,8 @@ import { RefreshSchedule } from './refresh-schedule';
 import { DELEGATION_REFRESHER, ROUTES } from './routes';
 import { ServiceAlarms } from './service-alarms';
 import { ServiceApi } from './service-api';
-import { FUNCTION_DEFAULTS, ServiceFunction } from './service-function';
+import { FUNCTION_DEFAULTS } from './function-defaults';
+import { ServiceFunction } from './service-function';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: ServiceConfig;

@@ -1,13 +1,13 @@
 /**
  * Bundles the functions of the route table with esbuild, with the options the CDK stack's
- * NodejsFunction uses (lib/service-function.ts): CJS, minified, source maps without sources, the
- * AWS SDK bundled. The local stack runs these bundles, so what it serves is what gets deployed.
- * Only the target differs: the Node running the stack, not the Lambda runtime.
+ * NodejsFunction uses (lib/function-defaults.ts), target included: the local stack runs on the
+ * Node major package.json pins, the Lambda runtime's. What it serves is what gets deployed.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { ESBUILD_OPTIONS } from '../lib/function-defaults';
 import type { FunctionDef } from '../lib/routes';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -64,14 +64,8 @@ export async function bundleFunctions(defs: readonly FunctionDef[], outDir: stri
     cached,
   });
   const options: BuildOptions = {
+    ...ESBUILD_OPTIONS,
     entryPoints,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${process.versions.node.split('.')[0]}`,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
     logLevel: 'silent',
     absWorkingDir: PROJECT_ROOT,
   };

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
+import { functionLimits } from '../lib/function-defaults';
 import type { FunctionDef } from '../lib/routes';
 import type { HostMessage, RuntimeData, RuntimeMessage } from './lambda-runtime';
 
@@ -36,9 +37,6 @@ export interface FunctionHostOptions {
   /** Environment variables for a function (its deployed environment plus local endpoints). */
   environment: (def: FunctionDef) => Record<string, string>;
   onLog?: (line: LogLine) => void;
-  /** Defaults as in lib/service-function.ts. */
-  defaultTimeoutSeconds?: number;
-  defaultMemoryMb?: number;
   /** Environments per function at most; more concurrent invocations queue. @default 2 */
   maxEnvironments?: number;
 }
@@ -270,7 +268,7 @@ export class FunctionHost {
   private async run(id: string, env: Environment, item: Queued, coldStart: boolean): Promise<void> {
     env.busy = true;
     const def = this.def(id);
-    const timeoutMs = (def.timeoutSeconds ?? this.options.defaultTimeoutSeconds ?? 29) * 1000;
+    const timeoutMs = functionLimits(def).timeoutSeconds * 1000;
     const started = Date.now();
     let outcome: InvokeOutcome;
     try {
@@ -307,13 +305,8 @@ export class FunctionHost {
     const def = this.def(id);
     const bundle = this.options.bundles.functions.get(id);
     if (!bundle) throw new Error(`No bundle for ${id}`);
-    const memoryMb = def.memoryMb ?? this.options.defaultMemoryMb ?? 1024;
-    const data: RuntimeData = {
-      functionName: id,
-      bundle,
-      memoryMb,
-      timeoutMs: (def.timeoutSeconds ?? this.options.defaultTimeoutSeconds ?? 29) * 1000,
-    };
+    const limits = functionLimits(def);
+    const data: RuntimeData = { functionName: id, bundle, memoryMb: limits.memoryMb, timeoutMs: limits.timeoutSeconds * 1000 };
     const onLog = this.options.onLog ?? (() => undefined);
     const env = new Environment(def, this.options.bundles.runtime, data, this.options.environment(def), onLog, (gone) => {
       this.all.delete(gone);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { FUNCTION_DEFAULTS } from '../../lib/service-function';
+import { ESBUILD_OPTIONS } from '../../lib/function-defaults';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -35,12 +35,9 @@ describe('lazy loading', () => {
 
   it.each(['functions/health.ts', 'functions/get-delegation.ts'])('%s bundles no Lit SDK at all (as NodejsFunction bundles it), so ?deep=true costs no import', async (entry) => {
     const out = await build({
+      ...ESBUILD_OPTIONS,
       entryPoints: [path.join(ROOT, entry)],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: FUNCTION_DEFAULTS.esbuildTarget,
-      minify: true,
+      sourcemap: false,
       write: false,
       metafile: true,
       logLevel: 'silent',
