@@ -8,10 +8,10 @@
 import type { BuildOptions } from 'esbuild';
 
 /** The Node major the functions run on in Lambda, and the one tests and `npm start` run on (package.json pins `node`). */
-export const NODE_MAJOR = 22;
+export const NODE_MAJOR = 24;
 
 export const FUNCTION_DEFAULTS = {
-  /** Lambda runtime id. */
+  /** Lambda runtime id; nodejs24.x is supported to 2028-04-30 (nodejs22.x is deprecated 2027-04-30). */
   runtime: `nodejs${NODE_MAJOR}.x`,
   architecture: 'arm64',
   /** API Gateway's integration limit is 30 s; leave one second for the gateway. */

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServiceConfig } from '../functions/commons/config';
+import { NODE_MAJOR } from '../lib/function-defaults';
 import { ConfigFileError, readConfigFile } from '../lib/load-config';
 import { CALLER_HEADER, LOCAL_CALLERS, LocalStackError, startLocalStack, type LocalStack, type ProgressEvent } from './stack';
 
@@ -137,7 +138,11 @@ async function main(): Promise<void> {
   const verbose = args.verbose;
 
   const err = (s: string) => process.stderr.write(s);
-  err(`Starting the local stack${dataDir ? ` (data dir ${path.resolve(dataDir)})` : ' (fresh state; --data-dir keeps it)'}\n`);
+  err(`Starting the local stack${dataDir ? ` (data dir ${path.resolve(dataDir)})` : ' (fresh state; --data-dir keeps it)'} on Node ${process.version}\n`);
+  // npm start runs the Node package.json pins; a direct `npx tsx local/cli.ts` may not.
+  if (Number(process.versions.node.split('.')[0]) !== NODE_MAJOR) {
+    err(`  ! Node ${process.version} is not the functions' runtime (Node ${NODE_MAJOR}, as deployed): run it through npm start\n`);
+  }
   const onProgress = (p: ProgressEvent) => {
     if (p.phase === 'start') err(`  … ${p.label}\n`);
     else if (p.phase === 'done') err(`  ✓ ${p.label.padEnd(42)} ${seconds(p.ms).padStart(7)}${p.message ? `  ${p.message}` : ''}\n`);

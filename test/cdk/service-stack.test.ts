@@ -25,7 +25,7 @@ describe('service stack', () => {
       const fn = (built.service$.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(built.service$, id)].Properties;
       expect(fn).toEqual(
         expect.objectContaining({
-          Runtime: 'nodejs22.x',
+          Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           TracingConfig: { Mode: 'Active' },
           Timeout: def.timeoutSeconds ?? 29,
