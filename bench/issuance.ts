@@ -60,8 +60,8 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
   const { createLitAdapters } = await import('../functions/commons/adapters/lit');
   const { issueSessionSigs } = await import('../functions/commons/domain/issue-session-sigs');
   const { refreshDelegation } = await import('../functions/commons/domain/delegation-refresher');
-  const { NO_METRICS } = await import('../functions/commons/domain/metrics-sink');
-  const { runInSessionScope, bindScopeStorage, ScopeStorage } = await import('../functions/commons/session-storage');
+  const { NO_METRICS } = await import('../functions/commons/ports');
+  const { scopedIssuer, bindScopeStorage, ScopeStorage } = await import('../functions/commons/session-storage');
 
   const guard = installOfflineGuard();
   const sdkWarnings = muteSdkStorageWarnings();
@@ -127,7 +127,7 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
     if (!delegation) throw new Error('the refresher stored no delegation');
 
     const body = { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] };
-    const deps = { config, ...tables, issuer: lit.issuer, ownerKey, runInScope: runInSessionScope, metrics: NO_METRICS, logger };
+    const deps = { config, ...tables, issuer: scopedIssuer(lit.issuer, tables.sessionScopes), ownerKey, metrics: NO_METRICS, logger };
     const nodeRequests = () => Object.values(devnet.controls.totalCounts() as unknown as Record<string, number>).reduce((a, b) => a + b, 0);
     let requestNo = 0;
 

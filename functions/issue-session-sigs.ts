@@ -10,7 +10,7 @@ import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
-import { runInSessionScope } from './commons/session-storage';
+import { scopedIssuer } from './commons/session-storage';
 
 /** Time budget for the cold-start connection (Lambda init is capped at 10 s; the first request continues it). */
 const WARM_UP_BUDGET_MS = 25_000;
@@ -28,13 +28,13 @@ export const handler = apiHandler(async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const lit = await litAdapters();
+  const tables = tableAdapters();
   const result = await issueSessionSigs(
     {
       config,
-      ...tableAdapters(),
-      issuer: lit.issuer,
+      ...tables,
+      issuer: scopedIssuer(lit.issuer, tables.sessionScopes),
       ownerKey,
-      runInScope: runInSessionScope,
       metrics: metricsSink,
       logger,
     },

@@ -7,7 +7,7 @@
 import { ConfigError, readRuntimeConfig, type RuntimeConfig } from './config';
 import { createDynamoAdapters, type DynamoAdapters } from './adapters/dynamodb';
 import { createOwnerKeySource } from './adapters/secrets';
-import type { OwnerKeySource } from './domain/lit-ports';
+import type { OwnerKeySource } from './ports';
 import { TABLE_NAME_ENV } from './table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { logger, tracer } from './powertools';

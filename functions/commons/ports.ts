@@ -1,7 +1,14 @@
 /**
- * Ports: what the domain needs from storage, free of DynamoDB types. The DynamoDB adapters in
- * `functions/commons/adapters/dynamodb/` implement them; unit tests may use in-memory ones.
+ * Ports: everything the domain needs from outside, free of AWS, SDK and Powertools types, in one
+ * place. Storage: the DynamoDB adapters in `adapters/dynamodb/`. Lit and the owner key: the
+ * adapters in `adapters/lit/` and `adapters/secrets.ts`. Metrics and logging: Powertools
+ * (`powertools.ts`). Unit tests pass in-memory doubles (`test/unit/fakes.ts`).
  */
+import type { CallerAuthMethod, RequestedResource } from './domain/issue-request';
+import type { LitActionRequest } from './domain/lit-action';
+import type { SessionScopeOptions, SessionScopeRun } from './session-storage/run-in-session-scope';
+
+// ---- Storage
 
 /** One storage namespace for the SDK's `localStorage`: never shared across PKPs, callers or auth identities. */
 export interface SessionScope {
@@ -134,4 +141,126 @@ export interface AuditEntry {
 export interface AuditLog {
   /** Writes one record with a TTL of the configured retention. */
   record(entry: AuditEntry): Promise<void>;
+}
+
+// ---- Lit and the owner key
+
+/**
+ * The owner wallet as the domain sees it: an address and a way to sign. An ethers `Wallet`
+ * satisfies it; the private key itself never leaves the secrets adapter's object.
+ */
+export interface OwnerSigner {
+  readonly address: string;
+  getAddress(): Promise<string>;
+  signMessage(message: string | Uint8Array): Promise<string>;
+}
+
+export interface SessionSigsParams {
+  pkpPublicKey: string;
+  resources: readonly RequestedResource[];
+  /** The session sigs' expiry. */
+  expiration: Date;
+  /**
+   * When the nodes must sign a new wallet sig, make it last until this instant (≥ expiration),
+   * so that later requests for this scope can reuse it and sign locally. Session sigs themselves
+   * still get `expiration`. Without it, every request asking a later expiry than the last would
+   * need a node round (a wallet sig never outlives the session sigs it was made with).
+   */
+  walletSigValidUntil?: Date;
+  /** Caller-supplied auth methods; absent means "authenticate as the owner wallet" (unless litAction). */
+  authMethods?: readonly CallerAuthMethod[];
+  /**
+   * Authenticate with this Lit Action alone: the nodes run it, and sign only if it answers true
+   * and its CID is a permitted action of the PKP. No auth method goes with it (not the owner's).
+   */
+  litAction?: LitActionRequest;
+  /** The current capacity delegation, put into every session sig's capabilities. */
+  capabilityAuthSig: AuthSigLike;
+  owner: OwnerSigner;
+  /** Unix ms by which a (re)connection attempt must give up. */
+  deadlineMs: number;
+}
+
+export interface IssuedSessionSigs {
+  /** Node URL → session sig, as the SDK returns them (the caller passes them to Lit as they are). */
+  sessionSigs: Record<string, unknown>;
+  /** ISO time the session sigs expire. */
+  expiresAt: string;
+}
+
+/**
+ * Gets PKP session sigs for one session scope: loads it, runs the SDK with the scope bound as its
+ * `localStorage`, writes it back (session-storage/scoped-issuer.ts). The scope is a parameter, so
+ * no call can run outside one: the SDK reuses whatever wallet sig its storage holds, whichever PKP
+ * it was made for.
+ */
+export interface SessionSigIssuer {
+  getPkpSessionSigs(scope: SessionScope, params: SessionSigsParams, options?: SessionScopeOptions): Promise<SessionScopeRun<IssuedSessionSigs>>;
+}
+
+/**
+ * The SDK call alone, reading and writing whatever scope is bound (`requestBoundStorage`). Only a
+ * SessionSigIssuer calls it, inside the scope it loaded; the domain never sees it.
+ */
+export interface UnscopedSessionSigIssuer {
+  getPkpSessionSigs(params: SessionSigsParams): Promise<IssuedSessionSigs>;
+}
+
+export interface CapacityDelegationParams {
+  owner: OwnerSigner;
+  capacityTokenId: string;
+  /** ETH addresses; undefined means unrestricted. */
+  delegateeAddresses?: string[];
+  uses?: string;
+  expiration: Date;
+  deadlineMs: number;
+}
+
+/** Signs capacity delegations (the owner's EIP-191 SIWE with the capacity ReCap). */
+export interface DelegationSigner {
+  createCapacityDelegation(params: CapacityDelegationParams): Promise<AuthSigLike>;
+  /** The nodes the signer's client is connected to now, if it knows (recorded for /health?deep=true). */
+  connectedNodes?(): LitNodeSet | undefined;
+}
+
+/** Reads the capacity NFT's own expiry from the chain. */
+export interface CapacityReader {
+  /** Unix seconds. */
+  capacityExpiresAt(capacityTokenId: string): Promise<number>;
+}
+
+export interface OwnedPkp {
+  tokenId: string;
+  publicKey: string;
+  ethAddress: string;
+}
+
+/** PKP admin operations (list / mint) against the chain. */
+export interface PkpRegistry {
+  listOwnedBy(ownerAddress: string): Promise<OwnedPkp[]>;
+  /** Mints a PKP with `owner`'s address permitted as an EthWallet auth method (sign-anything scope). */
+  mintForOwner(owner: OwnerSigner, deadlineMs: number): Promise<OwnedPkp & { transactionHash: string }>;
+}
+
+/** Gives the owner wallet; OWNER_KEY_UNAVAILABLE on failure. Cached by the adapter. */
+export type OwnerKeySource = () => Promise<OwnerSigner>;
+
+// ---- Metrics and logging
+
+/**
+ * What the domain emits, without Powertools types: the handlers pass the Powertools-backed sink
+ * (`commons/powertools.ts`), tests pass a recorder. Names come from `commons/metric-names.ts`.
+ */export interface MetricsSink {
+  count(name: string, value?: number): void;
+  seconds(name: string, value: number): void;
+}
+
+/** A sink that drops everything (for code paths that have no metrics to report). */
+export const NO_METRICS: MetricsSink = { count: () => undefined, seconds: () => undefined };
+
+/** Logging surface (Powertools Logger satisfies it). Only codes and counts are logged here. */
+export interface DomainLogger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { METRICS_NAMESPACE, METRIC_SERVICE_DIMENSION } from './metric-names';
-import type { MetricsSink } from './domain/metrics-sink';
+import type { MetricsSink } from './ports';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'lit-session-service';
 

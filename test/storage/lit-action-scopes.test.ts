@@ -9,7 +9,7 @@ import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoAdapters, scopeDigest } from '../../functions/commons/adapters/dynamodb';
 import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
 import { jsParamsDigest } from '../../functions/commons/domain/lit-action';
-import { runInSessionScope, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { scopedIssuer, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
 import { CALLER, OWNER, PKP_A, RecordingLogger, RecordingMetrics, SdkLikeIssuer, callerPolicy, delegationRecord, runtimeConfig } from '../unit/fakes';
 import { dynamoDbLocalPerFile } from './fixtures';
 
@@ -26,9 +26,8 @@ async function setup() {
   const deps: IssueDeps = {
     config: runtimeConfig([callerPolicy({ litActions: { allowedCids: [CID_A, CID_B], allowInlineCode: true } })]),
     ...adapters,
-    issuer,
+    issuer: scopedIssuer(issuer, adapters.sessionScopes),
     ownerKey: async () => OWNER,
-    runInScope: runInSessionScope,
     metrics: new RecordingMetrics(),
     logger: new RecordingLogger(),
   };

@@ -1,6 +1,6 @@
 import { ethers } from 'ethers';
 import { delegateesFor, needsRefresh, refreshDelegation, type RefresherDeps } from '../../functions/commons/domain/delegation-refresher';
-import type { CapacityDelegationParams } from '../../functions/commons/domain/lit-ports';
+import type { CapacityDelegationParams } from '../../functions/commons/ports';
 import { ServiceError } from '../../functions/commons/errors';
 import { METRIC } from '../../functions/commons/metric-names';
 import type { AuthSigLike } from '../../functions/commons/ports';

@@ -5,11 +5,12 @@
  */
 import { ethers } from 'ethers';
 import type { CallerPolicy, RuntimeConfig } from '../../functions/commons/config';
-import type { MetricsSink } from '../../functions/commons/domain/metrics-sink';
-import type { DomainLogger } from '../../functions/commons/domain/issue-session-sigs';
-import type { SessionSigIssuer, SessionSigsParams } from '../../functions/commons/domain/lit-ports';
 import { requestBoundStorage, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
 import type {
+  DomainLogger,
+  MetricsSink,
+  SessionSigsParams,
+  UnscopedSessionSigIssuer,
   AuditEntry,
   AuditLog,
   AuthSigLike,
@@ -199,7 +200,7 @@ export function walletSigJson(expiresAt: Date, marker = 'wallet-sig'): string {
  * Behaves like the SDK as far as the service can see: reuses a wallet sig found in localStorage
  * (no node round), otherwise "asks the nodes" and stores a new one valid until the expiration.
  */
-export class SdkLikeIssuer implements SessionSigIssuer {
+export class SdkLikeIssuer implements UnscopedSessionSigIssuer {
   calls: SessionSigsParams[] = [];
   nodeRounds = 0;
   fail: unknown;

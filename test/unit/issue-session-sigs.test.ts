@@ -2,7 +2,7 @@ import { ethers } from 'ethers';
 import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
 import { ServiceError } from '../../functions/commons/errors';
 import { METRIC } from '../../functions/commons/metric-names';
-import { runInSessionScope, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { scopedIssuer, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
 import {
   CALLER,
   DELEGATION_SIG,
@@ -22,20 +22,20 @@ import {
 } from './fakes';
 
 function setup(callers = [callerPolicy()]) {
+  const sdk = new SdkLikeIssuer();
+  const sessionScopes = new MemoryScopeStore();
   const deps = {
     config: runtimeConfig(callers),
-    sessionScopes: new MemoryScopeStore(),
     delegations: new MemoryDelegationStore(),
     rateLimiter: new MemoryRateLimiter(),
     auditLog: new MemoryAuditLog(),
-    issuer: new SdkLikeIssuer(),
+    issuer: scopedIssuer(sdk, sessionScopes),
     ownerKey: async () => OWNER,
-    runInScope: runInSessionScope,
     metrics: new RecordingMetrics(),
     logger: new RecordingLogger(),
   };
   deps.delegations.record = delegationRecord();
-  return deps satisfies IssueDeps;
+  return { ...(deps satisfies IssueDeps), sdk, sessionScopes };
 }
 
 const body = (over: Record<string, unknown> = {}) => ({
@@ -62,10 +62,10 @@ describe('issueSessionSigs', () => {
     const first = await issueSessionSigs(d, input(body()));
     expect(first.walletSigSource).toBe('nodes');
     expect(first.sessionSigs).toHaveProperty(['http://127.0.0.1:1']);
-    expect(d.issuer.calls[0]).toMatchObject({ pkpPublicKey: PKP_A, capabilityAuthSig: DELEGATION_SIG, authMethods: undefined, owner: OWNER });
+    expect(d.sdk.calls[0]).toMatchObject({ pkpPublicKey: PKP_A, capabilityAuthSig: DELEGATION_SIG, authMethods: undefined, owner: OWNER });
     const second = await issueSessionSigs(d, input(body()));
     expect(second.walletSigSource).toBe('cache');
-    expect(d.issuer.nodeRounds).toBe(1);
+    expect(d.sdk.nodeRounds).toBe(1);
     expect(d.metrics.counts).toMatchObject({ [METRIC.sessionSigsIssued]: 2, [METRIC.walletSigNodeRound]: 1, [METRIC.walletSigCacheHit]: 1 });
     expect(d.auditLog.entries.map((e) => [e.outcome, e.walletSigSource])).toEqual([
       ['issued', 'nodes'],
@@ -77,13 +77,13 @@ describe('issueSessionSigs', () => {
   it('makes new wallet sigs last the caller maximum, so later requests asking later expiries still sign locally', async () => {
     const d = setup([callerPolicy({ maxExpirationSeconds: 3600 })]);
     await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 120_000).toISOString() })));
-    const until = d.issuer.calls[0].walletSigValidUntil!.getTime();
+    const until = d.sdk.calls[0].walletSigValidUntil!.getTime();
     expect(until).toBeGreaterThan(Date.now() + 3500_000);
     expect(until).toBeLessThanOrEqual(Date.now() + 3600_000);
     const later = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 1800_000).toISOString() })));
     expect(later.walletSigSource).toBe('cache');
-    expect(d.issuer.calls[1].expiration.getTime()).toBe(Date.parse(later.expiresAt));
-    expect(d.issuer.nodeRounds).toBe(1);
+    expect(d.sdk.calls[1].expiration.getTime()).toBe(Date.parse(later.expiresAt));
+    expect(d.sdk.nodeRounds).toBe(1);
   });
 
   it('keeps scopes apart per PKP, caller and auth identity', async () => {
@@ -93,7 +93,7 @@ describe('issueSessionSigs', () => {
     await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B })));
     await issueSessionSigs(d, input(body(), 'arn:aws:iam::123456789012:role/other'));
     await issueSessionSigs(d, input(body({ authMethods: [{ authMethodType: 6, accessToken: 'jwt-1' }] })));
-    expect(d.issuer.nodeRounds).toBe(4);
+    expect(d.sdk.nodeRounds).toBe(4);
     const identities = [...d.sessionScopes.items.keys()].map((k) => k.split('\0')[2]);
     expect(identities.filter((i) => i === `owner:${OWNER.address.toLowerCase()}`)).toHaveLength(3);
     const methods = identities.find((i) => i.startsWith('methods:'));
@@ -118,7 +118,7 @@ describe('issueSessionSigs', () => {
     ]);
     expect(d.auditLog.entries[1]).toMatchObject({ caller: CALLER, pkpPublicKey: PKP_B, resources: ['pkp:*/pkp-signing'] });
     expect(JSON.stringify(d.auditLog.entries)).not.toContain('SECRET-JWT');
-    expect(d.issuer.calls).toHaveLength(0);
+    expect(d.sdk.calls).toHaveLength(0);
     expect(d.metrics.counts[METRIC.issueFailed]).toBe(4);
   });
 
@@ -129,7 +129,7 @@ describe('issueSessionSigs', () => {
       d.delegations.record = record;
       const err = await issueSessionSigs(d, input(body())).catch((e: ServiceError) => e);
       expect(err).toMatchObject({ code: 'NO_VALID_DELEGATION', status: 503 });
-      expect(d.issuer.calls).toHaveLength(0);
+      expect(d.sdk.calls).toHaveLength(0);
       expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'NO_VALID_DELEGATION' }]);
     }
     const ok = setup();
@@ -142,7 +142,7 @@ describe('issueSessionSigs', () => {
     // The policy gained PKP_B after the stored delegation (PKP_A only) was made.
     const err = await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B }))).catch((e: ServiceError) => e);
     expect(err).toMatchObject({ code: 'NO_VALID_DELEGATION', status: 503 });
-    expect(d.issuer.calls).toHaveLength(0);
+    expect(d.sdk.calls).toHaveLength(0);
     expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'NO_VALID_DELEGATION', pkpPublicKey: PKP_B }]);
     // Named (in any case), or unrestricted: issued.
     d.delegations.record = delegationRecord({ delegatees: [ethers.utils.computeAddress(PKP_B).toLowerCase()] });
@@ -161,7 +161,7 @@ describe('issueSessionSigs', () => {
     const err = await issueSessionSigs(deps, input(body())).catch((e: ServiceError) => e);
     expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     expect((err as ServiceError).details?.retryAfterSeconds).toBe(30);
-    expect(d.issuer.calls).toHaveLength(2);
+    expect(d.sdk.calls).toHaveLength(2);
     expect(d.auditLog.entries.map((e) => e.outcome)).toEqual(['issued', 'issued', 'refused']);
   });
 
@@ -173,12 +173,12 @@ describe('issueSessionSigs', () => {
     expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s1`)))).toBe('ISSUED');
     expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s2`)))).toBe('ISSUED');
     expect(await codeOf(issueSessionSigs(deps, input(body(), `${role}/s3`)))).toBe('RATE_LIMITED');
-    expect(d.issuer.calls).toHaveLength(2);
+    expect(d.sdk.calls).toHaveLength(2);
   });
 
   it('audits Lit failures as failed and writes nothing to the scope', async () => {
     const d = setup();
-    d.issuer.fail = new ServiceError('LIT_NODE_ERROR', 'nodes refused', { details: { errorKind: 'Validation' } });
+    d.sdk.fail = new ServiceError('LIT_NODE_ERROR', 'nodes refused', { details: { errorKind: 'Validation' } });
     expect(await codeOf(issueSessionSigs(d, input(body())))).toBe('LIT_NODE_ERROR');
     expect(d.auditLog.entries).toMatchObject([{ outcome: 'failed', errorCode: 'LIT_NODE_ERROR', pkpPublicKey: PKP_A }]);
     expect(d.sessionScopes.saves).toBe(0);
@@ -206,7 +206,7 @@ describe('issueSessionSigs', () => {
     const long = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 86_400_000).toISOString() })));
     expect(long.expirationClamped).toBe(true);
     expect(long.walletSigSource).toBe('nodes');
-    const asked = d.issuer.calls[1].expiration.getTime();
+    const asked = d.sdk.calls[1].expiration.getTime();
     expect(asked).toBeLessThanOrEqual(Date.now() + 3600_000);
     expect(asked).toBeGreaterThan(Date.now() + 3500_000);
   });
@@ -218,7 +218,7 @@ describe('issueSessionSigs', () => {
     const r = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 1800_000).toISOString() })));
     expect(r.expirationClamped).toBe(true);
     expect(Date.parse(r.expiresAt)).toBe(delegationEnds * 1000);
-    expect(d.issuer.calls[0].expiration.getTime()).toBe(delegationEnds * 1000);
+    expect(d.sdk.calls[0].expiration.getTime()).toBe(delegationEnds * 1000);
     expect(d.auditLog.entries[0].expiration).toBe(new Date(delegationEnds * 1000).toISOString());
     // Within the delegation's life nothing changes.
     const inside = await issueSessionSigs(d, input(body({ expiration: new Date(Date.now() + 300_000).toISOString() })));
@@ -240,8 +240,8 @@ describe('issueSessionSigs with a Lit Action', () => {
     const d = allow({ allowedCids: [CID_A], allowInlineCode: false });
     const r = await issueSessionSigs(d, input(byCid(CID_A)));
     expect(r.walletSigSource).toBe('nodes');
-    expect(d.issuer.calls[0].litAction).toEqual({ source: { kind: 'ipfs', ipfsId: CID_A }, jsParams: { customAccessToken: 'SECRET-lit' } });
-    expect(d.issuer.calls[0].authMethods).toBeUndefined();
+    expect(d.sdk.calls[0].litAction).toEqual({ source: { kind: 'ipfs', ipfsId: CID_A }, jsParams: { customAccessToken: 'SECRET-lit' } });
+    expect(d.sdk.calls[0].authMethods).toBeUndefined();
     expect(d.auditLog.entries).toMatchObject([{ outcome: 'issued', litActionCid: CID_A, litActionInline: false }]);
     expect(JSON.stringify(d.auditLog.entries) + d.logger.lines.join('\n')).not.toContain('SECRET-lit');
   });
@@ -253,7 +253,7 @@ describe('issueSessionSigs with a Lit Action', () => {
     expect((await issueSessionSigs(d, input(byCid(CID_B, { user: 'alice' })))).walletSigSource).toBe('nodes');
     expect((await issueSessionSigs(d, input(body())))).toMatchObject({ walletSigSource: 'nodes' }); // the owner's scope is apart too
     expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'alice' })))).walletSigSource).toBe('cache');
-    expect(d.issuer.nodeRounds).toBe(4);
+    expect(d.sdk.nodeRounds).toBe(4);
     const ids = identities(d);
     expect(ids).toHaveLength(4);
     expect(ids.filter((i) => i.startsWith(`action:${CID_A}:`))).toHaveLength(2);
@@ -269,7 +269,7 @@ describe('issueSessionSigs with a Lit Action', () => {
     const d = allow({ allowedCids: [CID_A], allowInlineCode: true });
     const first = await issueSessionSigs(d, input(inline(CODE_A, { customAccessToken: 'lit' })));
     expect(first.walletSigSource).toBe('nodes');
-    expect(d.issuer.calls[0].litAction?.source).toMatchObject({ kind: 'inline', codeBase64: Buffer.from(CODE_A).toString('base64') });
+    expect(d.sdk.calls[0].litAction?.source).toMatchObject({ kind: 'inline', codeBase64: Buffer.from(CODE_A).toString('base64') });
     expect(d.auditLog.entries[0]).toMatchObject({ litActionCid: CID_A, litActionInline: true });
     expect((await issueSessionSigs(d, input(byCid(CID_A, { customAccessToken: 'lit' })))).walletSigSource).toBe('cache');
   });
@@ -286,14 +286,14 @@ describe('issueSessionSigs with a Lit Action', () => {
       expect(err).toMatchObject({ code: 'LIT_ACTION_NOT_ALLOWED', status: 403, details: { cid: CID_A } });
       expect(d.sessionScopes.loads).toBe(0);
       expect(d.rateLimiter.counts.size).toBe(0);
-      expect(d.issuer.calls).toHaveLength(0);
+      expect(d.sdk.calls).toHaveLength(0);
       expect(d.auditLog.entries).toMatchObject([{ outcome: 'refused', errorCode: 'LIT_ACTION_NOT_ALLOWED', litActionCid: CID_A }]);
     }
   });
 
   it("audits the action's refusal by the nodes and keeps nothing in its scope", async () => {
     const d = allow({ allowedCids: ['*'], allowInlineCode: false });
-    d.issuer.fail = new ServiceError('LIT_ACTION_DENIED', 'denied');
+    d.sdk.fail = new ServiceError('LIT_ACTION_DENIED', 'denied');
     expect(await codeOf(issueSessionSigs(d, input(byCid(CID_B))))).toBe('LIT_ACTION_DENIED');
     expect(d.auditLog.entries).toMatchObject([{ outcome: 'refused', errorCode: 'LIT_ACTION_DENIED', litActionCid: CID_B }]);
     expect(d.sessionScopes.saves).toBe(0);

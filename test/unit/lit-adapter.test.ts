@@ -3,7 +3,7 @@ import { ethers } from 'ethers';
 import { ABILITIES } from '../../functions/commons/config';
 import { mapLitError, quotedNodeReply } from '../../functions/commons/adapters/lit/errors';
 import { LitSessionSigIssuer } from '../../functions/commons/adapters/lit/session-sigs';
-import type { SessionSigsParams } from '../../functions/commons/domain/lit-ports';
+import type { SessionSigsParams } from '../../functions/commons/ports';
 import { STAKING_ABI_FRAGMENT, litClientSettings, litContractsContext } from '../../functions/commons/adapters/lit/network';
 import { ethWalletAuthMethodId } from '../../functions/commons/adapters/lit/contracts';
 import { SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';

@@ -9,7 +9,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Wallet } from 'ethers';
 import { ServiceError } from '../errors';
-import type { OwnerKeySource } from '../domain/lit-ports';
+import type { OwnerKeySource } from '../ports';
 import { OWNER_KEY_SECRET_ENV } from '../table';
 
 const PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;

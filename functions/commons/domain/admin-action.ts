@@ -6,7 +6,7 @@
 import type { RuntimeConfig } from '../config';
 import { ServiceError, toServiceError } from '../errors';
 import type { AuditAction, AuditEntry, AuditLog, RateLimiter } from '../ports';
-import type { DomainLogger } from './issue-session-sigs';
+import type { DomainLogger } from '../ports';
 import { rateLimitSubject, requireAdmin } from './policy';
 
 export interface AdminActionDeps {

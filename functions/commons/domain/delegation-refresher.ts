@@ -8,10 +8,7 @@ import type { RuntimeConfig } from '../config';
 import { ServiceError, toServiceError } from '../errors';
 import { DELEGATION_MIN_REMAINING_SECONDS } from './delegation-limits';
 import { METRIC } from '../metric-names';
-import type { DelegationRecord, DelegationStore } from '../ports';
-import type { DomainLogger } from './issue-session-sigs';
-import type { CapacityReader, DelegationSigner, OwnerKeySource } from './lit-ports';
-import type { MetricsSink } from './metrics-sink';
+import type { CapacityReader, DelegationRecord, DelegationSigner, DelegationStore, DomainLogger, MetricsSink, OwnerKeySource } from '../ports';
 
 export interface RefresherDeps {
   config: Pick<RuntimeConfig, 'delegation' | 'policy'>;

@@ -8,12 +8,9 @@ import { ethers } from 'ethers';
 import type { RuntimeConfig } from '../config';
 import { ServiceError, toServiceError } from '../errors';
 import { METRIC } from '../metric-names';
-import type { AuditEntry, AuditLog, DelegationRecord, DelegationStore, RateLimiter, SessionScope, SessionScopeStore } from '../ports';
-import type { SessionScopeOptions, SessionScopeRun } from '../session-storage/run-in-session-scope';
+import type { AuditEntry, AuditLog, DelegationRecord, DelegationStore, DomainLogger, MetricsSink, OwnerKeySource, RateLimiter, SessionScope, SessionSigIssuer } from '../ports';
 import { describeResources, parseIssueRequest, type CallerAuthMethod, type IssueRequest } from './issue-request';
-import type { IssuedSessionSigs, OwnerKeySource, SessionSigIssuer } from './lit-ports';
 import { identifyLitAction, litActionAuthIdentity } from './lit-action';
-import type { MetricsSink } from './metrics-sink';
 import { authorizeIssue, rateLimitSubject } from './policy';
 import { DELEGATION_MIN_REMAINING_SECONDS, isDelegationUsable } from './delegation-limits';
 
@@ -21,24 +18,14 @@ export { DELEGATION_MIN_REMAINING_SECONDS };
 /** Retry-After hint for NO_VALID_DELEGATION: about one refresher retry. */
 const NO_DELEGATION_RETRY_AFTER_SECONDS = 60;
 
-export type RunInScope = <T>(store: SessionScopeStore, scope: SessionScope, fn: () => Promise<T>, options?: SessionScopeOptions) => Promise<SessionScopeRun<T>>;
-
-/** Logging surface (Powertools Logger satisfies it). Only codes and counts are logged here. */
-export interface DomainLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
 export interface IssueDeps {
   config: Pick<RuntimeConfig, 'policy' | 'session'>;
-  sessionScopes: SessionScopeStore;
   delegations: DelegationStore;
   rateLimiter: RateLimiter;
   auditLog: AuditLog;
+  /** Bound to the session scope store (session-storage/scoped-issuer.ts). */
   issuer: SessionSigIssuer;
   ownerKey: OwnerKeySource;
-  runInScope: RunInScope;
   metrics: MetricsSink;
   logger: DomainLogger;
   /** Unix ms. @default Date.now */
@@ -186,22 +173,20 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
     // A wallet sig the nodes signed on one action's answer serves only that action with those jsParams.
     authIdentity: litAction ? litActionAuthIdentity(litAction) : authIdentityFor(owner.address, request.authMethods),
   };
-  const run = await deps.runInScope<IssuedSessionSigs>(
-    deps.sessionScopes,
+  const run = await deps.issuer.getPkpSessionSigs(
     scope,
-    () =>
-      deps.issuer.getPkpSessionSigs({
-        pkpPublicKey: request.pkpPublicKey,
-        resources: auth.resources,
-        expiration,
-        // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
-        walletSigValidUntil: new Date(Math.max(expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
-        authMethods: request.authMethods,
-        litAction: request.litAction,
-        capabilityAuthSig: delegation.authSig,
-        owner,
-        deadlineMs: input.deadlineMs,
-      }),
+    {
+      pkpPublicKey: request.pkpPublicKey,
+      resources: auth.resources,
+      expiration,
+      // The caller's maximum: the longest any of its session sigs may live, so the longest a shared wallet sig needs to.
+      walletSigValidUntil: new Date(Math.max(expiration.getTime(), now() + auth.policy.maxExpirationSeconds * 1000)),
+      authMethods: request.authMethods,
+      litAction: request.litAction,
+      capabilityAuthSig: delegation.authSig,
+      owner,
+      deadlineMs: input.deadlineMs,
+    },
     { nowMs: now(), requiredValidUntilMs: expiration.getTime() },
   );
   if (run.saveError) deps.logger.warn('session scope not saved; the next request will sign with the nodes again', { errorCode: run.saveError.code });

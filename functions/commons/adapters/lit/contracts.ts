@@ -6,7 +6,7 @@
 import { ethers } from 'ethers';
 import type { LitConfig } from '../../config';
 import { ServiceError, isServiceError } from '../../errors';
-import type { CapacityReader, OwnedPkp, OwnerSigner, PkpRegistry } from '../../domain/lit-ports';
+import type { CapacityReader, OwnedPkp, OwnerSigner, PkpRegistry } from '../../ports';
 import { litFailureDetails } from './errors';
 import { chainRpcUrl, litContractsContext } from './network';
 import { loadLitContractsSdk } from './sdk';

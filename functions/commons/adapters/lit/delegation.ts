@@ -2,7 +2,7 @@
  * DelegationSigner over the SDK's `createCapacityDelegationAuthSig` (local signing with the
  * owner key; the connected client only supplies the blockhash nonce).
  */
-import type { CapacityDelegationParams, DelegationSigner } from '../../domain/lit-ports';
+import type { CapacityDelegationParams, DelegationSigner } from '../../ports';
 import type { AuthSigLike, LitNodeSet } from '../../ports';
 import type { LitNodeClientInstance } from './client';
 import type { LitConnection } from './connection';

@@ -3,7 +3,7 @@
  * blockhash, signed with the owner key (EIP-191). The nodes accept it as proof that the owner
  * (a permitted auth method of the PKP) asks for the session key to be signed.
  */
-import type { OwnerSigner } from '../../domain/lit-ports';
+import type { OwnerSigner } from '../../ports';
 import type { LitSdk } from './sdk';
 
 /** Lit's auth method type for an Ethereum wallet. */

@@ -1,10 +1,11 @@
 /**
- * SessionSigIssuer over the SDK's `getPkpSessionSigs`. Must be called inside `runInSessionScope`:
- * the SDK reads and writes its session key and wallet sig through `requestBoundStorage`.
+ * The SDK's `getPkpSessionSigs`, unscoped: it reads and writes its session key and wallet sig
+ * through `requestBoundStorage`, so it runs only inside `scopedIssuer` (session-storage), which
+ * binds the request's scope around it.
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import type { LitActionRequest } from '../../domain/lit-action';
-import type { IssuedSessionSigs, SessionSigIssuer, SessionSigsParams } from '../../domain/lit-ports';
+import type { IssuedSessionSigs, SessionSigsParams, UnscopedSessionSigIssuer } from '../../ports';
 import { ServiceError } from '../../errors';
 import { requestBoundStorage, SDK_STORAGE_KEYS, walletSigExpiryMs } from '../../session-storage';
 import type { LitNodeClientInstance } from './client';
@@ -78,7 +79,7 @@ export function litActionParams(action: LitActionRequest): { litActionIpfsId: st
     : { litActionCode: action.source.codeBase64, jsParams: action.jsParams };
 }
 
-export class LitSessionSigIssuer implements SessionSigIssuer {
+export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
   constructor(private readonly connection: Pick<LitConnection<LitNodeClientInstance>, 'get'>) {}
 
   async getPkpSessionSigs(p: SessionSigsParams): Promise<IssuedSessionSigs> {
