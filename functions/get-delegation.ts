@@ -9,7 +9,7 @@ import { isDelegationUsable } from './commons/domain/delegation-limits';
 import { requireCallerPolicy } from './commons/domain/policy';
 import { ServiceError } from './commons/errors';
 
-export const handler = apiHandler(async (event) => {
+export const handler = apiHandler('GetDelegation', async (event) => {
   requireCallerPolicy(runtimeConfig().policy, callerArn(event));
   const record = await tableAdapters().delegations.getCurrent();
   if (!record) throw new ServiceError('NOT_FOUND', 'No capacity delegation has been created yet');

@@ -23,7 +23,7 @@ type Check = { ok: boolean; [k: string]: unknown };
 const PLAIN_LIT_MAX_AGE_MS = 10_000;
 const litCheck = createLitCheck({ maxAgeMs: PLAIN_LIT_MAX_AGE_MS });
 
-export const handler = apiHandler(async (event, ctx) => {
+export const handler = apiHandler('Health', async (event, ctx) => {
   const deep = queryFlag(event, 'deep');
   // A deep check sends a request to every Lit node: admins only, so that any principal with invoke
   // rights cannot make the function load the nodes.

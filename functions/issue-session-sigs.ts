@@ -24,7 +24,7 @@ function warmUp(): Promise<unknown> {
 /** Started at module load; never rejects. */
 export const warmedUp: Promise<unknown> = process.env.SERVICE_CONFIG ? warmUp().catch(() => undefined) : Promise.resolve();
 
-export const handler = apiHandler(async (event, ctx) => {
+export const handler = apiHandler('IssueSessionSigs', async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const lit = await litAdapters();

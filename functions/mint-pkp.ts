@@ -13,30 +13,22 @@ import { callerArn, apiHandler, parseJsonBody } from './commons/http';
 import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
 import { runAdminAction } from './commons/domain/admin-action';
+import { parseMintRequest } from './commons/domain/admin-requests';
 import { rateLimitSubject } from './commons/domain/policy';
-import { invalid, isObj, refuseUnknownFields } from './commons/domain/request-fields';
 import { IDEMPOTENCY_REPLAYED_HEADER, idempotentRoute, readIdempotencyKey } from './commons/idempotency';
 import { logger } from './commons/powertools';
 
 /** The route-table id of this function: its idempotency records' partition. */
 const FUNCTION_ID = 'MintPkp';
 
-/** The only body this route accepts: none, or an object with no fields. */
-export function readMintRequest(body: unknown): Record<string, never> {
-  if (body === undefined) return {};
-  if (!isObj(body)) throw invalid('body', 'must be absent or an empty JSON object {}: minting takes no parameters');
-  refuseUnknownFields(body, [], '');
-  return {};
-}
-
 const idempotent = idempotentRoute<{ pkp: { publicKey: string; tokenId: string; ethAddress: string }; note: string }>(FUNCTION_ID);
 
-export const handler = apiHandler(async (event, ctx) => {
+export const handler = apiHandler(FUNCTION_ID, async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const table = tableAdapters();
   return runAdminAction({ config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger }, { requestId: ctx.requestId, caller, action: 'mint-pkp' }, async (audit) => {
-    const request = readMintRequest(parseJsonBody(event, config.maxBodyBytes));
+    const request = parseMintRequest(parseJsonBody(event, config.maxBodyBytes));
     const key = readIdempotencyKey(event.headers);
     const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
       const owner = await ownerKey();

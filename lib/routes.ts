@@ -67,7 +67,10 @@ export interface FunctionDef {
 export interface RouteDef extends FunctionDef {
   method: 'GET' | 'POST';
   path: string;
-  /** The handler enforces admin through the caller policy; here it only lowers the route's throttle. */
+  /**
+   * Only callers whose policy entry has `admin: true`: `apiHandler` (functions/commons/http.ts)
+   * refuses anyone else (403 ADMIN_REQUIRED) before the handler runs. Also lowers the route's throttle.
+   */
   admin: boolean;
 }
 
@@ -132,6 +135,15 @@ export const ROUTES: readonly RouteDef[] = [
     needs: { ownerKey: false, table: { delegation: ['GetItem'] }, lit: false },
   },
 ];
+
+export type RouteId = (typeof ROUTES)[number]['id'];
+
+/** The route table entry of `id`; throws for an id not in the table (a handler wired to no route). */
+export function routeDef(id: string): RouteDef {
+  const def = ROUTES.find((r) => r.id === id);
+  if (!def) throw new Error(`No route ${id} in the route table`);
+  return def;
+}
 
 /** Jobs that are not behind the API. */
 export const DELEGATION_REFRESHER: FunctionDef = {

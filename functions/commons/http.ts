@@ -8,9 +8,12 @@
  * reaches a caller, and the log gets only its class name and code.
  */
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { API_INTEGRATION_TIMEOUT_MS } from './config';
+import { routeDef } from '../../lib/routes';
+import { API_INTEGRATION_TIMEOUT_MS, type PolicyConfig } from './config';
+import { runtimeConfig } from './composition';
+import { requireAdmin } from './domain/policy';
 import { ServiceError, errorBody, toServiceError } from './errors';
-import { logger as defaultLogger, metrics as defaultMetrics } from './powertools';
+import { instrumented, logger as defaultLogger, metrics as defaultMetrics } from './powertools';
 
 export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 
@@ -158,47 +161,51 @@ export interface ApiHandlerDeps {
   logger?: Pick<typeof defaultLogger, 'addContext' | 'appendKeys' | 'resetKeys' | 'info' | 'warn' | 'error'>;
   metrics?: Pick<typeof defaultMetrics, 'publishStoredMetrics' | 'hasStoredMetrics'>;
   now?: () => number;
+  /** The caller policy admin routes are checked against. @default the runtime config's */
+  policy?: () => PolicyConfig;
 }
 
 /** Lambda's context, reduced to what the wrapper reads (tests pass a literal). */
 export type LambdaContextLike = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
 
 /**
- * Wraps a route: adds the request id to every log line, maps every thrown error to the error
- * body, sets JSON headers and Retry-After, and flushes metrics whatever happened.
+ * Wraps the route `routeId` of the route table (lib/routes.ts): refuses a non-admin caller of an
+ * `admin` route before the route runs, adds the request id to every log line, maps every thrown
+ * error to the error body, sets JSON headers and Retry-After, and flushes metrics whatever happened.
+ * The admin check is here, from the table, so the table and what is enforced cannot disagree.
  */
 export function apiHandler(
+  routeId: string,
   route: (event: ApiEvent, ctx: ApiContext) => Promise<RouteResult>,
   deps: ApiHandlerDeps = {},
 ): (event: ApiEvent, context: LambdaContextLike) => Promise<APIGatewayProxyStructuredResultV2> {
+  const adminOnly = routeDef(routeId).admin;
+  const policy = deps.policy ?? (() => runtimeConfig().policy);
   const log = deps.logger ?? defaultLogger;
   const mets = deps.metrics ?? defaultMetrics;
   const now = deps.now ?? Date.now;
-  return async (event, context) => {
-    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
-    log.resetKeys();
-    if (context.functionName) log.addContext(context as Context);
-    log.appendKeys({ requestId, route: event.routeKey });
-    const ctx: ApiContext = { requestId, deadlineMs: requestDeadline(event, context, now()) };
-    try {
-      const result = await route(event, ctx);
-      return jsonResponse(result.status ?? 200, result.body, result.headers);
-    } catch (e) {
-      const { response, error } = errorResponse(e, requestId);
-      // The code and (for unknown errors) the class name only: messages of foreign errors may quote secrets.
-      const logged = { errorCode: error.code, status: error.status, ...(error.code === 'INTERNAL' ? { errorType: errorTypeName(e) } : {}) };
-      if (error.status >= 500) log.error('request failed', logged);
-      else log.info('request refused', logged);
-      return response;
-    } finally {
-      try {
-        // Only when there is something: Powertools warns on every empty flush.
-        if (mets.hasStoredMetrics()) mets.publishStoredMetrics();
-      } catch {
-        // Metrics must never turn an answer into an error.
-      }
-    }
-  };
+  return (event, context) =>
+    instrumented(
+      context,
+      async () => {
+        const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+        log.appendKeys({ requestId, route: event.routeKey });
+        const ctx: ApiContext = { requestId, deadlineMs: requestDeadline(event, context, now()) };
+        try {
+          if (adminOnly) requireAdmin(policy(), callerArn(event));
+          const result = await route(event, ctx);
+          return jsonResponse(result.status ?? 200, result.body, result.headers);
+        } catch (e) {
+          const { response, error } = errorResponse(e, requestId);
+          // The code and (for unknown errors) the class name only: messages of foreign errors may quote secrets.
+          const logged = { errorCode: error.code, status: error.status, ...(error.code === 'INTERNAL' ? { errorType: errorTypeName(e) } : {}) };
+          if (error.status >= 500) log.error('request failed', logged);
+          else log.info('request refused', logged);
+          return response;
+        }
+      },
+      { logger: log, metrics: mets },
+    );
 }
 
 /**

@@ -4,9 +4,10 @@
  * never imports this module (GET /delegation) ships without the Lit SDK at all (about 3x smaller,
  * half the import time: `npm run bench -- --only=bundle-size`).
  */
-import { lazyAsync, runtimeConfig } from './composition';
+import { lazyAsync, ownerKey, runtimeConfig, tableAdapters } from './composition';
 import { routeConsoleWarnings } from './console-warnings';
-import { logger } from './powertools';
+import type { RefresherDeps } from './domain/delegation-refresher';
+import { logger, metricsSink } from './powertools';
 
 /** The Lit adapters, imported on first use so functions without Lit never load the adapter code either. */
 export const litAdapters = lazyAsync(async () => {
@@ -17,3 +18,9 @@ export const litAdapters = lazyAsync(async () => {
     onAttemptFailed: (info) => logger.warn('Lit connect attempt failed', { ...info }),
   });
 });
+
+/** What the delegation refresher needs, the same for the schedule and for POST /delegation/refresh. */
+export async function refresherDeps(): Promise<RefresherDeps> {
+  const lit = await litAdapters();
+  return { config: runtimeConfig(), delegations: tableAdapters().delegations, signer: lit.delegationSigner, capacity: lit.chain, ownerKey, metrics: metricsSink, logger };
+}

@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, METRIC_SERVICE_DIMENSION } from './metric-names';
 import type { MetricsSink } from './ports';
 
@@ -33,3 +34,29 @@ export const metricsSink: MetricsSink = {
     metrics.addMetric(name, MetricUnit.Seconds, value);
   },
 };
+
+/** What `instrumented` touches (the instances above in production; tests pass doubles). */
+export interface InvocationTelemetry {
+  logger: Pick<Logger, 'resetKeys' | 'addContext'>;
+  metrics: Pick<Metrics, 'hasStoredMetrics' | 'publishStoredMetrics'>;
+}
+
+/**
+ * The per-invocation Powertools setup every function shares (API routes and the scheduled
+ * refresher): fresh log keys with the Lambda context, then `run`, then stored metrics flushed
+ * whatever happened.
+ */
+export async function instrumented<T>(context: Partial<Context> | undefined, run: () => Promise<T>, telemetry: InvocationTelemetry = { logger, metrics }): Promise<T> {
+  telemetry.logger.resetKeys();
+  if (context?.functionName) telemetry.logger.addContext(context as Context);
+  try {
+    return await run();
+  } finally {
+    try {
+      // Only when there is something: Powertools warns on every empty flush.
+      if (telemetry.metrics.hasStoredMetrics()) telemetry.metrics.publishStoredMetrics();
+    } catch {
+      // Metrics must never turn an answer (or a run's own outcome) into an error.
+    }
+  }
+}

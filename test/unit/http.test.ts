@@ -1,5 +1,7 @@
 import { apiHandler, callerArn, duplicateKeyOffset, errorResponse, parseJsonBody, requestDeadline, type ApiEvent } from '../../functions/commons/http';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../../functions/commons/errors';
+import { ROUTES } from '../../lib/routes';
+import { callerPolicy } from './fakes';
 
 function event(over: Partial<ApiEvent> & { userArn?: string | null } = {}): ApiEvent {
   const { userArn = 'arn:aws:iam::123456789012:user/alice', ...rest } = over;
@@ -45,12 +47,35 @@ class RecordingLog {
   }
 }
 
-function wrap(route: Parameters<typeof apiHandler>[0]) {
+function wrap(route: Parameters<typeof apiHandler>[1], routeId = 'GetDelegation', admin = false) {
   const log = new RecordingLog();
   let flushed = 0;
-  const h = apiHandler(route, { logger: log as never, metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => ((flushed++), undefined) as never } });
+  const h = apiHandler(routeId, route, {
+    logger: log as never,
+    metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => ((flushed++), undefined) as never },
+    policy: () => ({ callers: [callerPolicy({ principal: 'arn:aws:iam::123456789012:user/alice', admin })] }),
+  });
   return { h, log, flushed: () => flushed };
 }
+
+describe('admin routes: the route table decides, the wrapper enforces', () => {
+  it.each(ROUTES.map((r) => [r.id, r.admin] as const))('%s (admin: %s): a non-admin caller is refused exactly when the table says admin', async (id, admin) => {
+    let ran = 0;
+    const { h } = wrap(async () => ((ran++), { body: {} }), id);
+    const res = await h(event(), { awsRequestId: 'a' } as never);
+    const outcome = { status: res.statusCode, code: JSON.parse(res.body as string).error?.code, ran };
+    expect(outcome).toEqual(admin ? { status: 403, code: 'ADMIN_REQUIRED', ran: 0 } : { status: 200, code: undefined, ran: 1 });
+  });
+  it('an admin caller gets every admin route', async () => {
+    for (const r of ROUTES.filter((d) => d.admin)) {
+      const { h } = wrap(async () => ({ body: {} }), r.id, true);
+      expect((await h(event(), { awsRequestId: 'a' } as never)).statusCode).toBe(200);
+    }
+  });
+  it('a handler wired to a route the table does not have fails at load', () => {
+    expect(() => apiHandler('NoSuchRoute', async () => ({ body: {} }))).toThrow('No route NoSuchRoute');
+  });
+});
 
 describe('caller identity', () => {
   it('reads the IAM user ARN', () => {

@@ -55,6 +55,11 @@ export function requireCallerPolicy(policy: PolicyConfig, arn: string): CallerPo
   return found;
 }
 
+/** Does any caller entry name this PKP (or `*`)? What GET /pkps reports as `inPolicy`. */
+export function pkpInPolicy(policy: PolicyConfig, pkpPublicKey: string): boolean {
+  return policy.callers.some((c) => c.pkps.includes('*') || c.pkps.includes(pkpPublicKey));
+}
+
 /** For admin routes: the caller's entry must exist and have `admin: true`. */
 export function requireAdmin(policy: PolicyConfig, arn: string): CallerPolicy {
   const found = requireCallerPolicy(policy, arn);
