@@ -1,8 +1,9 @@
 /**
  * POST /session-sigs: PKP session signatures for one PKP and a set of resource abilities.
  *
- * Cold start: the Lit connection and the owner key fetch start at module load, in parallel, so
- * the first request finds them under way (or done). Their errors are swallowed here (no
+ * Cold start: the Lit connection and the owner key fetch start at module load (Lambda's init
+ * phase), in parallel, so the first request finds them under way (or done); nothing waits for
+ * them but the request that needs them, as on Lambda. Their errors are swallowed here (no
  * unhandled rejection) and surface, mapped, when the request itself needs them.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
@@ -21,8 +22,8 @@ function warmUp(): Promise<unknown> {
     litAdapters().then((lit) => lit.connection.get(Date.now() + WARM_UP_BUDGET_MS)),
   ]);
 }
-/** Started at module load; never rejects. */
-export const warmedUp: Promise<unknown> = process.env.SERVICE_CONFIG ? warmUp().catch(() => undefined) : Promise.resolve();
+// Without a config (a test importing the module) there is nothing to warm.
+if (process.env.SERVICE_CONFIG) warmUp().catch(() => undefined);
 
 export const handler = apiHandler('IssueSessionSigs', async (event, ctx) => {
   const caller = callerArn(event);

@@ -1,8 +1,9 @@
 /**
  * The emulated Lambda runtime: the entry of each worker thread, one worker per function
  * environment. It installs the loopback guard (nothing leaves the machine), loads the function's
- * bundle (the init phase; a handler module's `warmedUp` promise counts as init, bounded like
- * Lambda's 10 s), then runs invocations the host posts. It never sends an error's message back:
+ * bundle (the init phase: the module's own code, synchronously, as Lambda's CommonJS init; work a
+ * handler starts there goes on in the background and the first invocation does not wait for it,
+ * as on Lambda), then runs invocations the host posts. It never sends an error's message back:
  * a thrown error is reported by class name only, as API Gateway shows a caller nothing of it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,9 +23,6 @@ export type RuntimeMessage =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; errorType: string }
   | { type: 'blocked'; target: string };
-
-/** Lambda's init phase limit. */
-const INIT_BUDGET_MS = 10_000;
 
 function errorType(e: unknown): string {
   return e instanceof Error ? e.name || 'Error' : typeof e;
@@ -53,10 +51,9 @@ function main(): void {
   let handler: (event: unknown, context: unknown) => Promise<unknown>;
   (async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(data.bundle) as { handler?: typeof handler; warmedUp?: Promise<unknown> };
+    const mod = require(data.bundle) as { handler?: typeof handler };
     if (typeof mod.handler !== 'function') throw new TypeError(`${data.functionName}: the bundle exports no handler`);
     handler = mod.handler;
-    if (mod.warmedUp) await Promise.race([mod.warmedUp, new Promise((r) => setTimeout(r, INIT_BUDGET_MS).unref())]);
   })().then(
     () => send({ type: 'ready', initMs: Date.now() - started }),
     (e) => {

@@ -159,7 +159,6 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
       health: require('../../functions/health').handler,
     };
     scheduled = require('../../functions/scheduled-refresh').handler;
-    await require('../../functions/issue-session-sigs').warmedUp;
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
 
