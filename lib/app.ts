@@ -7,7 +7,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { DEFAULT_CROSS_STACK_REFERENCES } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ServiceConfig } from '../functions/commons/config';
-import { assertDeployable } from './deploy-checks';
+import { validateDeployable } from './deploy-checks';
 import { loadConfigFromContext } from './load-config';
 import { ServiceStack } from './service-stack';
 import { StatefulStack } from './stateful-stack';
@@ -41,7 +41,7 @@ export function buildServiceApp(app: App, options: BuildOptions = {}): ServiceAp
   if (app.node.tryGetContext(DEFAULT_CROSS_STACK_REFERENCES) === undefined) app.node.setContext(DEFAULT_CROSS_STACK_REFERENCES, 'strong');
   const config = options.config ?? loadConfigFromContext(app.node).config;
   // The constructs check these too as they build; first, so synth and `npm start -- --config` fail alike.
-  assertDeployable(config);
+  validateDeployable(config);
   // Environment-agnostic on purpose: account and region stay AWS::AccountId / AWS::Region in the
   // templates and resolve at deploy time. CDK_DEFAULT_REGION falls back to us-east-1 when no AWS
   // config is found, which pinned us-east-1 into ARNs of a template synthesized offline.

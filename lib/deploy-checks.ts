@@ -2,8 +2,9 @@
  * What `cdk synth` checks on a config beyond its schema: values the schema accepts but the AWS
  * resources they feed do not (a log retention CloudWatch rejects, a refresher schedule the
  * delegation alarm cannot watch, a function environment over Lambda's 4 KB). The stacks apply
- * these while they build; `buildServiceApp` runs this first, and the local stack runs the same
- * function on `npm start -- --config`, so a config that starts locally also synthesises.
+ * these while they build; `buildServiceApp` runs this first, and `npm start` runs the same
+ * function on the config it deploys locally (its own, or `--config`'s, checked before anything
+ * starts), so a config that starts locally also synthesises.
  */
 import { Token } from 'aws-cdk-lib';
 import { LAMBDA_ENV_LIMIT_BYTES, type ServiceConfig } from '../functions/commons/config';
@@ -18,7 +19,7 @@ import { ConfigNotDeployableError, EnvironmentTooLargeError, environmentBytes, r
  * The table name is the stateful stack's export at synth: an unresolved token, counted at its
  * longest, exactly as the function construct counts it.
  */
-export function assertDeployable(config: ServiceConfig): void {
+export function validateDeployable(config: ServiceConfig): void {
   retentionDays(config.observability.logRetentionDays);
   delegationAlarmPeriod(config.delegation.schedule);
   assertMarginCoversSchedule(config);

@@ -107,9 +107,9 @@ async function main(): Promise<void> {
     try {
       const loaded = readConfigFile(args.config);
       file = loaded.file;
-      // Loaded only here: it brings the CDK constructs (about 1 s), which a plain start does not need.
-      const { assertDeployable } = await import('../lib/deploy-checks');
-      assertDeployable(loaded.config);
+      // Before anything starts, on the file as written; the stack checks the config it deploys again.
+      const { validateDeployable } = await import('../lib/deploy-checks');
+      validateDeployable(loaded.config);
       userConfig = loaded.config;
     } catch (e) {
       if (e instanceof ConfigFileError) fail(`config: ${e.message}`);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildServiceApp } from '../../lib/app';
 import { CONFIG_CONTEXT_KEY, ConfigFileError, loadConfigFromContext, readConfigFile } from '../../lib/load-config';
-import { assertDeployable } from '../../lib/deploy-checks';
+import { validateDeployable } from '../../lib/deploy-checks';
 import { minimumRefreshMarginSeconds } from '../../lib/refresh-schedule';
 import { ConfigNotDeployableError, EnvironmentTooLargeError } from '../../lib/service-function';
 import { CUSTOM_CONFIG, EXAMPLE_CONFIG, exampleConfig, readJson } from './helpers';
@@ -136,7 +136,7 @@ describe('config file loading', () => {
   });
 });
 
-describe('assertDeployable: the checks synth makes, for `npm start -- --config` too', () => {
+describe('validateDeployable: the checks synth makes, for `npm start -- --config` too', () => {
   const thrown = (fn: () => unknown): Error & { code?: string } => {
     try {
       fn();
@@ -153,9 +153,9 @@ describe('assertDeployable: the checks synth makes, for `npm start -- --config` 
     ['a policy that overflows a function environment', (raw) => (raw.policy.callers[0].pkps = Array.from({ length: 40 }, (_, i) => '0x04' + i.toString(16).padStart(2, '0').repeat(64)))],
   ];
 
-  it.each(cases)('%s: assertDeployable throws what synth throws', (_name, edit) => {
+  it.each(cases)('%s: validateDeployable throws what synth throws', (_name, edit) => {
     const config = exampleConfig(edit);
-    const fromChecks = thrown(() => assertDeployable(config));
+    const fromChecks = thrown(() => validateDeployable(config));
     const fromSynth = thrown(() => buildServiceApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), { config, nag: false }));
     expect(fromChecks.code).toMatch(/^(CONFIG_NOT_DEPLOYABLE|LAMBDA_ENV_TOO_LARGE)$/);
     expect({ name: fromChecks.name, code: fromChecks.code, message: fromChecks.message }).toEqual({ name: fromSynth.name, code: fromSynth.code, message: fromSynth.message });
@@ -165,14 +165,14 @@ describe('assertDeployable: the checks synth makes, for `npm start -- --config` 
     expect(minimumRefreshMarginSeconds('rate(1 hour)')).toEqual({ minimum: 3600 + 3720 + 60, gap: 3600, retries: 3720, floor: 60 });
     expect(minimumRefreshMarginSeconds('cron(0 8-18 ? * MON-FRI *)').gap).toBe(62 * 3600);
     const at = (margin: number) => exampleConfig((raw) => ((raw.delegation.refreshMarginSeconds = margin), (raw.observability.delegationAlarmSeconds = 600)));
-    expect(() => assertDeployable(at(7380))).not.toThrow();
-    const refused = thrown(() => assertDeployable(at(7379)));
+    expect(() => validateDeployable(at(7380))).not.toThrow();
+    const refused = thrown(() => validateDeployable(at(7379)));
     expect(refused).toMatchObject({ code: 'CONFIG_NOT_DEPLOYABLE' });
     expect(refused.message).toMatch(/^delegation\.refreshMarginSeconds \(7379\) must be at least 7380 for 'rate\(1 hour\)': the longest gap between refresher runs \(3600 s\) \+ one run's retries \(3720 s/);
     expect(refused.message).toContain('503 NO_VALID_DELEGATION');
   });
 
   it('passes the example configs, which synthesise', () => {
-    expect(() => assertDeployable(exampleConfig(() => undefined))).not.toThrow();
+    expect(() => validateDeployable(exampleConfig(() => undefined))).not.toThrow();
   });
 });
