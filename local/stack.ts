@@ -20,53 +20,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseServiceConfig, type CallerPolicy, type ServiceConfig } from '../functions/commons/config';
+import { parseServiceConfig, type ServiceConfig } from '../functions/commons/config';
 import { findCallerPolicy } from '../functions/commons/domain/policy';
 import { functionEnvironment } from '../lib/function-environment';
-import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES } from '../lib/routes';
-import { scheduleIntervalSeconds } from '../lib/schedule-interval';
+import { ALL_FUNCTIONS, DELEGATION_REFRESHER, ROUTES, type FunctionDef } from '../lib/routes';
 import { litActionCid, startDevnet, type Devnet, type LitActionLimits, type NodeFaults } from '../devnet';
 import { litContractsFor, mintCapacityToken } from '../devnet/fixtures';
-import { bundleFunctions } from './bundle';
+import { bundleFunctions, type Bundles } from './bundle';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { FunctionHost, type InvokeOutcome, type LogLine } from './function-host';
-import { apiGatewayEvent, CALLER_HEADER, LOCAL_ACCOUNT_ID, startGateway, type Gateway } from './http-gateway';
+import { curlFor, httpRequest, type LocalRequestOptions, type LocalResponse } from './http-client';
+import { apiGatewayEvent, startGateway, type Gateway } from './http-gateway';
+import { callersFor, EXAMPLE_LIT_ACTION_FILE, LOCAL_CALLERS, LOCAL_OWNER_KEY_SECRET, localConfig, localizeConfig, policyPkps, scheduleToMs, type LocalPkp, type PkpMapping } from './local-config';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager';
+import { Cleanups, LocalStackError, partRunner, type PartRunner, type ProgressEvent } from './stack-parts';
+import { readState, STATE_FILE, STATE_VERSION, writeState, type StateRecord } from './state-file';
 
 export { CALLER_HEADER, UNSIGNED_CALLER } from './http-gateway';
+export { LOCAL_CALLERS, type LocalPkp, type PkpMapping } from './local-config';
+export type { LocalResponse } from './http-client';
+export { LocalStackError, type ProgressEvent, type StackPart } from './stack-parts';
 
-export const LOCAL_CALLERS = {
-  app: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/local-app`,
-  admin: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local-admin`,
-} as const;
 export const LOCAL_TABLE_NAME = 'lit-session-service-local';
-export const LOCAL_OWNER_KEY_SECRET = 'lit-session-service/owner-key';
-/** Bootstrap record in the data dir; bump on an incompatible change. */
-const STATE_FILE = 'local-stack.json';
-const STATE_VERSION = 1;
-
-export interface LocalPkp {
-  publicKey: string;
-  ethAddress: string;
-  tokenId: string;
-}
 
 /** The service config as the stack builds it; `configure` edits it (it is validated again after). */
 export type ServiceConfigInput = ServiceConfig;
-
-export type StackPart = 'data-dir' | 'bundle' | 'dynamodb' | 'devnet' | 'secrets' | 'capacity' | 'pkp' | 'lit-actions' | 'config' | 'functions' | 'delegation' | 'http';
-
-/** The example Lit Action `npm start` permits for its PKPs and allows its app caller to use by CID. */
-export const EXAMPLE_LIT_ACTION_FILE = path.join(__dirname, 'lit-actions', 'allowlist.js');
-
-export interface ProgressEvent {
-  part: StackPart;
-  phase: 'start' | 'done' | 'failed';
-  /** What this part is, for people. */
-  label: string;
-  ms?: number;
-  message?: string;
-}
 
 export interface LocalStackOptions {
   /** Keep all state here across restarts. Absent: fresh state in a temp dir, removed at stop. */
@@ -105,12 +83,6 @@ export interface LocalStackOptions {
   onProgress?: (p: ProgressEvent) => void;
 }
 
-/** A PKP the user's policy names, and the devnet PKP that stands for it locally. */
-export interface PkpMapping {
-  configured: string;
-  local: LocalPkp;
-}
-
 export interface LocalStackInfo {
   url: string;
   pkps: LocalPkp[];
@@ -121,14 +93,6 @@ export interface LocalStackInfo {
   ownerAddress: string;
   /** What `createLitNodeClient` (devnet/index.ts) needs to reach the devnet. */
   devnet: Pick<Devnet, 'litNodeClientConfig' | 'blockhashUrl'>;
-}
-
-export interface LocalResponse {
-  status: number;
-  headers: Record<string, string>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  text: string;
 }
 
 export interface LocalStack {
@@ -158,7 +122,7 @@ export interface LocalStack {
   };
   /** Run the refresher function once, as the schedule would. */
   refreshNow(force?: boolean): Promise<{ outcome: string; version?: number; expiresAt?: number }>;
-  request(method: 'GET' | 'POST', path: string, opts?: { caller?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<LocalResponse>;
+  request(method: 'GET' | 'POST', path: string, opts?: LocalRequestOptions): Promise<LocalResponse>;
   info(): LocalStackInfo;
   curl(): string;
   /** The example Lit Action: its file and CID (permitted for every local PKP; allowed for the local app caller by CID). */
@@ -173,356 +137,89 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** A start failure, naming the part and what to do. */
-export class LocalStackError extends Error {
-  constructor(
-    readonly part: StackPart,
-    readonly what: string,
-    readonly hint: string,
-  ) {
-    super(`${part}: ${what}. ${hint}`);
-    this.name = 'LocalStackError';
-  }
-}
-
-const LABELS: Record<StackPart, string> = {
-  'data-dir': 'Data directory',
-  bundle: 'Function bundles (esbuild)',
-  dynamodb: 'DynamoDB Local',
-  devnet: 'Devnet (chain + Lit nodes)',
-  secrets: 'Secrets Manager stand-in',
-  capacity: 'Capacity credits NFT',
-  pkp: 'PKP (minted through POST /pkps)',
-  'lit-actions': 'Lit Actions (served by CID, permitted for the PKPs)',
-  config: 'Service config',
-  functions: 'Functions (cold start)',
-  delegation: 'Capacity delegation (refresher function)',
-  http: 'HTTP API',
-};
-
-const HINTS: Record<StackPart, string> = {
-  'data-dir': 'Check that the directory is writable, or pass another --data-dir',
-  bundle: 'Run npm install; if a handler does not compile, npm run typecheck shows where',
-  dynamodb: 'DynamoDB Local needs Java 17+ (java and javac on PATH); with --data-dir, the dynamodb folder in it must be writable',
-  devnet: 'npm run devnet starts the devnet alone and shows its errors; with --data-dir, a devnet folder from another version can be removed (state is lost)',
-  secrets: 'The stand-in listens on 127.0.0.1: check that loopback is available',
-  capacity: 'The devnet chain refused the mint: npm run devnet shows whether the chain works',
-  pkp: 'The MintPkp function failed: see its log lines (--verbose, or logs/functions.log in the data dir)',
-  'lit-actions': 'The devnet chain refused addPermittedAction: npm run devnet shows whether the chain works',
-  config: 'The local config is invalid: check the configure() edits or the data dir state file',
-  functions: 'A function failed its init: see its log lines (--verbose, or logs/functions.log in the data dir)',
-  delegation: 'The refresher function could not sign a delegation: see its log lines (--verbose, or logs/functions.log)',
-  http: 'Pass --port with a free port (--port 0 picks one)',
-};
-
-interface StateRecord {
-  version: number;
-  createdAt: string;
-  ownerAddress: string;
-  capacityTokenId: string;
-  pkps: LocalPkp[];
-}
-
-/** How often the refresher runs locally: a rate's interval; a cron's longest gap (the local scheduler has a fixed interval). */
-export function scheduleToMs(expression: string): number {
-  return scheduleIntervalSeconds(expression) * 1000;
-}
-
-function baseConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[], exampleActionCid: string): ServiceConfig {
-  const contracts = Object.fromEntries(Object.entries(devnet.contractsContext.customContext).map(([k, v]) => [k, v.address]));
-  return parseServiceConfig({
-    serviceName: 'lit-session-service',
-    lit: { network: 'custom', custom: { rpcUrl: devnet.contractsContext.rpc, contracts, blockhashUrl: devnet.blockhashUrl }, connectTimeoutMs: 10_000, connectAttempts: 3 },
-    ownerKeySecret: LOCAL_OWNER_KEY_SECRET,
-    delegation: { capacityTokenId, validitySeconds: 86_400, refreshMarginSeconds: 21_600, uses: '100000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
-    session: { defaultExpirationSeconds: 600 },
-    policy: {
-      callers: [
-        {
-          principal: LOCAL_CALLERS.app,
-          pkps: pkps.map((p) => p.publicKey),
-          abilities: [
-            { resource: 'pkp', ability: 'pkp-signing' },
-            // Not lit-action-execution: an action run with these sigs could sign with any PKP the owner holds (config.ts).
-            { resource: 'access-control-condition', ability: 'access-control-condition-decryption' },
-          ],
-          allowWildcardResources: true,
-          maxExpirationSeconds: 86_400,
-          rateLimitPerMinute: 600,
-          // The example action by CID only: inline code stays refused (the default).
-          litActions: { allowedCids: [exampleActionCid], allowInlineCode: false },
-        },
-        { principal: LOCAL_CALLERS.admin, pkps: [], abilities: [], admin: true, rateLimitPerMinute: 60 },
-      ],
-    },
-    api: { throttleRateLimit: 50, throttleBurstLimit: 100, maxBodyBytes: 16_384 },
-    observability: { logRetentionDays: 30, auditRetentionDays: 90, delegationAlarmSeconds: 3_600 },
-  });
-}
-
-/** The distinct PKP public keys a config's policy names, in order of first appearance (`*` aside). */
-export function policyPkps(config: ServiceConfig): string[] {
-  const keys: string[] = [];
-  for (const caller of config.policy.callers) for (const k of caller.pkps) if (k !== '*' && !keys.includes(k)) keys.push(k);
-  return keys;
-}
-
-/**
- * A user's config as it runs on the devnet. Replaced: the `lit` network (by the devnet's, a
- * `custom` network; the connect timeout and attempts are kept), `delegation.capacityTokenId` (by
- * the token minted on the devnet), and every PKP the policy names (by the devnet PKP `mapping`
- * gives it: the n-th distinct key by the n-th minted PKP). Everything else is the user's as
- * written: callers and their rights, `*` PKPs, delegation lifetime, margin, uses, delegatees and
- * schedule, session, API limits, the owner-key secret name (the stand-in serves the devnet owner's
- * key under it). Validated again by the same parser.
- */
-export function localizeConfig(user: ServiceConfig, local: ServiceConfig, mapping: readonly PkpMapping[]): ServiceConfig {
-  const byKey = new Map(mapping.map((m) => [m.configured, m.local.publicKey]));
-  return parseServiceConfig({
-    ...user,
-    lit: { ...local.lit, connectTimeoutMs: user.lit.connectTimeoutMs, connectAttempts: user.lit.connectAttempts },
-    delegation: { ...user.delegation, capacityTokenId: local.delegation.capacityTokenId },
-    policy: {
-      callers: user.policy.callers.map((c) => ({
-        ...c,
-        pkps: c.pkps.map((k) => {
-          if (k === '*') return k;
-          const mapped = byKey.get(k);
-          if (!mapped) throw new Error(`no devnet PKP stands for ${k}`);
-          return mapped;
-        }),
-      })),
-    },
-  });
-}
-
-/**
- * Who `npm start` calls as by default, and who the admin is. With a user config: its first
- * non-admin (then admin) policy entry, as an ARN it matches: the principal itself, or a pattern
- * with each `*` read as `local` (`…:assumed-role/app-backend-*` → `…:assumed-role/app-backend-local`)
- * when that ARN gets this very entry. Else the local callers.
- */
-export function callersFor(user: ServiceConfig | undefined): { app: string; admin: string } {
-  if (!user) return { ...LOCAL_CALLERS };
-  const arnOf = (entry: CallerPolicy): string | undefined => {
-    const arn = entry.principal.replace(/\*/g, 'local');
-    return findCallerPolicy(user.policy, arn) === entry ? arn : undefined;
-  };
-  const first = (admin: boolean) => user.policy.callers.filter((c) => c.admin === admin).map(arnOf).find((a) => a !== undefined);
-  return { app: first(false) ?? first(true) ?? LOCAL_CALLERS.app, admin: first(true) ?? LOCAL_CALLERS.admin };
-}
-
-function readState(file: string): StateRecord | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  let state: StateRecord;
-  try {
-    state = JSON.parse(fs.readFileSync(file, 'utf8')) as StateRecord;
-  } catch {
-    throw new LocalStackError('data-dir', `${file} is not valid JSON`, 'Remove the data dir to start fresh (its state is lost)');
-  }
-  if (state.version !== STATE_VERSION) {
-    throw new LocalStackError('data-dir', `${file} has state version ${state.version}, this version reads ${STATE_VERSION}`, 'Remove the data dir to start fresh (its state is lost)');
-  }
-  return state;
-}
-
-function writeState(file: string, state: StateRecord): void {
-  const scratch = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(scratch, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(scratch, file);
-}
+type RefreshOutcome = { outcome: string; version?: number; expiresAt?: number };
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const progress = options.onProgress ?? (() => undefined);
+  const part = partRunner(options.onProgress ?? (() => undefined));
   const onLog = options.onLog ?? (() => undefined);
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-  };
-
-  /** Runs one part with progress, turning any failure into a LocalStackError naming it. */
-  async function part<T>(name: StackPart, run: () => Promise<T>, message?: (v: T) => string | undefined): Promise<T> {
-    const started = Date.now();
-    progress({ part: name, phase: 'start', label: LABELS[name] });
-    try {
-      const value = await run();
-      progress({ part: name, phase: 'done', label: LABELS[name], ms: Date.now() - started, message: message?.(value) });
-      return value;
-    } catch (e) {
-      const error = e instanceof LocalStackError ? e : new LocalStackError(name, e instanceof Error ? e.message : String(e), HINTS[name]);
-      progress({ part: name, phase: 'failed', label: LABELS[name], ms: Date.now() - started, message: error.message });
-      throw error;
-    }
-  }
-
+  const cleanups = new Cleanups();
+  // The deploy checks bring the CDK (about 1 s to load): loaded while the slow parts start.
+  const deployChecks = import('../lib/deploy-checks');
+  deployChecks.catch(() => undefined);
   try {
     const persistent = options.dataDir !== undefined;
-    const dataDir = await part('data-dir', async () => {
-      if (options.dataDir === undefined) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lit-session-local-'));
-        cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-        return dir;
-      }
-      const dir = path.resolve(options.dataDir);
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      fs.accessSync(dir, fs.constants.W_OK);
-      return dir;
-    }, (d) => d);
+    const dataDir = await part('data-dir', async () => prepareDataDir(options.dataDir, cleanups), (d) => d);
     const statePath = path.join(dataDir, STATE_FILE);
     const saved = readState(statePath);
-    const exampleActionCode = fs.readFileSync(EXAMPLE_LIT_ACTION_FILE, 'utf8');
-    const [exampleActionCid, ...litActionCids] = await Promise.all([exampleActionCode, ...(options.litActions ?? [])].map((code) => litActionCid(code)));
-
-    // The three slow, independent parts start together.
-    const [bundles, dynamodb, devnet] = await Promise.all([
-      part('bundle', () => bundleFunctions(ALL_FUNCTIONS), (b) => (b.cached ? 'unchanged, reused' : 'built')),
-      part('dynamodb', async () => {
-        const ddb = await startDynamoDbLocal({ tableName: LOCAL_TABLE_NAME, ...(persistent ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) });
-        cleanups.push(() => ddb.stop());
-        return ddb;
-      }, (d) => d.endpoint),
-      part('devnet', async () => {
-        const d = await startDevnet({ ...options.devnet, litActions: [exampleActionCode, ...(options.litActions ?? [])], ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
-        cleanups.push(() => d.stop());
-        return d;
-      }, (d) => `${d.nodes.length} nodes, threshold ${d.threshold}`),
-    ]);
+    const actions = await litActionsOf(options.litActions ?? []);
+    const services = await startServices(part, cleanups, { options, dataDir, persistent, actions });
+    const { devnet } = services;
     if (saved && saved.ownerAddress.toLowerCase() !== devnet.ownerWallet.address.toLowerCase()) {
       throw new LocalStackError('data-dir', `${statePath} names owner ${saved.ownerAddress}, but the devnet state holds ${devnet.ownerWallet.address}`, 'The data dir is inconsistent: remove it to start fresh (its state is lost)');
     }
+    const secrets = await part('secrets', () => startOwnerKeySecrets(devnet, options.userConfig, cleanups), (s) => s.endpoint);
+    const capacityTokenId = saved?.capacityTokenId ?? (await part('capacity', () => mintCapacity(devnet), (id) => `token ${id}`));
 
-    const secrets = await part('secrets', async () => {
-      // The owner key under the local secret name (the bootstrap's config) and the user's, if any.
-      const ownerSecret = JSON.stringify({ privateKey: devnet.ownerWallet.privateKey });
-      const sm = await startSecretsManagerStandIn({ [LOCAL_OWNER_KEY_SECRET]: ownerSecret, ...(options.userConfig ? { [options.userConfig.ownerKeySecret]: ownerSecret } : {}) });
-      cleanups.push(() => sm.stop());
-      return sm;
-    }, (s) => s.endpoint);
-
-    const capacityTokenId = saved?.capacityTokenId ?? (await part('capacity', async () => {
-      const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
-      await contracts.connect();
-      return mintCapacityToken(contracts);
-    }, (id) => `token ${id}`));
-
-    const logLevel = options.logLevel ?? 'INFO';
-    const localEnvironment = (config: ServiceConfig) => (def: (typeof ALL_FUNCTIONS)[number]) => ({
-      ...functionEnvironment(def, config, dynamodb.tableName),
-      // What Lambda and the deployed stack provide, pointed at the local parts.
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      AWS_LAMBDA_FUNCTION_NAME: def.id,
-      TZ: 'UTC',
-      POWERTOOLS_LOG_LEVEL: logLevel,
-      // No CloudWatch or X-Ray here: metrics and traces are off, logs stay.
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
+    const environmentFor = localEnvironment(services.dynamodb, secrets, options.logLevel ?? 'INFO');
+    const host = new FunctionHost({
+      functions: ALL_FUNCTIONS,
+      bundles: services.bundles,
+      environment: environmentFor(localConfig(devnet, capacityTokenId, saved?.pkps ?? [], actions.exampleCid)),
+      onLog,
+      maxEnvironments: options.maxEnvironmentsPerFunction,
     });
-
-    let pkps = saved?.pkps ?? [];
-    let config = baseConfig(devnet, capacityTokenId, pkps, exampleActionCid);
-    const host = new FunctionHost({ functions: ALL_FUNCTIONS, bundles, environment: localEnvironment(config), onLog, maxEnvironments: options.maxEnvironmentsPerFunction });
-    cleanups.push(() => host.stop());
+    cleanups.add(() => host.stop());
     const callers = callersFor(options.userConfig);
     const defaultCaller = options.defaultCaller ?? callers.app;
-    const gatewayHolder: { gateway?: Gateway } = {};
+
     // One devnet PKP per PKP the user's policy names (at least pkpCount); a restart mints only what is missing.
     const configured = options.userConfig ? policyPkps(options.userConfig) : [];
+    let pkps = saved?.pkps ?? [];
     const needed = Math.max(options.pkpCount ?? 1, configured.length);
-
     if (pkps.length < needed) {
-      pkps = await part('pkp', async () => {
-        const minted: LocalPkp[] = [...pkps];
-        while (minted.length < needed) {
-          const out = await host.invoke('MintPkp', apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }));
-          const res = expectResult(out, 'MintPkp');
-          if (res.statusCode !== 201) throw new Error(`POST /pkps answered ${res.statusCode} ${errorCodeOf(res.body)}`);
-          const { pkp } = JSON.parse(res.body) as { pkp: LocalPkp };
-          minted.push({ publicKey: pkp.publicKey, ethAddress: pkp.ethAddress, tokenId: pkp.tokenId });
-        }
-        return minted;
-      }, (m) => m.map((p) => p.ethAddress).join(', '));
-      writeState(statePath, { version: STATE_VERSION, createdAt: new Date().toISOString(), ownerAddress: devnet.ownerWallet.address, capacityTokenId, pkps });
+      pkps = await part('pkp', () => mintPkps(host, pkps, needed), (m) => m.map((p) => p.ethAddress).join(', '));
+      writeState(statePath, { version: STATE_VERSION, createdAt: new Date().toISOString(), ownerAddress: devnet.ownerWallet.address, capacityTokenId, pkps } satisfies StateRecord);
     }
-
-    // As an operator would: permit the actions for the PKPs (a chain transaction, once per PKP and action).
-    await part('lit-actions', async () => {
-      const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
-      await contracts.connect();
-      let added = 0;
-      for (const pkp of pkps) {
-        for (const cid of [exampleActionCid, ...litActionCids]) {
-          if (await contracts.pkpPermissionsContractUtils.read.isPermittedAction(pkp.tokenId, cid)) continue;
-          await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
-          added++;
-        }
-      }
-      return added;
-    }, (added) => `example ${exampleActionCid}${litActionCids.length ? ` and ${litActionCids.length} more` : ''}; ${added} permission(s) added`);
+    await part('lit-actions', () => permitLitActions(devnet, pkps, [actions.exampleCid, ...actions.cids]), (added) => `example ${actions.exampleCid}${actions.cids.length ? ` and ${actions.cids.length} more` : ''}; ${added} permission(s) added`);
 
     const pkpMapping = options.userConfig ? configured.map((k, i) => ({ configured: k, local: pkps[i] })) : undefined;
-    config = await part('config', async () => {
-      let next = baseConfig(devnet, capacityTokenId, pkps, exampleActionCid);
+    const config = await part('config', async () => {
+      let next = localConfig(devnet, capacityTokenId, pkps, actions.exampleCid);
       if (options.userConfig) next = localizeConfig(options.userConfig, next, pkpMapping!);
       if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...callers } }));
+      // What runs here would synthesise: the checks cdk synth makes (lib/deploy-checks.ts).
+      (await deployChecks).validateDeployable(next);
       // The PKP is now in the policy: a redeploy, as an operator would do after POST /pkps.
-      await host.redeploy(localEnvironment(next));
+      await host.redeploy(environmentFor(next));
       return next;
     }, (c) => `${c.policy.callers.length} callers${options.userConfig ? ' (your policy)' : ''}`);
 
-    const refresh = async (force = false) => {
+    const refresh = async (force = false): Promise<RefreshOutcome> => {
       const out = await host.invoke(DELEGATION_REFRESHER.id, force ? { force: true } : {});
-      return expectResult(out, DELEGATION_REFRESHER.id) as unknown as { outcome: string; version?: number; expiresAt?: number };
+      return expectResult(out, DELEGATION_REFRESHER.id) as unknown as RefreshOutcome;
     };
     await part('delegation', () => refresh(), (r) => `${r.outcome}, version ${r.version}`);
-
     await part('functions', async () => {
+      // One environment's init ahead of the first request, as provisioned concurrency would: its
+      // module code only; the first request still waits for what that code started (the Lit connection).
       const warmed = await host.prewarm('IssueSessionSigs');
       if (!warmed.ok) throw new Error(`IssueSessionSigs init failed (${warmed.errorType})`);
     });
 
-    const info = (): LocalStackInfo => ({
-      url: gatewayHolder.gateway?.url ?? '',
-      pkps,
-      ...(pkpMapping ? { pkpMapping } : {}),
-      callers: { ...callers },
-      capacityTokenId,
-      ownerAddress: devnet.ownerWallet.address,
-      devnet: { litNodeClientConfig: devnet.litNodeClientConfig, blockhashUrl: devnet.blockhashUrl },
-    });
-
+    const facts = { pkps, pkpMapping, callers, capacityTokenId, devnet };
+    const gatewayUrl: { url?: string } = {};
     const gateway = await part('http', async () => {
-      const g = await startGateway({
-        routes: ROUTES,
-        invoke: (id, event) => host.invoke(id, event),
-        defaultCaller,
-        port: options.port ?? 0,
-        localRoutes: { '/_local/info': info },
-        onLog,
-      });
-      cleanups.push(() => g.close());
+      const g = await startGateway({ routes: ROUTES, invoke: (id, event) => host.invoke(id, event), defaultCaller, port: options.port ?? 0, localRoutes: { '/_local/info': () => stackInfo(gatewayUrl.url ?? '', facts) }, onLog });
+      cleanups.add(() => g.close());
       return g;
     }, (g) => g.url);
-    gatewayHolder.gateway = gateway;
+    gatewayUrl.url = gateway.url;
 
-    const every = options.refreshEveryMs ?? scheduleToMs(config.delegation.schedule);
-    if (every > 0) {
-      const timer = setInterval(() => {
-        refresh().then(
-          (r) => onLog({ source: 'scheduler', text: JSON.stringify({ level: 'INFO', message: 'scheduled refresh', outcome: r.outcome, version: r.version }) }),
-          (e: Error) => onLog({ source: 'scheduler', text: JSON.stringify({ level: 'ERROR', message: 'scheduled refresh failed', error: e.message }) }),
-        );
-      }, every);
-      timer.unref();
-      cleanups.push(async () => clearInterval(timer));
-    }
+    startScheduler(options.refreshEveryMs ?? scheduleToMs(config.delegation.schedule), refresh, onLog, cleanups);
 
+    const curls = new CurlPrinter(gateway.url, config, defaultCaller, options.userConfig !== undefined, pkpMapping?.[0]?.local ?? pkps[0], actions.exampleCid);
     let stopping: Promise<void> | undefined;
-    const stack: LocalStack = {
+    return {
       url: gateway.url,
       port: gateway.port,
       callers: { ...callers },
@@ -535,7 +232,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       persistent,
       devnet,
-      dynamodb,
+      dynamodb: services.dynamodb,
       secrets,
       config,
       functions: {
@@ -546,29 +243,185 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       refreshNow: refresh,
       request: (method, p, opts = {}) => httpRequest(gateway.url, method, p, opts),
-      info,
-      curl: () => {
-        const pkp = pkpMapping?.[0]?.local ?? pkps[0];
-        // `*` where the default caller may use it; else the PKP itself (a user's policy may not grant `*`).
-        const wildcard = findCallerPolicy(config.policy, defaultCaller)?.allowWildcardResources ?? false;
-        return curlFor(gateway.url, pkp, defaultCaller === LOCAL_CALLERS.app && !options.userConfig ? undefined : defaultCaller, wildcard ? '*' : pkp.tokenId);
-      },
-      exampleLitAction: { file: EXAMPLE_LIT_ACTION_FILE, cid: exampleActionCid },
-      litActionCids,
-      litActionCurls: () => {
-        const allowed = findCallerPolicy(config.policy, defaultCaller)?.litActions?.allowedCids ?? [];
-        if (!allowed.includes(exampleActionCid) && !allowed.includes('*')) return undefined;
-        const pkp = pkpMapping?.[0]?.local ?? pkps[0];
-        const caller = defaultCaller === LOCAL_CALLERS.app && !options.userConfig ? undefined : defaultCaller;
-        const action = (user: string) => ({ litActionIpfsId: exampleActionCid, jsParams: { user } });
-        return { accepted: curlFor(gateway.url, pkp, caller, pkp.tokenId, action('alice')), refused: curlFor(gateway.url, pkp, caller, pkp.tokenId, action('mallory')) };
-      },
-      stop: () => (stopping ??= cleanup()),
+      info: () => stackInfo(gateway.url, facts),
+      curl: () => curls.issue(),
+      exampleLitAction: { file: EXAMPLE_LIT_ACTION_FILE, cid: actions.exampleCid },
+      litActionCids: actions.cids,
+      litActionCurls: () => curls.litAction(),
+      stop: () => (stopping ??= cleanups.run()),
     };
-    return stack;
   } catch (e) {
-    await cleanup();
+    await cleanups.run();
     throw e;
+  }
+}
+
+/** The data dir, or a temp dir removed at stop. */
+function prepareDataDir(dataDir: string | undefined, cleanups: Cleanups): string {
+  if (dataDir === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lit-session-local-'));
+    cleanups.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  const dir = path.resolve(dataDir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.accessSync(dir, fs.constants.W_OK);
+  return dir;
+}
+
+interface LitActions {
+  /** Every action's code: the example first. */
+  codes: string[];
+  exampleCid: string;
+  /** CIDs of the extra actions, in order. */
+  cids: string[];
+}
+
+async function litActionsOf(extra: string[]): Promise<LitActions> {
+  const codes = [fs.readFileSync(EXAMPLE_LIT_ACTION_FILE, 'utf8'), ...extra];
+  const [exampleCid, ...cids] = await Promise.all(codes.map((code) => litActionCid(code)));
+  return { codes, exampleCid, cids };
+}
+
+/** The three slow, independent parts, started together: bundles, DynamoDB Local, the devnet. */
+async function startServices(
+  part: PartRunner,
+  cleanups: Cleanups,
+  ctx: { options: LocalStackOptions; dataDir: string; persistent: boolean; actions: LitActions },
+): Promise<{ bundles: Bundles; dynamodb: DynamoDbLocal; devnet: Devnet }> {
+  const { options, dataDir, persistent } = ctx;
+  const [bundles, dynamodb, devnet] = await Promise.all([
+    part('bundle', () => bundleFunctions(ALL_FUNCTIONS), (b) => (b.cached ? 'unchanged, reused' : 'built')),
+    part('dynamodb', async () => {
+      const ddb = await startDynamoDbLocal({ tableName: LOCAL_TABLE_NAME, ...(persistent ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) });
+      cleanups.add(() => ddb.stop());
+      return ddb;
+    }, (d) => d.endpoint),
+    part('devnet', async () => {
+      const d = await startDevnet({ ...options.devnet, litActions: ctx.actions.codes, ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
+      cleanups.add(() => d.stop());
+      return d;
+    }, (d) => `${d.nodes.length} nodes, threshold ${d.threshold}`),
+  ]);
+  return { bundles, dynamodb, devnet };
+}
+
+/** The owner key under the local secret name (the bootstrap's config) and the user's, if any. */
+async function startOwnerKeySecrets(devnet: Devnet, userConfig: ServiceConfig | undefined, cleanups: Cleanups): Promise<SecretsManagerStandIn> {
+  const ownerSecret = JSON.stringify({ privateKey: devnet.ownerWallet.privateKey });
+  const sm = await startSecretsManagerStandIn({ [LOCAL_OWNER_KEY_SECRET]: ownerSecret, ...(userConfig ? { [userConfig.ownerKeySecret]: ownerSecret } : {}) });
+  cleanups.add(() => sm.stop());
+  return sm;
+}
+
+async function mintCapacity(devnet: Devnet): Promise<string> {
+  const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
+  await contracts.connect();
+  return mintCapacityToken(contracts);
+}
+
+/** A function's environment: what the deployed stack sets, plus what Lambda provides, pointed at the local parts. */
+function localEnvironment(dynamodb: DynamoDbLocal, secrets: SecretsManagerStandIn, logLevel: string) {
+  return (config: ServiceConfig) => (def: FunctionDef) => ({
+    ...functionEnvironment(def, config, dynamodb.tableName),
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_LAMBDA_FUNCTION_NAME: def.id,
+    TZ: 'UTC',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    // No CloudWatch or X-Ray here: metrics and traces are off, logs stay.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+}
+
+/** PKPs minted through the service's own POST /pkps, as an operator would, until there are `needed`. */
+async function mintPkps(host: FunctionHost, have: LocalPkp[], needed: number): Promise<LocalPkp[]> {
+  const minted: LocalPkp[] = [...have];
+  while (minted.length < needed) {
+    const out = await host.invoke('MintPkp', apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }));
+    const res = expectResult(out, 'MintPkp');
+    if (res.statusCode !== 201) throw new Error(`POST /pkps answered ${res.statusCode} ${errorCodeOf(res.body)}`);
+    const { pkp } = JSON.parse(res.body) as { pkp: LocalPkp };
+    minted.push({ publicKey: pkp.publicKey, ethAddress: pkp.ethAddress, tokenId: pkp.tokenId });
+  }
+  return minted;
+}
+
+/** As an operator would: permit the actions for the PKPs (a chain transaction, once per PKP and action). Returns how many were added. */
+async function permitLitActions(devnet: Devnet, pkps: LocalPkp[], cids: string[]): Promise<number> {
+  const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
+  await contracts.connect();
+  let added = 0;
+  for (const pkp of pkps) {
+    for (const cid of cids) {
+      if (await contracts.pkpPermissionsContractUtils.read.isPermittedAction(pkp.tokenId, cid)) continue;
+      await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
+      added++;
+    }
+  }
+  return added;
+}
+
+/** Runs the refresher every `everyMs` (0: never), as the schedule would; outcomes go to the log. */
+function startScheduler(everyMs: number, refresh: () => Promise<RefreshOutcome>, onLog: (line: LogLine) => void, cleanups: Cleanups): void {
+  if (everyMs <= 0) return;
+  const timer = setInterval(() => {
+    refresh().then(
+      (r) => onLog({ source: 'scheduler', text: JSON.stringify({ level: 'INFO', message: 'scheduled refresh', outcome: r.outcome, version: r.version }) }),
+      (e: Error) => onLog({ source: 'scheduler', text: JSON.stringify({ level: 'ERROR', message: 'scheduled refresh failed', error: e.message }) }),
+    );
+  }, everyMs);
+  timer.unref();
+  cleanups.add(async () => clearInterval(timer));
+}
+
+/** `GET /_local/info`: what a client of the local stack needs; nothing secret. */
+function stackInfo(url: string, f: { pkps: LocalPkp[]; pkpMapping?: PkpMapping[]; callers: { app: string; admin: string }; capacityTokenId: string; devnet: Devnet }): LocalStackInfo {
+  return {
+    url,
+    pkps: f.pkps,
+    ...(f.pkpMapping ? { pkpMapping: f.pkpMapping } : {}),
+    callers: { ...f.callers },
+    capacityTokenId: f.capacityTokenId,
+    ownerAddress: f.devnet.ownerWallet.address,
+    devnet: { litNodeClientConfig: f.devnet.litNodeClientConfig, blockhashUrl: f.devnet.blockhashUrl },
+  };
+}
+
+/** The curls `npm start` prints, for the default caller and what its policy allows. */
+class CurlPrinter {
+  /** The caller header, unless the default caller is the gateway's own default (then the curl is shorter). */
+  private readonly callerFlag: string | undefined;
+  constructor(
+    private readonly url: string,
+    private readonly config: ServiceConfig,
+    private readonly defaultCaller: string,
+    userConfig: boolean,
+    private readonly pkp: LocalPkp,
+    private readonly exampleCid: string,
+  ) {
+    this.callerFlag = defaultCaller === LOCAL_CALLERS.app && !userConfig ? undefined : defaultCaller;
+  }
+
+  issue(): string {
+    // `*` where the default caller may use it; else the PKP itself (a user's policy may not grant `*`).
+    const wildcard = findCallerPolicy(this.config.policy, this.defaultCaller)?.allowWildcardResources ?? false;
+    return curlFor(this.url, this.pkp, this.callerFlag, wildcard ? '*' : this.pkp.tokenId);
+  }
+
+  litAction(): { accepted: string; refused: string } | undefined {
+    const allowed = findCallerPolicy(this.config.policy, this.defaultCaller)?.litActions?.allowedCids ?? [];
+    if (!allowed.includes(this.exampleCid) && !allowed.includes('*')) return undefined;
+    const action = (user: string) => ({ litActionIpfsId: this.exampleCid, jsParams: { user } });
+    return {
+      accepted: curlFor(this.url, this.pkp, this.callerFlag, this.pkp.tokenId, action('alice')),
+      refused: curlFor(this.url, this.pkp, this.callerFlag, this.pkp.tokenId, action('mallory')),
+    };
   }
 }
 
@@ -584,33 +437,4 @@ function errorCodeOf(body: string): string {
   } catch {
     return '';
   }
-}
-
-async function httpRequest(
-  base: string,
-  method: 'GET' | 'POST',
-  p: string,
-  opts: { caller?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> },
-): Promise<LocalResponse> {
-  const headers: Record<string, string> = { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
-  if (opts.caller !== undefined) headers[CALLER_HEADER] = opts.caller;
-  const body = typeof opts.rawBody === 'string' ? opts.rawBody : opts.rawBody ? new Uint8Array(opts.rawBody) : opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  const res = await fetch(`${base}${p}`, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: the text
-  }
-  const resHeaders: Record<string, string> = {};
-  res.headers.forEach((v, k) => (resHeaders[k] = v));
-  return { status: res.status, headers: resHeaders, body: parsed, text };
-}
-
-/** The copy-paste curl `npm start` prints. */
-export function curlFor(url: string, pkp: LocalPkp, caller?: string, resourceId = '*', extra: Record<string, unknown> = {}): string {
-  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }], ...extra });
-  const callerFlag = caller ? ` -H '${CALLER_HEADER}: ${caller}'` : '';
-  return `curl -sS -X POST ${url}/session-sigs -H 'content-type: application/json'${callerFlag} -d '${body}'`;
 }
