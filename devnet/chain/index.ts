@@ -9,7 +9,7 @@
  */
 import { ethers } from 'ethers';
 import { loadArtifacts, LIT_CONTRACT_NAMES, type LitContractName } from '../contracts/compile';
-import { startAnvil, AnvilStartError, type AnvilProcess } from './anvil';
+import { startAnvil, AnvilStartError } from './anvil';
 import { BlockTracker } from './block-tracker';
 import type { ChainView } from './chain-view';
 import { DevnetChainView } from './devnet-chain-view';
@@ -214,26 +214,7 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
     return work;
   };
 
-  // The chain on disk: written when blocks with transactions were mined (empty blocks alone wait
-  // for the next write, or stop), single-flight.
-  let dirty = false;
-  let saving: Promise<void> | undefined;
-  let saveTimer: NodeJS.Timeout | undefined;
-  const save = (): Promise<void> => {
-    if (!stateFile) return Promise.resolve();
-    saving ??= (async () => {
-      dirty = false;
-      try {
-        await saveChainState(provider, stateFile);
-      } catch (e) {
-        dirty = true;
-        throw new Error(`could not write the chain state ${stateFile}: ${(e as Error).message}`, { cause: e });
-      }
-    })().finally(() => {
-      saving = undefined;
-    });
-    return saving;
-  };
+  const saver = stateFile ? new ChainStateSaver(provider, stateFile) : undefined;
 
   /** Heads that arrived before the recent window was read back, replayed after it. */
   let buffered: NewHead[] | undefined = [];
@@ -243,14 +224,14 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       return;
     }
     recordBlock(Number(head.number), head.hash);
-    if (head.transactionsRoot && head.transactionsRoot !== EMPTY_TRIE_ROOT) dirty = true;
+    if (saver && head.transactionsRoot && head.transactionsRoot !== EMPTY_TRIE_ROOT) saver.dirty = true;
     if (autoRefill && !stopped) keeper?.onNewBlock();
   };
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (saveTimer) clearInterval(saveTimer);
+    saver?.stopTimer();
     // The keeper's refill and admin transactions in flight finish first (bounded: anvil mines in
     // milliseconds, but a stop must not hang on an anvil that stopped answering).
     await withTimeout(Promise.allSettled([keeper?.stop(), ...inFlight]), STOP_DRAIN_MS, 'in-flight transactions did not finish').catch(() => undefined);
@@ -259,15 +240,8 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
       await closeWebSocketProvider(heads, headsIntervals);
       // The last write has every block up to now. A start that failed writes nothing: a refused
       // state is left as it was.
-      if (stateFile && started && !anvil.exited()) {
-        await withTimeout(
-          (async () => {
-            await saving?.catch(() => undefined);
-            await save();
-          })(),
-          STOP_SAVE_MS,
-          `the last write of ${stateFile} did not finish`,
-        ).catch((e: unknown) => {
+      if (saver && started && !anvil.exited()) {
+        await withTimeout(saver.finalSave(), STOP_SAVE_MS, `the last write of ${stateFile} did not finish`).catch((e: unknown) => {
           saveError = e;
         });
       }
@@ -300,71 +274,11 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
      */
     const send = (build: BuildTx): Promise<ethers.providers.TransactionReceipt> => track(adminSender.send(build));
 
-    /** A restored chain: the contracts of the first run, checked to be there. */
-    const attachAll = async (addresses: Record<LitContractName, string>): Promise<Record<LitContractName, ethers.Contract>> => {
-      const attached = {} as Record<LitContractName, ethers.Contract>;
-      for (const name of LIT_CONTRACT_NAMES) {
-        const code = await provider.getCode(addresses[name]);
-        if (code === '0x') {
-          throw new DevnetStateError(
-            'DEVNET_STATE_CORRUPT',
-            stateFile!,
-            `the chain state ${stateFile} has no ${name} contract at ${addresses[name]}: it is not the chain this state was made with (replaced, emptied or damaged). Restore it, or start with an empty directory.`,
-          );
-        }
-        attached[name] = new ethers.Contract(addresses[name], artifacts.contracts[name].abi as ethers.ContractInterface, admin);
-      }
-      return attached;
-    };
-    const deploy = async (name: LitContractName, ...args: unknown[]): Promise<ethers.Contract> => {
-      const { abi, bytecode } = artifacts.contracts[name];
-      const factory = new ethers.ContractFactory(abi as ethers.ContractInterface, bytecode, admin);
-      let contract: ethers.Contract | undefined;
-      await send(async (overrides) => {
-        contract = await factory.deploy(...args, overrides);
-        return contract.deployTransaction;
-      });
-      return contract as ethers.Contract;
-    };
-    // One deploy after the other, so that contract addresses come in a stable order.
-    const deployAll = async (): Promise<Record<LitContractName, ethers.Contract>> => {
-      const staking = await deploy('Staking', options.epochLengthSeconds ?? 3600);
-      const router = await deploy('PubkeyRouter');
-      const pkpNft = await deploy('PKPNFT', router.address, staking.address, options.pkpMintCostWei ?? ETHER / 1000n);
-      await send((o) => router.setPkpNftAddress(pkpNft.address, o));
-      const pkpPermissions = await deploy('PKPPermissions', pkpNft.address, router.address);
-      const pkpNftMetadata = await deploy('PKPNFTMetadata');
-      await send((o) => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address, o));
-      const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
-      const rateLimitNft = await deploy(
-        'RateLimitNFT',
-        options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n,
-        options.capacityMaxExpirationSeconds ?? 366 * 86400,
-      );
-      const allowlist = await deploy('Allowlist');
-      const litToken = await deploy('LITToken');
-      const multisender = await deploy('Multisender');
-      const stakingBalances = await deploy('StakingBalances');
-      return {
-        Allowlist: allowlist,
-        LITToken: litToken,
-        Multisender: multisender,
-        PKPHelper: pkpHelper,
-        PKPNFT: pkpNft,
-        PKPNFTMetadata: pkpNftMetadata,
-        PKPPermissions: pkpPermissions,
-        PubkeyRouter: router,
-        RateLimitNFT: rateLimitNft,
-        Staking: staking,
-        StakingBalances: stakingBalances,
-      };
-    };
     if (!restoring) await provider.send('anvil_setBalance', [admin.address, ethers.utils.hexValue(ADMIN_FUNDING_WEI)]);
-    const deployed = restoring ? await attachAll(persistence!.deployed!) : await deployAll();
-    const staking = deployed.Staking;
+    const deployed = restoring
+      ? await attachLitContracts(provider, admin, artifacts, persistence!.deployed!, stateFile!)
+      : await deployLitContracts(admin, artifacts, send, options);
     const pkpNft = deployed.PKPNFT;
-    const pkpPermissions = deployed.PKPPermissions;
-    const rateLimitNft = deployed.RateLimitNFT;
     const contracts = Object.fromEntries(
       LIT_CONTRACT_NAMES.map((name) => [name, { address: deployed[name].address, abi: artifacts.contracts[name].abi as ethers.ContractInterface }]),
     ) as Record<LitContractName, ContractRef>;
@@ -372,92 +286,225 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
     const owner = persistence ? new DevnetSigner(persistence.ownerPrivateKey) : DevnetSigner.createRandom();
     if (!restoring) await send((o) => admin.sendTransaction({ ...o, to: owner.address, value: options.ownerFundingWei ?? 1000n * ETHER }));
 
-    keeper = new KeyPoolKeeper(pkpNft, vault, (publicKeys) => send((o) => pkpNft.addKeysToPool(publicKeys, o)), {
+    const poolKeeper = (keeper = new KeyPoolKeeper(pkpNft, vault, (publicKeys) => send((o) => pkpNft.addKeysToPool(publicKeys, o)), {
       size: options.keyPoolSize ?? 16,
       lowWater: options.keyPoolLowWater ?? 8,
       onError: onBackgroundError,
-    });
-    await keeper.refill();
+    }));
+    await poolKeeper.refill();
 
-    if (stateFile) {
+    if (saver) {
       // A first run is on disk before anyone uses it (the manifest that names its contracts comes next).
-      if (!restoring) await save();
-      saveTimer = setInterval(() => {
-        if (dirty && !stopped && !anvil.exited()) save().catch((e: Error) => !stopped && onBackgroundError(e));
-      }, persistence!.saveIntervalMs ?? 1000);
-      saveTimer.unref();
+      if (!restoring) await saver.save();
+      saver.startTimer(persistence!.saveIntervalMs ?? 1000, () => !stopped && !anvil.exited(), (e) => !stopped && onBackgroundError(e));
     }
 
-    const mineBlock = (): Promise<string> =>
-      track(
-        (async () => {
-          await provider.send('evm_mine', []);
-          const block = await provider.getBlock('latest');
-          recordBlock(block.number, block.hash);
-          return block.hash;
-        })(),
-      );
-
-    const getEpoch = async (): Promise<EpochInfo> => {
-      const e = (await staking.epoch()) as Record<keyof EpochInfo, ethers.BigNumber>;
-      return {
-        epochLength: e.epochLength.toNumber(),
-        number: e.number.toNumber(),
-        endTime: e.endTime.toNumber(),
-        retries: e.retries.toNumber(),
-        timeout: e.timeout.toNumber(),
-      };
-    };
-
     started = true;
-    return {
-      rpcUrl,
-      pid: anvil.pid,
-      chainId,
-      contracts,
-      ownerWallet: { address: owner.address, privateKey: owner.privateKey },
-      chainView: new DevnetChainView(blocks, vault, pkpPermissions, rateLimitNft),
-      provider,
-      async setValidators(validators, threshold) {
-        const structs = validators.map((v) => ({
-          ip: ipv4ToUint32(v.ip),
-          ipv6: 0,
-          port: v.port,
-          nodeAddress: ethers.utils.getAddress(v.nodeAddress),
-          reward: 0,
-          senderPubKey: 0,
-          receiverPubKey: 0,
-        }));
-        await send((o) => staking.setValidators(structs, threshold, o));
-      },
-      async advanceEpoch() {
-        await send((o) => staking.advanceEpoch(o));
-        return (await getEpoch()).number;
-      },
-      async setEpoch(epoch) {
-        const current = await getEpoch();
-        const epochLength = epoch.epochLength ?? current.epochLength;
-        const endTime = epoch.endTime ?? Math.floor(Date.now() / 1000) + epochLength;
-        await send((o) => staking.setEpoch(epoch.number, epochLength, endTime, o));
-      },
-      getEpoch,
-      latestBlockhash: () => blocks.latest(),
-      mineBlock,
-      keyPoolRemaining: async () => ((await pkpNft.keyPoolRemaining()) as ethers.BigNumber).toNumber(),
-      refillKeyPool: () => keeper!.refill(),
-      async mintCapacityTokenAsAdmin({ to, requestsPerKilosecond, expiresAt }) {
-        const receipt = await send((o) => rateLimitNft.mintAsAdmin(to, requestsPerKilosecond, expiresAt, o));
-        return ethers.BigNumber.from(receipt.logs[0].topics[3]).toString();
-      },
-      async fund(address, wei) {
-        await send((o) => admin.sendTransaction({ ...o, to: address, value: wei }));
-      },
-      stop,
-    };
+    return chainApi({ rpcUrl, pid: anvil.pid, chainId, contracts, owner, blocks, vault, deployed, provider, send, track, recordBlock, keeper: poolKeeper, admin, stop });
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The chain on disk: written when blocks with transactions were mined (empty blocks alone wait
+ * for the next write, or stop), single-flight.
+ */
+class ChainStateSaver {
+  dirty = false;
+  private saving: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly provider: ethers.providers.JsonRpcProvider,
+    private readonly stateFile: string,
+  ) {}
+
+  save(): Promise<void> {
+    this.saving ??= (async () => {
+      this.dirty = false;
+      try {
+        await saveChainState(this.provider, this.stateFile);
+      } catch (e) {
+        this.dirty = true;
+        throw new Error(`could not write the chain state ${this.stateFile}: ${(e as Error).message}`, { cause: e });
+      }
+    })().finally(() => {
+      this.saving = undefined;
+    });
+    return this.saving;
+  }
+
+  /** The last write, after any in flight: it has every block up to now. */
+  async finalSave(): Promise<void> {
+    await this.saving?.catch(() => undefined);
+    await this.save();
+  }
+
+  startTimer(everyMs: number, live: () => boolean, onError: (e: Error) => void): void {
+    this.timer = setInterval(() => {
+      if (this.dirty && live()) this.save().catch(onError);
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+type LitContracts = Record<LitContractName, ethers.Contract>;
+
+/** A restored chain: the contracts of the first run, checked to be there. */
+async function attachLitContracts(
+  provider: ethers.providers.Provider,
+  admin: ethers.Signer,
+  artifacts: ReturnType<typeof loadArtifacts>,
+  addresses: Record<LitContractName, string>,
+  stateFile: string,
+): Promise<LitContracts> {
+  const attached = {} as LitContracts;
+  for (const name of LIT_CONTRACT_NAMES) {
+    const code = await provider.getCode(addresses[name]);
+    if (code === '0x') {
+      throw new DevnetStateError(
+        'DEVNET_STATE_CORRUPT',
+        stateFile,
+        `the chain state ${stateFile} has no ${name} contract at ${addresses[name]}: it is not the chain this state was made with (replaced, emptied or damaged). Restore it, or start with an empty directory.`,
+      );
+    }
+    attached[name] = new ethers.Contract(addresses[name], artifacts.contracts[name].abi as ethers.ContractInterface, admin);
+  }
+  return attached;
+}
+
+/** A fresh chain: Lit's contracts deployed and wired, one after the other so addresses come in a stable order. */
+async function deployLitContracts(
+  admin: ethers.Signer,
+  artifacts: ReturnType<typeof loadArtifacts>,
+  send: (build: BuildTx) => Promise<ethers.providers.TransactionReceipt>,
+  options: StartChainOptions,
+): Promise<LitContracts> {
+  const deploy = async (name: LitContractName, ...args: unknown[]): Promise<ethers.Contract> => {
+    const { abi, bytecode } = artifacts.contracts[name];
+    const factory = new ethers.ContractFactory(abi as ethers.ContractInterface, bytecode, admin);
+    let contract: ethers.Contract | undefined;
+    await send(async (overrides) => {
+      contract = await factory.deploy(...args, overrides);
+      return contract.deployTransaction;
+    });
+    return contract as ethers.Contract;
+  };
+  const staking = await deploy('Staking', options.epochLengthSeconds ?? 3600);
+  const router = await deploy('PubkeyRouter');
+  const pkpNft = await deploy('PKPNFT', router.address, staking.address, options.pkpMintCostWei ?? ETHER / 1000n);
+  await send((o) => router.setPkpNftAddress(pkpNft.address, o));
+  const pkpPermissions = await deploy('PKPPermissions', pkpNft.address, router.address);
+  const pkpNftMetadata = await deploy('PKPNFTMetadata');
+  await send((o) => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address, o));
+  const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
+  const rateLimitNft = await deploy('RateLimitNFT', options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n, options.capacityMaxExpirationSeconds ?? 366 * 86400);
+  const allowlist = await deploy('Allowlist');
+  const litToken = await deploy('LITToken');
+  const multisender = await deploy('Multisender');
+  const stakingBalances = await deploy('StakingBalances');
+  return {
+    Allowlist: allowlist,
+    LITToken: litToken,
+    Multisender: multisender,
+    PKPHelper: pkpHelper,
+    PKPNFT: pkpNft,
+    PKPNFTMetadata: pkpNftMetadata,
+    PKPPermissions: pkpPermissions,
+    PubkeyRouter: router,
+    RateLimitNFT: rateLimitNft,
+    Staking: staking,
+    StakingBalances: stakingBalances,
+  };
+}
+
+/** The started chain as its users see it: the contracts and the admin operations the devnet needs. */
+function chainApi(c: {
+  rpcUrl: string;
+  pid: DevnetChain['pid'];
+  chainId: number;
+  contracts: Record<LitContractName, ContractRef>;
+  owner: DevnetSigner;
+  blocks: BlockTracker;
+  vault: KeyVault;
+  deployed: LitContracts;
+  provider: ethers.providers.JsonRpcProvider;
+  send: (build: BuildTx) => Promise<ethers.providers.TransactionReceipt>;
+  track: <T>(work: Promise<T>) => Promise<T>;
+  recordBlock: (number: number, hash: string) => void;
+  keeper: KeyPoolKeeper;
+  admin: DevnetSigner;
+  stop: () => Promise<void>;
+}): DevnetChain {
+  const { provider, send, blocks } = c;
+  const { Staking: staking, PKPNFT: pkpNft, RateLimitNFT: rateLimitNft } = c.deployed;
+  const getEpoch = async (): Promise<EpochInfo> => {
+    const e = (await staking.epoch()) as Record<keyof EpochInfo, ethers.BigNumber>;
+    return {
+      epochLength: e.epochLength.toNumber(),
+      number: e.number.toNumber(),
+      endTime: e.endTime.toNumber(),
+      retries: e.retries.toNumber(),
+      timeout: e.timeout.toNumber(),
+    };
+  };
+  return {
+    rpcUrl: c.rpcUrl,
+    pid: c.pid,
+    chainId: c.chainId,
+    contracts: c.contracts,
+    ownerWallet: { address: c.owner.address, privateKey: c.owner.privateKey },
+    chainView: new DevnetChainView(blocks, c.vault, c.deployed.PKPPermissions, rateLimitNft),
+    provider,
+    async setValidators(validators, threshold) {
+      const structs = validators.map((v) => ({
+        ip: ipv4ToUint32(v.ip),
+        ipv6: 0,
+        port: v.port,
+        nodeAddress: ethers.utils.getAddress(v.nodeAddress),
+        reward: 0,
+        senderPubKey: 0,
+        receiverPubKey: 0,
+      }));
+      await send((o) => staking.setValidators(structs, threshold, o));
+    },
+    async advanceEpoch() {
+      await send((o) => staking.advanceEpoch(o));
+      return (await getEpoch()).number;
+    },
+    async setEpoch(epoch) {
+      const current = await getEpoch();
+      const epochLength = epoch.epochLength ?? current.epochLength;
+      const endTime = epoch.endTime ?? Math.floor(Date.now() / 1000) + epochLength;
+      await send((o) => staking.setEpoch(epoch.number, epochLength, endTime, o));
+    },
+    getEpoch,
+    latestBlockhash: () => blocks.latest(),
+    mineBlock: () =>
+      c.track(
+        (async () => {
+          await provider.send('evm_mine', []);
+          const block = await provider.getBlock('latest');
+          c.recordBlock(block.number, block.hash);
+          return block.hash;
+        })(),
+      ),
+    keyPoolRemaining: async () => ((await pkpNft.keyPoolRemaining()) as ethers.BigNumber).toNumber(),
+    refillKeyPool: () => c.keeper.refill(),
+    async mintCapacityTokenAsAdmin({ to, requestsPerKilosecond, expiresAt }) {
+      const receipt = await send((o) => rateLimitNft.mintAsAdmin(to, requestsPerKilosecond, expiresAt, o));
+      return ethers.BigNumber.from(receipt.logs[0].topics[3]).toString();
+    },
+    async fund(address, wei) {
+      await send((o) => c.admin.sendTransaction({ ...o, to: address, value: wei }));
+    },
+    stop: c.stop,
+  };
 }
 
 /**
