@@ -30,7 +30,7 @@ import { bundleFunctions, type Bundles } from './bundle';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { FunctionHost, type InvokeOutcome, type LogLine } from './function-host';
 import { curlFor, httpRequest, type LocalRequestOptions, type LocalResponse } from './http-client';
-import { apiGatewayEvent, startGateway, type Gateway } from './http-gateway';
+import { apiGatewayEvent, startGateway } from './http-gateway';
 import { callersFor, EXAMPLE_LIT_ACTION_FILE, LOCAL_CALLERS, LOCAL_OWNER_KEY_SECRET, localConfig, localizeConfig, policyPkps, scheduleToMs, type LocalPkp, type PkpMapping } from './local-config';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager';
 import { Cleanups, LocalStackError, partRunner, type PartRunner, type ProgressEvent } from './stack-parts';

@@ -3,9 +3,6 @@ import type { CapacityTokenInfo, ChainView, PermittedAuthMethod } from './chain-
 import type { BlockTracker } from './block-tracker';
 import type { KeyVault } from './key-vault';
 
-/** EthWallet, Lit's auth method type 1. */
-const AUTH_METHOD_ETH_WALLET = 1;
-
 /**
  * ChainView over the devnet's contracts (read through the in-process provider) and key vault.
  */

@@ -119,7 +119,7 @@ function parseRequest(body: unknown): PkpSignRequest {
   const item = authSigItemOf(authSig);
   if (!item) throw badInput();
   if (authMethods !== undefined && authMethods !== null && !(Array.isArray(authMethods) && authMethods.every(isAuthMethod))) throw badInput();
-  if (epoch !== undefined && !(Number.isInteger(epoch) && (epoch as number) >= 0 && (epoch as number) <= 18446744073709551615)) throw badInput();
+  if (epoch !== undefined && !(Number.isInteger(epoch) && (epoch as number) >= 0 && (epoch as number) < 2 ** 64)) throw badInput();
   return { toSign: toSign as number[], pubkey, authSig: item, authMethods: (authMethods as unknown[] | null | undefined) ?? null };
 }
 

@@ -20,7 +20,7 @@ import { DevnetStateDir, KEYS_FILE, LOCK_FILE, MANIFEST_FILE, PKP_KEYS_FILE, USA
 import { CHAIN_STATE_FILE } from '../../devnet/chain';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
+import { litContractsFor, mintCapacityToken, mintPkp, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
 import { occupiedPort } from '../helpers/ports';
 
 jest.setTimeout(180_000);

@@ -191,7 +191,7 @@ async function session(args: string[], launcher: Launcher): Promise<Session> {
     const refused = JSON.parse((await runCurl(curlLines[2])).stdout);
     expect(refused.error.code).toBe('LIT_ACTION_DENIED');
   }
-  const printedPkp = /^\s*PKP\s+(0x04[0-9a-fA-F…\.]+)/m.exec(out)?.[1];
+  const printedPkp = /^\s*PKP\s+(0x04[0-9a-fA-F….]+)/m.exec(out)?.[1];
   expect(printedPkp).toBeDefined();
   // Progress went to stderr while it started (what started, how long it took).
   expect(run.stderr()).toMatch(/✓ .*DynamoDB Local/);

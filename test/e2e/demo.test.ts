@@ -4,7 +4,6 @@
  * no stack at all (--own-stack: it starts and stops its own).
  */
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { ethers } from 'ethers';
 import { startLocalStack, type LocalStack } from '../../local/stack';

@@ -102,8 +102,6 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   let h: Record<'issue' | 'getDelegation' | 'refresh' | 'listPkps' | 'mintPkp' | 'health', Handler>;
   let scheduled: (event: unknown) => Promise<{ outcome: string; version?: number }>;
   let logs: ReturnType<typeof captureLogs>;
-  /** Every session sig `sig` the service returned: secret material that must never be logged. */
-  const issuedSigs: string[] = [];
 
   beforeAll(async () => {
     guard = installOfflineGuard();
@@ -149,7 +147,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     });
     logs = captureLogs();
     // Imported only now: like Lambda, each handler module reads its environment at load.
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    /* eslint-disable @typescript-eslint/no-require-imports -- handler modules read their environment at load: required after it is set, as Lambda loads them */
     h = {
       issue: require('../../functions/issue-session-sigs').handler,
       getDelegation: require('../../functions/get-delegation').handler,
@@ -164,7 +162,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
 
   afterAll(async () => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- handler modules read their environment at load: required after it is set, as Lambda loads them
       const { litAdapters } = require('../../functions/commons/lit-composition');
       await (await litAdapters()).connection.close();
     } finally {
@@ -377,7 +375,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   });
 
   it('the owner key was read through Secrets Manager and cached, and nothing left the loopback', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- handler modules read their environment at load: required after it is set, as Lambda loads them
     const { unboundStorageAccessCount } = require('../../functions/commons/session-storage');
     expect(unboundStorageAccessCount()).toBe(0); // the SDK never touched storage outside a request's scope
     expect(sm.reads()).toBeGreaterThanOrEqual(1);

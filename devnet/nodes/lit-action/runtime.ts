@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
  * `IpfsHasher::default().compute(code)` (ipfs-hasher 0.13): the conformance test checks it
  * against CIDs from the node's own tests.
  */
-const ipfsOnlyHash = require('ipfs-only-hash') as { of(content: Uint8Array | string): Promise<string> };
+import * as ipfsOnlyHash from 'ipfs-only-hash';
 
 /** The IPFS CID (v0) of action code, as the real node computes it from the code's UTF-8 bytes. */
 export function litActionCid(code: string): Promise<string> {
