@@ -131,7 +131,7 @@ export async function runDemo(options: Options, print: Print = (l) => process.st
       if (options.url !== undefined && !options.ownStack) throw new DemoError(`nothing answers at ${url}. Start the local stack there (npm start), or leave out --url to let the demo start one`);
       note(options.ownStack ? 'Starting a local stack in-process...' : `Nothing answers at ${url}: starting a local stack in-process (takes a little while)...`);
       // Loaded only here: the stack pulls in DynamoDB Local, the devnet and esbuild.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed: the stack pulls in DynamoDB Local, the devnet and esbuild
       const { startLocalStack } = require('./stack') as typeof import('./stack');
       const stack = await startLocalStack({
         refreshEveryMs: 0,

@@ -8,7 +8,7 @@ import type { LocalPkp } from './local-config';
 export interface LocalResponse {
   status: number;
   headers: Record<string, string>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parsed JSON body, read by tests by shape; a wrong guess fails their assertion
   body: any;
   text: string;
 }

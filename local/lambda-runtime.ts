@@ -50,7 +50,7 @@ function main(): void {
   const started = Date.now();
   let handler: (event: unknown, context: unknown) => Promise<unknown>;
   (async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle's path is known at run time only, as Lambda's own runtime loads it
     const mod = require(data.bundle) as { handler?: typeof handler };
     if (typeof mod.handler !== 'function') throw new TypeError(`${data.functionName}: the bundle exports no handler`);
     handler = mod.handler;

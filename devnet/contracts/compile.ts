@@ -58,7 +58,7 @@ interface SolcOutput {
 /** Compile every `*.sol` in this folder; throws with solc's messages on any error. */
 export function compileContracts(): ArtifactsFile {
   // solc-js is a 9 MB emscripten module: load it only when compiling.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- solc-js is 9 MB: loaded only when compiling
   const solc = require('solc') as { compile(input: string): string; version(): string };
   const sources: Record<string, { content: string }> = {};
   for (const file of readdirSync(CONTRACTS_DIR).filter((f) => f.endsWith('.sol')).sort()) {

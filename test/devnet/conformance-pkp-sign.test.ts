@@ -23,7 +23,7 @@ import { LitActionStore } from '../../devnet/nodes/lit-action/runtime';
 import { UsageLedger } from '../../devnet/nodes/usage-ledger';
 import { FakeChainView, tokenIdOf } from './helpers/fake-chain-view';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const { combineEcdsaShares } = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/crypto') as {
   combineEcdsaShares(shares: unknown[]): Promise<{ r: string; s: string; recid: number }>;
 };

@@ -20,7 +20,7 @@ import { FakeChainView } from './helpers/fake-chain-view';
 import { inAnHour } from './helpers/lit-fixtures';
 import { postToNode, TEST_REQUEST_ID } from './helpers/raw-node';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/wasm') as {
   blsCombine(variant: string, shares: Uint8Array[]): Promise<Uint8Array>;
   blsVerify(variant: string, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<void>;
@@ -28,17 +28,17 @@ const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/w
 
 /** The SDK 7.4.0 helpers pkpSign runs on the nodes' replies (lit-node-client-nodejs.js:630-636). */
 const SDK_HELPERS = '@lit-protocol/lit-node-client/node_modules/@lit-protocol/lit-node-client-nodejs/src/lib/helpers';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const { parsePkpSignResponse } = require(`${SDK_HELPERS}/parse-pkp-sign-response`) as {
   parsePkpSignResponse(responseData: { signatureShare: unknown }[]): { signature: Record<string, unknown> }[];
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const { getSignatures } = require(`${SDK_HELPERS}/get-signatures`) as {
   getSignatures(params: { networkPubKeySet: string; minNodeCount: number; signedData: unknown[]; requestId: string }): Promise<{
     signature: { r: string; s: string; recid: number; signature: string; publicKey: string; dataSigned: string };
   }>;
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const { combineEcdsaShares } = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/crypto') as {
   combineEcdsaShares(shares: unknown[]): Promise<{ r: string; s: string; recid: number }>;
 };

@@ -16,7 +16,7 @@ import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSi
 import { pkpSignBody, postToNode } from './helpers/raw-node';
 
 // The SDK's own wasm (the copy lit-node-client 7.4.0 uses), to check the network's BLS signature independently.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internals without an exports entry: required by file path
 const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/wasm') as {
   blsVerify(variant: string, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<void>;
 };

@@ -24,11 +24,13 @@ function event(caller: string, deep: boolean): any {
 }
 
 it('refuses a deep check to a caller that is not an admin, before touching the table or Lit', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the handler reads its environment at load: required after it is set
   const { handler } = require('../../functions/health');
   for (const caller of [APP, 'arn:aws:iam::123456789012:role/stranger']) {
     const res = await handler(event(caller, true), { awsRequestId: 'x', getRemainingTimeInMillis: () => 5_000 });
     expect(res.statusCode).toBe(403);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module instance the handler loaded
   const { isLitSdkLoaded } = require('../../functions/commons/adapters/lit/sdk');
   expect(isLitSdkLoaded()).toBe(false);
 });

@@ -54,6 +54,7 @@ export function onUnboundStorageAccess(listener: ((operation: UnboundOperation) 
 }
 
 class RequestBoundStorage implements Storage {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the DOM Storage interface's own index signature, which `implements Storage` must repeat
   [name: string]: any;
 
   get length(): number {

@@ -6,6 +6,7 @@
 
 export class ScopeStorage implements Storage {
   /** Required by the DOM `Storage` type; named-property access is not supported (the SDK never uses it). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the DOM Storage interface's own index signature, which `implements Storage` must repeat
   [name: string]: any;
 
   readonly #entries: Map<string, string>;
