@@ -17,8 +17,8 @@ describe('service stack', () => {
 
   describe('functions: one per route and job, all with the same defaults', () => {
     it('makes exactly one function per route plus the refresher', () => {
-      built.service$.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
-      for (const def of ALL_FUNCTIONS) expect(functionLogicalId(built.service$, def.id)).toBeTruthy();
+      const names = Object.values(built.service$.findResources('AWS::Lambda::Function') as Res).map((f) => f.Properties.FunctionName);
+      expect(names.sort()).toEqual(ALL_FUNCTIONS.map((d) => `lit-session-service-${d.id}`).sort());
     });
 
     it.each(ALL_FUNCTIONS.map((d) => [d.id, d] as const))('%s: runtime, arch, tracing, timeout, memory, env', (id, def) => {
@@ -152,10 +152,19 @@ describe('service stack', () => {
       expect([kms.Resource].flat()).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/^lit-session-service-stateful:.*TableKey.*Arn/) }]);
     });
 
-    it('no function policy grants any action on every resource except X-Ray (which has no resource-level permissions)', () => {
-      for (const p of Object.values(built.service$.findResources('AWS::IAM::Policy') as Res))
-        for (const s of p.Properties.PolicyDocument.Statement)
-          if (s.Resource === '*') expect([s.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    it('no policy grants any action on every resource except X-Ray (which has no resource-level permissions), one such statement per function', () => {
+      // Every policy document of the template: policies, managed policies, and roles' inline policies.
+      const documents = [
+        ...Object.values(built.service$.findResources('AWS::IAM::Policy') as Res).map((p) => p.Properties.PolicyDocument),
+        ...Object.values(built.service$.findResources('AWS::IAM::ManagedPolicy') as Res).map((p) => p.Properties.PolicyDocument),
+        ...Object.values(built.service$.findResources('AWS::IAM::Role') as Res).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
+      ];
+      const onEveryResource = documents
+        .flatMap((d) => d.Statement)
+        .filter((s: any) => [s.Resource].flat().includes('*'))
+        .map((s: any) => [s.Action].flat().sort().join(' '));
+      expect(documents.length).toBeGreaterThan(ALL_FUNCTIONS.length);
+      expect(onEveryResource).toEqual(ALL_FUNCTIONS.map(() => 'xray:PutTelemetryRecords xray:PutTraceSegments'));
     });
   });
 

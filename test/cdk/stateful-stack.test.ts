@@ -74,9 +74,17 @@ describe('stateful stack', () => {
     expect(statementsGranting(p.service$, 'MintPkp', 'secretsmanager:GetSecretValue')[0].Resource).toBe(`${partial}-??????`);
   });
 
-  it('exposes table, key and secret for the service stack', () => {
-    expect(built.stateful.table.tableName).toBeDefined();
-    expect(built.stateful.key.keyArn).toBeDefined();
-    expect(built.stateful.ownerKeySecret.secretArn).toBeDefined();
+  it("the service stack reaches the table and its key only through the stateful stack's exports", () => {
+    const exported = Object.values(built.stateful$.toJSON().Outputs as Record<string, { Export?: { Name: string } }>).map((o) => o.Export?.Name);
+    const imported = [...new Set([...JSON.stringify(built.service$.toJSON()).matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]))];
+    expect(imported.filter((name) => !exported.includes(name))).toEqual([]);
+    // The table's name and ARN, and its key's ARN: what the functions' environment and grants name.
+    expect(imported).toEqual(expect.arrayContaining([expect.stringMatching(/Ref.*Table/), expect.stringMatching(/Table.*Arn/), expect.stringMatching(/TableKey.*Arn/)]));
+  });
+
+  it("exposes the owner key secret as the config names it (referenced, never created)", () => {
+    built.stateful$.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // A name becomes this account's and region's ARN for it, resolved at deploy.
+    expect(JSON.stringify(built.stateful.resolve(built.stateful.ownerKeySecret.secretArn))).toContain(`:secret:${exampleConfig().ownerKeySecret}"`);
   });
 });
