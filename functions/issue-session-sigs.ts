@@ -11,6 +11,7 @@ import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
 import { runInSessionScope } from './commons/session-storage';
+import { withDependencyBudget } from './commons/dependency-budget';
 
 /** Time budget for the cold-start connection (Lambda init is capped at 10 s; the first request continues it). */
 const WARM_UP_BUDGET_MS = 25_000;
@@ -28,17 +29,10 @@ export const handler = apiHandler(async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const lit = await litAdapters();
-  const result = await issueSessionSigs(
-    {
-      config,
-      ...tableAdapters(),
-      issuer: lit.issuer,
-      ownerKey,
-      runInScope: runInSessionScope,
-      metrics: metricsSink,
-      logger,
-    },
-    { requestId: ctx.requestId, caller, readBody: () => parseJsonBody(event, config.maxBodyBytes), deadlineMs: ctx.deadlineMs },
-  );
+  // Every table and Secrets Manager call of this request waits at most its budget, within the request's deadline.
+  const deps = { config, ...tableAdapters(), issuer: lit.issuer, ownerKey, runInScope: runInSessionScope, metrics: metricsSink, logger };
+  const input = { requestId: ctx.requestId, caller, readBody: () => parseJsonBody(event, config.maxBodyBytes), deadlineMs: ctx.deadlineMs };
+  // Every table and Secrets Manager call of this request waits at most its budget, within the request's deadline.
+  const result = await withDependencyBudget(ctx.deadlineMs, () => issueSessionSigs(deps, input));
   return { body: result };
 });
