@@ -8,8 +8,13 @@ import { litClientSettings } from './network';
 import { installNodeAvailability } from './node-availability';
 import { loadLitSdk } from './sdk';
 
-/** One chain RPC call (the Staking contract read on connect) waits at most this long. */
-export const CHAIN_RPC_TIMEOUT_MS = 1_500;
+/**
+ * One chain RPC call waits at most this long. A connect makes two or more in a row (the
+ * provider's network detection, then the Staking read), so a stalled chain fails a connect
+ * attempt in about 2 s. A chain RPC that is alive but slower than this fails connects too: the
+ * price of failing fast (the next request tries again).
+ */
+export const CHAIN_RPC_TIMEOUT_MS = 1_000;
 
 export type LitNodeClientInstance = InstanceType<typeof import('@lit-protocol/lit-node-client').LitNodeClient>;
 

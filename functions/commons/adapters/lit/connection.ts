@@ -130,11 +130,15 @@ export class LitConnection<C extends ConnectableClient> {
   }
 }
 
-/** ethers' TIMEOUT (a chain RPC that did not answer within the provider's timeout), at any depth of `cause`. */
+/**
+ * The chain RPC did not answer: ethers' TIMEOUT (a call past the provider's timeout), or its
+ * NETWORK_ERROR `noNetwork` (the provider's first call, eth_chainId, failed or timed out), at any
+ * depth of `cause`.
+ */
 export function isChainTimeout(e: unknown): boolean {
   for (let err = e, depth = 0; typeof err === 'object' && err !== null && depth < 5; err = (err as { cause?: unknown }).cause, depth++) {
-    const x = err as { code?: unknown; reason?: unknown };
-    if (x.code === 'TIMEOUT' || (x.reason === 'timeout' && x.code !== undefined)) return true;
+    const x = err as { code?: unknown; event?: unknown };
+    if (x.code === 'TIMEOUT' || (x.code === 'NETWORK_ERROR' && x.event === 'noNetwork')) return true;
   }
   return false;
 }
