@@ -113,6 +113,14 @@ function sections(opts: Options): RunnableSection[] {
       capMs: 210_000,
       run: async () => (await import('./local-stack')).runLocalStack({ iterations: opts.iterations }),
     },
+    {
+      id: 'scale-model',
+      title: 'Capacity model: 10,000 issuances/s on Lambda and DynamoDB',
+      requires: () => missing(['functions/commons/domain/issue-session-sigs.ts', 'functions/commons/adapters/dynamodb/index.ts', 'bench/results/baseline.md']),
+      // 600,000 simulated issuances through the real domain: about 2.5 min on 2 shared cores.
+      capMs: 420_000,
+      run: async () => (await import('./scale-model')).runScaleModel(),
+    },
   ];
 }
 

@@ -12,6 +12,7 @@ import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
 import { scopedIssuer } from './commons/session-storage';
+import { withDependencyBudget } from './commons/dependency-budget';
 
 /** Time budget for the cold-start connection (Lambda init is capped at 10 s; the first request continues it). */
 const WARM_UP_BUDGET_MS = 25_000;
@@ -30,16 +31,9 @@ export const handler = apiHandler('IssueSessionSigs', async (event, ctx) => {
   const config = runtimeConfig();
   const lit = await litAdapters();
   const tables = tableAdapters();
-  const result = await issueSessionSigs(
-    {
-      config,
-      ...tables,
-      issuer: scopedIssuer(lit.issuer, tables.sessionScopes),
-      ownerKey,
-      metrics: metricsSink,
-      logger,
-    },
-    { requestId: ctx.requestId, caller, readBody: () => parseJsonBody(event, config.maxBodyBytes), deadlineMs: ctx.deadlineMs },
-  );
+  const deps = { config, ...tables, issuer: scopedIssuer(lit.issuer, tables.sessionScopes), ownerKey, metrics: metricsSink, logger };
+  const input = { requestId: ctx.requestId, caller, readBody: () => parseJsonBody(event, config.maxBodyBytes), deadlineMs: ctx.deadlineMs };
+  // Every table and Secrets Manager call of this request waits at most its budget, within the request's deadline.
+  const result = await withDependencyBudget(ctx.deadlineMs, () => issueSessionSigs(deps, input));
   return { body: result };
 });

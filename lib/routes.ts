@@ -16,9 +16,9 @@ export const TABLE_PARTITIONS = {
   delegation: DELEGATION_PARTITION,
   /** `SCOPE#<sha256>`: session storage scopes, which hold session secret keys. */
   scopes: 'SCOPE#*',
-  /** `RATE#<sha256(caller)>`: per-caller, per-minute rate counters. */
+  /** `RATE#<sha256(caller)>` and its shards `RATE#<sha256(caller)>#<n>`: per-caller, per-minute rate counters. */
   rateCounters: 'RATE#*',
-  /** `AUDIT#<yyyy-mm-dd>`: audit records. */
+  /** `AUDIT#<yyyy-mm-dd>#<shard>`: audit records, each day spread over AUDIT_SHARDS partitions. */
   audit: 'AUDIT#*',
   /**
    * `IDEMPOTENCY#<function id>`: Powertools idempotency records. Granted per function on its own

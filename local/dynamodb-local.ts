@@ -162,6 +162,12 @@ export interface DynamoDbLocal {
   /** Stops (if running) and starts again on the same port and dataDir, then ensures the service
    *  table (in memory, data is lost: the table comes back empty). */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP / SIGCONT of the Java process: a stalled table (connections are accepted by the
+   * kernel, nothing answers) rather than a stopped one. Resume before stop().
+   */
+  pause(): void;
+  resume(): void;
 }
 
 /** One Java process: the loopback launcher running DynamoDB Local. */
@@ -331,6 +337,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         await stopNow();
         client.destroy(); // closes idle sockets only: the client still works after restart()
       }),
+    pause: () => signal(current, 'SIGSTOP'),
+    resume: () => signal(current, 'SIGCONT'),
     restart: () =>
       serial(async () => {
         await stopNow();
@@ -339,6 +347,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       }),
   };
 }
+function signal(running: JavaProcess | undefined, sig: 'SIGSTOP' | 'SIGCONT'): void {
+  if (!running?.child.pid) throw new Error('DynamoDB Local is not running');
+  process.kill(running.child.pid, sig);
+}
+
 /** SIGKILL to the whole process group (the launcher was spawned detached, as a group leader). */
 function killTree(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

@@ -16,9 +16,10 @@ import { randomUUID } from 'node:crypto';
  * - 'unavailable': 503 ServiceUnavailableException, as during a regional outage.
  * - 'throttled': 400 ThrottlingException, as when the account's request rate is exceeded.
  * - 'refuse-connections': nothing listens on the port (ECONNREFUSED) until cleared.
+ * - 'stall': requests are read and never answered (a hung service) until cleared; then they end.
  * - null: healthy.
  */
-export type SecretsManagerFault = 'unavailable' | 'throttled' | 'refuse-connections' | null;
+export type SecretsManagerFault = 'unavailable' | 'throttled' | 'refuse-connections' | 'stall' | null;
 
 export interface SecretsManagerStandInOptions {
   /** Port on 127.0.0.1. 0 or absent: ephemeral (kept while 'refuse-connections' is on and off). */
@@ -49,6 +50,8 @@ export async function startSecretsManagerStandIn(
   const values = new Map(Object.entries(secrets));
   let reads = 0;
   let fault: SecretsManagerFault = null;
+  /** Responses held by 'stall'. */
+  const stalled = new Set<http.ServerResponse>();
   let listening = false;
   let stopped = false;
 
@@ -65,6 +68,7 @@ export async function startSecretsManagerStandIn(
       // Error bodies in the AWS JSON shape: `__type` is what the SDK turns into the error's name.
       const error = (status: number, type: string, message: string) => reply(status, { __type: type, message });
 
+      if (fault === 'stall') return void stalled.add(res);
       if (fault === 'unavailable') return error(503, 'ServiceUnavailableException', 'Service is unavailable (injected by the local stand-in).');
       if (fault === 'throttled') return error(400, 'ThrottlingException', 'Rate exceeded');
       if (req.headers['x-amz-target'] !== SUPPORTED_TARGET) {
@@ -129,6 +133,11 @@ export async function startSecretsManagerStandIn(
     setFault: (next) => {
       // The HTTP faults take effect at once, so callers that do not await still get them.
       fault = next;
+      if (next !== 'stall') {
+        // The held requests end as a dropped connection would: the client has long given up on them.
+        for (const res of stalled) res.destroy();
+        stalled.clear();
+      }
       return serial(async () => {
         if (stopped) return;
         if (fault === 'refuse-connections') await close();

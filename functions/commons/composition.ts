@@ -9,8 +9,8 @@ import { createDynamoAdapters, type DynamoAdapters } from './adapters/dynamodb';
 import { createOwnerKeySource } from './adapters/secrets';
 import type { OwnerKeySource } from './ports';
 import { TABLE_NAME_ENV } from './table';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { tracer } from './powertools';
+import { createServiceDynamoClient } from './adapters/dynamodb/client';
+import { logger, tracer } from './powertools';
 
 /** Memoizes `make`; a throw is not memoized (the next call tries again). */
 export function lazy<T>(make: () => T): () => T {
@@ -31,8 +31,9 @@ export const tableAdapters = lazy((): DynamoAdapters => {
   const tableName = process.env[TABLE_NAME_ENV];
   if (!tableName) throw new ConfigError([`${TABLE_NAME_ENV} is not set`]);
   // One client per environment, traced (a no-op outside Lambda); endpoint from AWS_ENDPOINT_URL_DYNAMODB when set.
-  const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
-  return createDynamoAdapters({ tableName, client, auditRetentionDays: runtimeConfig().auditRetentionDays });
+  const client = tracer.captureAWSv3Client(createServiceDynamoClient());
+  // The environment keeps scopes and the delegation between requests (safe: see their modules).
+  return createDynamoAdapters({ tableName, client, auditRetentionDays: runtimeConfig().auditRetentionDays, environmentCaches: true });
 });
 
 export const ownerKey: OwnerKeySource = (() => {

@@ -33,8 +33,12 @@ export interface LoadedScope {
 }
 
 export interface SessionScopeStore {
-  /** One read. */
-  load(scope: SessionScope): Promise<LoadedScope>;
+  /**
+   * At most one read. `requiredValidUntilMs`: the caller needs a wallet sig valid until then; a
+   * store that keeps copies in memory (scope-memory.ts) serves its copy only if it has one, and
+   * reads the table otherwise.
+   */
+  load(scope: SessionScope, options?: { requiredValidUntilMs?: number }): Promise<LoadedScope>;
   /**
    * At most one write: stores `entries` with TTL `expiresAt` (unix seconds) if the stored version
    * is still `loaded.version`. Returns false (and writes nothing) when another request won the race.
@@ -82,8 +86,12 @@ export interface LitNodeSet {
 }
 
 export interface DelegationStore {
-  /** The stored delegation, expired or not, or undefined when none was ever stored. */
-  getCurrent(): Promise<DelegationRecord | undefined>;
+  /**
+   * The stored delegation, expired or not, or undefined when none was ever stored. Strongly
+   * consistent unless `consistentRead: false` (half the read units; may return the version
+   * before a write of the last second or so).
+   */
+  getCurrent(options?: { consistentRead?: boolean }): Promise<DelegationRecord | undefined>;
   /**
    * The highest version the history remembers (0 when it has none). A removed or restored CURRENT
    * must not make the next refresh reuse a version the history already holds.

@@ -168,6 +168,7 @@ describe('operations and least privilege (issue 13)', () => {
         ['delegation', pk(delegationCurrentKey())],
         ['delegation', pk(delegationHistoryKey(7))],
         ['rateCounters', pk(rateKey('arn:aws:iam::123456789012:user/a', 123))],
+        ['rateCounters', pk(rateKey('arn:aws:iam::123456789012:user/a', 123, 7))], // a shard of a heavy caller's counter
         ['audit', pk(auditKey(Date.UTC(2026, 0, 2), 'req-1'))],
       ];
       for (const [partition, value] of keys) {

@@ -96,6 +96,9 @@ describe('dependency faults over HTTP', () => {
       const shown = await stack.request('GET', '/delegation');
       expect(shown.status).toBe(200);
       expect(shown.body).toMatchObject({ version, valid: false });
+      // A warm environment keeps its copy for up to DELEGATION_CACHE_MAX_AGE_MS (a real delegation
+      // expires in the copy as in the table); this edit of the table reaches a new one at once.
+      await stack.functions.recycle('IssueSessionSigs');
 
       // Even a scope with a cached wallet sig: session sigs must never carry a stale delegation.
       const secrets = await storedSecrets(stack);
@@ -131,6 +134,7 @@ describe('dependency faults over HTTP', () => {
 
     it('30 s left: GET /delegation, /health and issuing all call it unusable (one definition); refreshed: all usable again', async () => {
       await setDelegationExpiry(Math.floor(Date.now() / 1000) + 30);
+      await stack.functions.recycle('IssueSessionSigs'); // a fresh delegation cache: see above
       const shown = await stack.request('GET', '/delegation');
       expect(shown.status).toBe(200);
       expect(shown.body.secondsLeft).toBeGreaterThan(0);

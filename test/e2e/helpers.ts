@@ -4,7 +4,8 @@
  * request counters and the DynamoDB Local table, as an operator could. Nothing here mocks a part.
  */
 import http from 'node:http';
-import { QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { listAuditDay } from '../../functions/commons/adapters/dynamodb';
 import { ethers } from 'ethers';
 import type { LocalPkp, LocalStack, LocalResponse } from '../../local/stack';
 import type { ServiceConfig, CallerPolicy } from '../../functions/commons/config';
@@ -149,27 +150,14 @@ function auditItem(i: Record<string, AttributeValue>): AuditItem {
   };
 }
 
-/** Audit records written at or after `sinceMs` (one Query per UTC day partition, paged). */
+/** Audit records written at or after `sinceMs` (every shard partition of each UTC day, paged). */
 export async function auditRecords(stack: LocalStack, sinceMs: number): Promise<AuditItem[]> {
   const days = new Set<string>();
   const now = Date.now();
   for (let t = sinceMs; t < now + 86_400_000; t += 86_400_000) days.add(new Date(Math.min(t, now)).toISOString().slice(0, 10));
   const out: AuditItem[] = [];
-  for (const day of days) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await stack.dynamodb.client.send(
-        new QueryCommand({
-          TableName: stack.dynamodb.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `AUDIT#${day}` } },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(page.Items ?? []).map(auditItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
+  // Each day is spread over its shard partitions; listAuditDay queries them all.
+  for (const day of days) out.push(...(await listAuditDay({ client: stack.dynamodb.client, tableName: stack.dynamodb.tableName }, day)).map(auditItem));
   return out.filter((r) => r.at >= sinceMs);
 }
 

@@ -4,7 +4,8 @@
  * any non-loopback request fails the test. One environment for the file, as one Lambda
  * execution environment per function would see it.
  */
-import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { listAuditDay } from '../../functions/commons/adapters/dynamodb';
 import { ethers } from 'ethers';
 import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
@@ -298,8 +299,7 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
 
   it('audits every attempt in the table: issued, refused and failed, without sigs', async () => {
     const day = new Date().toISOString().slice(0, 10);
-    const out = await ddb.client.send(new QueryCommand({ TableName: ddb.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `AUDIT#${day}` } } }));
-    const records = out.Items ?? [];
+    const records = await listAuditDay({ client: ddb.client, tableName: ddb.tableName }, day);
     const outcomes = records.map((r) => `${r.outcome?.S}:${r.errorCode?.S ?? r.walletSigSource?.S}`);
     expect(outcomes).toEqual(expect.arrayContaining(['failed:NO_VALID_DELEGATION', 'issued:nodes', 'issued:cache', 'refused:CALLER_NOT_ALLOWED', 'refused:PKP_NOT_ALLOWED', 'refused:INVALID_REQUEST', 'failed:LIT_NODE_ERROR']));
     expect(JSON.stringify(records)).not.toMatch(/"sig"|signedMessage|secretKey/);

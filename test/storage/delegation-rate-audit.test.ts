@@ -3,9 +3,10 @@
  */
 import { DeleteItemCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
-import { createDynamoAdapters } from '../../functions/commons/adapters/dynamodb';
+import { createDynamoAdapters, listAuditDay } from '../../functions/commons/adapters/dynamodb';
 import type { AuditEntry, DelegationRecord } from '../../functions/commons/ports';
 import { TABLE_KEYS } from '../../functions/commons/table';
+import { auditShard } from '../../functions/commons/adapters/dynamodb/keys';
 import { countingClient, dynamoDbLocalPerFile } from './fixtures';
 
 const local = dynamoDbLocalPerFile();
@@ -194,11 +195,12 @@ describe('AuditLog', () => {
     await auditLog.record(entry);
     await auditLog.record({ requestId: 'req-2', caller: 'c', resources: [], outcome: 'refused', errorCode: 'RATE_LIMITED', at: at + 2000 }); // just past midnight UTC
 
-    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-06' } } }));
-    expect(out.Items).toHaveLength(1);
-    const item = out.Items![0];
+    const day = (d: string) => listAuditDay({ client: local.ddb.client, tableName: local.tableName }, d);
+    const items = await day('2030-05-06');
+    expect(items).toHaveLength(1);
+    const item = items[0];
     expect(item).toEqual({
-      pk: { S: 'AUDIT#2030-05-06' },
+      pk: { S: `AUDIT#2030-05-06#${String(auditShard('req-1')).padStart(2, '0')}` },
       sk: { S: '2030-05-06T23:59:58.123Z#req-1' },
       requestId: { S: 'req-1' },
       caller: { S: entry.caller },
@@ -211,9 +213,9 @@ describe('AuditLog', () => {
       [TABLE_KEYS.ttlAttribute]: { N: String(Math.floor(at / 1000) + 7 * 86_400) },
     });
 
-    const nextDay = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-05-07' } } }));
-    expect(nextDay.Items).toHaveLength(1);
-    const refused = nextDay.Items![0];
+    const nextDay = await day('2030-05-07');
+    expect(nextDay).toHaveLength(1);
+    const refused = nextDay[0];
     expect(refused.errorCode.S).toBe('RATE_LIMITED');
     expect(refused.resources.L).toEqual([]);
     expect(refused.pkpPublicKey).toBeUndefined();
@@ -225,8 +227,8 @@ describe('AuditLog', () => {
     const { auditLog } = adapters();
     const at = Date.UTC(2030, 0, 1);
     await auditLog.record({ requestId: 'r', caller: 'c', resources: [], outcome: 'failed', errorCode: 'LIT_UNAVAILABLE', at });
-    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2030-01-01' } } }));
-    expect(Number(out.Items![0][TABLE_KEYS.ttlAttribute].N)).toBe(at / 1000 + 90 * 86_400);
+    const out = await listAuditDay({ client: local.ddb.client, tableName: local.tableName }, '2030-01-01');
+    expect(Number(out[0][TABLE_KEYS.ttlAttribute].N)).toBe(at / 1000 + 90 * 86_400);
   });
 
   test('storage failure is STORAGE_UNAVAILABLE', async () => {

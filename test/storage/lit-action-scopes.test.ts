@@ -5,11 +5,12 @@
  * scope item nor the audit record holds a jsParams value.
  */
 import { createHash } from 'node:crypto';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoAdapters, scopeDigest } from '../../functions/commons/adapters/dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { createDynamoAdapters, listAuditDay, scopeDigest } from '../../functions/commons/adapters/dynamodb';
 import { issueSessionSigs, type IssueDeps } from '../../functions/commons/domain/issue-session-sigs';
 import { jsParamsDigest } from '../../functions/commons/domain/lit-action';
 import { scopedIssuer, SDK_STORAGE_KEYS } from '../../functions/commons/session-storage';
+import { rateLimitSubject } from '../../functions/commons/domain/policy';
 import { CALLER, OWNER, PKP_A, RecordingLogger, RecordingMetrics, SdkLikeIssuer, callerPolicy, delegationRecord, runtimeConfig } from '../unit/fakes';
 import { dynamoDbLocalPerFile } from './fixtures';
 
@@ -43,7 +44,7 @@ async function setup() {
 }
 
 async function scopeItem(authIdentity: string) {
-  const key = { pk: { S: `SCOPE#${scopeDigest({ pkpPublicKey: PKP_A, caller: CALLER, authIdentity })}` }, sk: { S: 'STORAGE' } };
+  const key = { pk: { S: `SCOPE#${scopeDigest({ pkpPublicKey: PKP_A, caller: rateLimitSubject(CALLER), authIdentity })}` }, sk: { S: 'STORAGE' } };
   return (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: key, ConsistentRead: true }))).Item;
 }
 const walletSigOf = (item: Awaited<ReturnType<typeof scopeItem>>) => item?.entries?.M?.[SDK_STORAGE_KEYS.WALLET_SIGNATURE]?.S;
@@ -84,12 +85,12 @@ describe('Lit Action session scopes on DynamoDB', () => {
     expect((await Promise.all([scopeItem(`action:${CID_A}:${jsParamsDigest(alice)}`), scopeItem(`action:${CID_B}:${jsParamsDigest(alice)}`)])).map(walletSigOf)).toEqual([sigs[0], sigs[2]]);
   });
 
-  test("a request without an action keeps the scope key it always had (sha256 of PKP, caller and the owner's identity)", async () => {
+  test("a request without an action keeps the scope key it always had (sha256 of PKP, the caller's IAM role and the owner's identity)", async () => {
     const { issue } = await setup();
     await issue({ litActionIpfsId: CID_A, jsParams: {} });
     await issue({});
     const ownerIdentity = `owner:${OWNER.address.toLowerCase()}`;
-    const digest = createHash('sha256').update([PKP_A, CALLER, ownerIdentity].join('\u0000'), 'utf8').digest('hex');
+    const digest = createHash('sha256').update([PKP_A, rateLimitSubject(CALLER), ownerIdentity].join('\u0000'), 'utf8').digest('hex');
     const item = (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: `SCOPE#${digest}` }, sk: { S: 'STORAGE' } } }))).Item;
     expect(item?.authIdentity?.S).toBe(ownerIdentity);
     expect(walletSigOf(item)).not.toBe(walletSigOf(await scopeItem(`action:${CID_A}:${jsParamsDigest({})}`)));
@@ -100,8 +101,7 @@ describe('Lit Action session scopes on DynamoDB', () => {
     await issue({ litActionCode: Buffer.from(CODE_A).toString('base64'), jsParams: { customAccessToken: 'SECRET-inline' } });
     await issue({ litActionIpfsId: CID_B, jsParams: { customAccessToken: 'SECRET-cid' } });
     const day = new Date().toISOString().slice(0, 10);
-    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `AUDIT#${day}` } } }));
-    const records = (out.Items ?? []).sort((a, b) => Number(a.at.N) - Number(b.at.N));
+    const records = (await listAuditDay({ client: local.ddb.client, tableName: local.tableName }, day)).sort((a, b) => Number(a.at.N) - Number(b.at.N));
     expect(records.map((r) => [r.outcome?.S, r.litActionCid?.S, r.litActionInline?.BOOL])).toEqual([
       ['issued', CID_A, true],
       ['issued', CID_B, false],

@@ -6,11 +6,13 @@
  * The secret holds either the raw key (`0x` + 64 hex) or JSON `{"privateKey":"0x…"}`. Any
  * failure is OWNER_KEY_UNAVAILABLE with a message that names neither the value nor its shape.
  */
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Wallet } from 'ethers';
 import { ServiceError } from '../errors';
 import type { OwnerKeySource } from '../ports';
 import { OWNER_KEY_SECRET_ENV } from '../table';
+import { DEPENDENCY_ATTEMPT_TIMEOUT_MS, DEPENDENCY_CONNECT_TIMEOUT_MS, withinBudget } from '../dependency-budget';
 
 const PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
 export const OWNER_KEY_MAX_AGE_SECONDS = 300;
@@ -48,11 +50,28 @@ export function parseOwnerKeySecret(value: unknown): string | undefined {
 }
 
 /**
+ * Powertools' cached getSecret over a client with attempt timeouts (the SDK's default has none)
+ * and two attempts: the call budget (dependency-budget.ts) bounds them together.
+ */
+function defaultFetcher(): SecretFetcher {
+  let provider: SecretsProvider | undefined;
+  return (name, opts) => {
+    provider ??= new SecretsProvider({
+      awsSdkV3Client: new SecretsManagerClient({
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: DEPENDENCY_CONNECT_TIMEOUT_MS, requestTimeout: DEPENDENCY_ATTEMPT_TIMEOUT_MS },
+      }),
+    });
+    return provider.get(name, opts);
+  };
+}
+
+/**
  * An OwnerKeySource: resolves to the owner wallet (an ethers Wallet, whose JSON form carries no
  * key). The wallet object is rebuilt only when the secret's value changes.
  */
 export function createOwnerKeySource(options: OwnerKeySourceOptions = {}): OwnerKeySource {
-  const fetch: SecretFetcher = options.fetch ?? ((name, opts) => getSecret(name, opts));
+  const fetch: SecretFetcher = options.fetch ?? defaultFetcher();
   const maxAge = options.maxAgeSeconds ?? OWNER_KEY_MAX_AGE_SECONDS;
   let lastKey: string | undefined;
   let lastWallet: Wallet | undefined;
@@ -62,7 +81,8 @@ export function createOwnerKeySource(options: OwnerKeySourceOptions = {}): Owner
     if (!secretName) throw unavailable(`${OWNER_KEY_SECRET_ENV} is not set`);
     let value: unknown;
     try {
-      value = await fetch(secretName, { maxAge });
+      // Bounded: a stalled Secrets Manager costs OWNER_KEY_UNAVAILABLE within the call budget, not a hang.
+      value = await withinBudget('Secrets Manager', () => fetch(secretName, { maxAge }));
     } catch (e) {
       throw unavailable('the secret could not be read', e);
     }

@@ -13,6 +13,7 @@ import { describeResources, parseIssueRequest, type CallerAuthMethod, type Issue
 import { identifyLitAction, litActionAuthIdentity } from './lit-action';
 import { authorizeIssue, rateLimitSubject } from './policy';
 import { DELEGATION_MIN_REMAINING_SECONDS, isDelegationUsable } from './delegation-limits';
+import { uncachedDelegation, type CurrentDelegation } from './delegation-cache';
 
 export { DELEGATION_MIN_REMAINING_SECONDS };
 /** Retry-After hint for NO_VALID_DELEGATION: about one refresher retry. */
@@ -21,6 +22,8 @@ const NO_DELEGATION_RETRY_AFTER_SECONDS = 60;
 export interface IssueDeps {
   config: Pick<RuntimeConfig, 'policy' | 'session'>;
   delegations: DelegationStore;
+  /** The environment's delegation cache (delegation-cache.ts). @default a table read per request */
+  delegationCache?: CurrentDelegation;
   rateLimiter: RateLimiter;
   auditLog: AuditLog;
   /** Bound to the session scope store (session-storage/scoped-issuer.ts). */
@@ -79,14 +82,19 @@ export function requireUsableDelegation(record: DelegationRecord | undefined, no
   return record;
 }
 
+/** Does the delegation let this PKP use the capacity: unrestricted, or naming its address? */
+export function delegationCovers(record: DelegationRecord, pkpPublicKey: string): boolean {
+  if (record.delegatees === 'unrestricted') return true;
+  const address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
+  return record.delegatees.some((a) => a.toLowerCase() === address);
+}
+
 /**
  * A restricted delegation that does not name this PKP (the policy gained it after the last
  * refresh) is stale for it: the nodes would refuse it, so say so clearly instead of a 502.
  */
 export function requireDelegationCovers(record: DelegationRecord, pkpPublicKey: string): void {
-  if (record.delegatees === 'unrestricted') return;
-  const address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
-  if (!record.delegatees.some((a) => a.toLowerCase() === address)) {
+  if (!delegationCovers(record, pkpPublicKey)) {
     throw new ServiceError('NO_VALID_DELEGATION', 'The capacity delegation does not name this PKP yet; the next delegation refresh will include it', {
       details: { retryAfterSeconds: NO_DELEGATION_RETRY_AFTER_SECONDS },
     });
@@ -149,7 +157,11 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   audit.expiration = auth.expiration.toISOString();
   audit.resources = describeResources(auth.resources);
 
-  const decision = await deps.rateLimiter.consume(rateLimitSubject(input.caller), auth.policy.rateLimitPerMinute, now());
+  // The IAM role of an assumed-role session (the ARN as sent otherwise): the rate limit counts per
+  // role, and the storage scope is per role too, so every session of a role (every new Lambda
+  // environment of a caller) shares one wallet sig instead of making a node round each.
+  const subject = rateLimitSubject(input.caller);
+  const decision = await deps.rateLimiter.consume(subject, auth.policy.rateLimitPerMinute, now());
   if (!decision.allowed) {
     throw new ServiceError('RATE_LIMITED', `More than ${auth.policy.rateLimitPerMinute} requests this minute`, {
       details: { retryAfterSeconds: decision.retryAfterSeconds, limitPerMinute: auth.policy.rateLimitPerMinute },
@@ -157,7 +169,10 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   }
 
   // The owner key is needed even with caller auth methods: the scope of the default identity names it.
-  const [delegationRecord, owner] = await Promise.all([deps.delegations.getCurrent(), deps.ownerKey()]);
+  // A copy is taken only if it is usable, outlives the sigs asked for and names this PKP; else the
+  // table decides (delegation-cache.ts), and the checks below refuse what it holds.
+  const accept = (r: DelegationRecord) => isDelegationUsable(r, now()) && r.expiresAt * 1000 >= auth.expiration.getTime() && delegationCovers(r, request.pkpPublicKey);
+  const [delegationRecord, owner] = await Promise.all([(deps.delegationCache ?? uncachedDelegation(deps.delegations)).current(accept), deps.ownerKey()]);
   const delegation = requireUsableDelegation(delegationRecord, now());
   requireDelegationCovers(delegation, request.pkpPublicKey);
 
@@ -169,7 +184,10 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
 
   const scope: SessionScope = {
     pkpPublicKey: request.pkpPublicKey,
-    caller: input.caller,
+    // Per role, not per session. Still isolated: another role, PKP or auth identity is another
+    // scope; the policy was checked for this very session ARN above, and the session sigs carry
+    // only this request's resources and expiry, whatever the shared wallet sig allows.
+    caller: subject,
     // A wallet sig the nodes signed on one action's answer serves only that action with those jsParams.
     authIdentity: litAction ? litActionAuthIdentity(litAction) : authIdentityFor(owner.address, request.authMethods),
   };

@@ -19,3 +19,4 @@ export { runInSessionScope, DEFAULT_SCOPE_TTL_SECONDS, type SessionScopeOptions,
 export { scopedIssuer } from './scoped-issuer';
 export { SDK_STORAGE_KEYS } from './sdk-keys';
 export { walletSigExpiryMs } from './wallet-sig';
+export { MemoryCachedScopeStore, SCOPE_MEMORY_MAX_AGE_MS, SCOPE_MEMORY_MAX_SCOPES, type ScopeMemoryOptions } from './scope-memory';

@@ -49,9 +49,9 @@ export async function runInSessionScope<T>(
   fn: () => Promise<T>,
   options: SessionScopeOptions = {},
 ): Promise<SessionScopeRun<T>> {
-  const loaded = await store.load(scope);
   const now = options.nowMs ?? Date.now();
   const validFrom = Math.max(now, options.requiredValidUntilMs ?? 0);
+  const loaded = await store.load(scope, { requiredValidUntilMs: validFrom });
 
   const entries = new Map(loaded.entries);
   const loadedWalletSig = entries.get(SDK_STORAGE_KEYS.WALLET_SIGNATURE);

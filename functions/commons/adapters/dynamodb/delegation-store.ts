@@ -74,10 +74,10 @@ function readRecord(item: Item): DelegationRecord {
 export class DynamoDelegationStore implements DelegationStore {
   constructor(private readonly deps: StoreDeps & { keepHistory: boolean }) {}
 
-  async getCurrent(): Promise<DelegationRecord | undefined> {
+  async getCurrent(options: { consistentRead?: boolean } = {}): Promise<DelegationRecord | undefined> {
     const { client, tableName } = this.deps;
     try {
-      const out = await client.send(new GetItemCommand({ TableName: tableName, Key: delegationCurrentKey(), ConsistentRead: true }));
+      const out = await client.send(new GetItemCommand({ TableName: tableName, Key: delegationCurrentKey(), ConsistentRead: options.consistentRead ?? true }));
       return out.Item ? readRecord(out.Item) : undefined;
     } catch (e) {
       throw storageUnavailable('delegation.get', e);

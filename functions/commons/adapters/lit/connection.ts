@@ -115,6 +115,11 @@ export class LitConnection<C extends ConnectableClient> {
         last = e;
         const { errorKind, errorCode } = litFailureDetails(e);
         this.opts.onAttemptFailed?.({ attempt, errorKind, errorCode });
+        // A chain read that timed out has used the request's whole wait for a dependency: fail
+        // fast with a 503 and let the next request try again, instead of another timeout.
+        if (isChainTimeout(e)) {
+          throw new ServiceError('CHAIN_UNAVAILABLE', 'The Lit network\'s chain did not answer in time', { cause: e, details: { attempts: made, retryAfterSeconds: 5 } });
+        }
       }
     }
     const { errorKind, errorCode } = litFailureDetails(last);
@@ -123,4 +128,17 @@ export class LitConnection<C extends ConnectableClient> {
       details: { attempts: made, errorKind, errorCode },
     });
   }
+}
+
+/**
+ * The chain RPC did not answer: ethers' TIMEOUT (a call past the provider's timeout), or its
+ * NETWORK_ERROR `noNetwork` (the provider's first call, eth_chainId, failed or timed out), at any
+ * depth of `cause`.
+ */
+export function isChainTimeout(e: unknown): boolean {
+  for (let err = e, depth = 0; typeof err === 'object' && err !== null && depth < 5; err = (err as { cause?: unknown }).cause, depth++) {
+    const x = err as { code?: unknown; event?: unknown };
+    if (x.code === 'TIMEOUT' || (x.code === 'NETWORK_ERROR' && x.event === 'noNetwork')) return true;
+  }
+  return false;
 }
