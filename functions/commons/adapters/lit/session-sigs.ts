@@ -10,6 +10,7 @@ import { mapLitError } from './errors';
 import { ownerAuthMethod } from './owner-auth';
 import { toLitResourceAbilityRequests } from './resources';
 import { loadLitSdk, type LitSdk } from './sdk';
+import { signWithStoredWalletSig } from './stored-wallet-sig-signer';
 
 type LitResourceAbilityRequest = ReturnType<typeof toLitResourceAbilityRequests>[number];
 
@@ -48,6 +49,12 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
     const sdk = await loadLitSdk();
     const expiration = p.expiration.toISOString();
     try {
+      // ---- repeat-floor hook (stored-wallet-sig-signer.ts): a repeat signs locally, no SDK call.
+      const signLocally = () =>
+        signWithStoredWalletSig(client, { resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources), capabilityAuthSigs: [p.capabilityAuthSig], expiration });
+      const repeat = await signLocally();
+      if (repeat) return { sessionSigs: repeat, expiresAt: expiration };
+      // ---- end of hook
       const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
       const authMethods = p.authMethods
         ? p.authMethods.map((m) => ({ authMethodType: m.authMethodType, accessToken: m.accessToken }))
@@ -66,6 +73,10 @@ export class LitSessionSigIssuer implements SessionSigIssuer {
         // with the asked expiry. When the stored one serves (the usual cache hit), this first
         // call is skipped: it would only sign session sigs to throw away.
         await client.getPkpSessionSigs({ ...request, expiration: longer });
+        // ---- repeat-floor hook: the SDK verified the new wallet sig in that call; sign locally.
+        const fresh = await signLocally();
+        if (fresh) return { sessionSigs: fresh, expiresAt: expiration };
+        // ---- end of hook
       }
       const sessionSigs = await client.getPkpSessionSigs({ ...request, expiration });
       return { sessionSigs: sessionSigs as Record<string, unknown>, expiresAt: expiration };
