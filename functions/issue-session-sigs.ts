@@ -6,7 +6,8 @@
  * unhandled rejection) and surface, mapped, when the request itself needs them.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
-import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { lazy, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { withRepeatCaches } from './commons/environment-caches';
 import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
@@ -24,6 +25,9 @@ function warmUp(): Promise<unknown> {
 /** Started at module load; never rejects. */
 export const warmedUp: Promise<unknown> = process.env.SERVICE_CONFIG ? warmUp().catch(() => undefined) : Promise.resolve();
 
+/** The scope and delegation reads of a repeat answered from this environment's memory (environment-caches.ts). */
+const issueTables = lazy(() => withRepeatCaches(tableAdapters()));
+
 export const handler = apiHandler(async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
@@ -31,7 +35,7 @@ export const handler = apiHandler(async (event, ctx) => {
   const result = await issueSessionSigs(
     {
       config,
-      ...tableAdapters(),
+      ...issueTables(),
       issuer: lit.issuer,
       ownerKey,
       runInScope: runInSessionScope,
