@@ -17,6 +17,7 @@
  * and DynamoDB requests per issuance (a middleware on the in-process client, by operation).
  * Estimated Lambda cost per million from the measured medians and the function's memory.
  */
+import * as os from 'node:os';
 import { runLoad, type LoadResult } from './load';
 import type { SectionResult, Table } from './section';
 import { fmtMs, median, percentile, round1 } from './stats';
@@ -350,6 +351,8 @@ export async function runRepeatFloor(opts: RepeatFloorOptions): Promise<SectionR
       `Cost: Lambda arm64 at ${FUNCTION_MEMORY_MB} MB, billed ceil(p50) ms, $${LAMBDA_PRICES.arm64PerGbSecondUsd} per GB-s + $${LAMBDA_PRICES.requestsPerMillionUsd} per million requests (${LAMBDA_PRICES.region} list prices); durations are this machine's, where 1024 MB on Lambda is about 0.6 vCPU: CPU-bound parts run slower there. API Gateway and DynamoDB are not included.`,
     );
     if (guard.blocked.length) notes.push(`NON-LOOPBACK network attempts blocked: ${guard.blocked.length}`);
+    // The run's own load is ~2 busy cores; more than that at the end means other work shared them.
+    notes.push(`Load average (1 min) at the end of this section: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores.`);
 
     const tables: Table[] = [
       { title: 'latency per issuance', columns: CASE_COLUMNS, rows: cases.map(caseRow) },

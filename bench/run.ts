@@ -6,7 +6,8 @@
  *   --only=devnet-start,bundle-size   run some sections only
  *   --iterations=20                   issuance iterations per case
  *   --latency=50                      per-node added latency (ms) for the second issuance pass; 0 skips it
- *   --record                          also write baseline.md
+ *   --record                          also write baseline.md (with --only: baseline-<ids>.md, so a
+ *                                     partial run never replaces the whole run's record)
  *   --quick                           a short smoke run (repeat-floor: 3 nodes, +0 ms, 2 iterations)
  *   --out=path.json                   write the JSON there instead of bench/results/latest.json
  *
@@ -212,7 +213,7 @@ function baselineMarkdown(m: Machine, opts: Options, results: SectionResult[], t
   const out = [
     '# Benchmark baseline',
     '',
-    'Written by `npm run bench -- --record` (bench/run.ts). Numbers from one run on the machine below; compare',
+    `Written by \`npm run bench -- --record${opts.only ? ` --only=${[...opts.only].join(',')}` : ''}\` (bench/run.ts). Numbers from one run on the machine below; compare`,
     'ratios rather than absolute times across machines. Speed is measured here, never asserted in tests.',
     '',
     `- date: ${m.date}`,
@@ -260,7 +261,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(latest, JSON.stringify({ machine: m, options: { ...opts, only: opts.only && [...opts.only] }, totalMs, sections: results }, null, 2) + '\n');
   console.log(`wrote ${path.relative(ROOT, latest)}`);
   if (opts.record) {
-    const baseline = path.join(RESULTS_DIR, 'baseline.md');
+    const baseline = path.join(RESULTS_DIR, opts.only ? `baseline-${[...opts.only].sort().join('-')}.md` : 'baseline.md');
     fs.writeFileSync(baseline, baselineMarkdown(m, opts, results, totalMs));
     console.log(`wrote ${path.relative(ROOT, baseline)}`);
   }
