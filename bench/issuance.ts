@@ -13,8 +13,8 @@
  * trips. Every issuance is checked: a miss must report 'nodes' and make node requests, a hit must
  * report 'cache' and make none; mismatches are reported, not hidden.
  */
-import { ethers } from 'ethers';
 import type { SectionResult, Table } from './section';
+import { muteSdkStorageWarnings, startIssuanceWorld } from './world';
 import { fmtMs, fmtRatio, median, percentile, summarize, timed } from './stats';
 
 const CALLER_PREFIX = 'arn:aws:sts::123456789012:assumed-role/bench-app/';
@@ -36,30 +36,9 @@ interface CaseResult {
   unexpected: number;
 }
 
-/**
- * The SDK prints `Storage key "…" is missing. Not a problem. Continue...` with console.warn on
- * every cache miss, whatever its debug setting. Counted and kept off the table output.
- */
-function muteSdkStorageWarnings(): { count: () => number; restore: () => void } {
-  const real = console.warn;
-  let muted = 0;
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && /^Storage key ".*" is missing\. Not a problem/.test(args[0])) muted++;
-    else real(...args);
-  };
-  return { count: () => muted, restore: () => void (console.warn = real) };
-}
-
 export async function runIssuance(options: IssuanceOptions): Promise<SectionResult> {
-  const { startDevnet } = await import('../devnet');
-  const { startDynamoDbLocal } = await import('../local/dynamodb-local');
-  const { litContractsFor, mintPkp, mintCapacityToken } = await import('../devnet/fixtures');
   const { installOfflineGuard } = await import('../test/devnet/helpers/offline-guard');
-  const { readRuntimeConfig } = await import('../functions/commons/config');
-  const { createDynamoAdapters } = await import('../functions/commons/adapters/dynamodb');
-  const { createLitAdapters } = await import('../functions/commons/adapters/lit');
   const { issueSessionSigs } = await import('../functions/commons/domain/issue-session-sigs');
-  const { refreshDelegation } = await import('../functions/commons/domain/delegation-refresher');
   const { NO_METRICS } = await import('../functions/commons/ports');
   const { scopedIssuer, bindScopeStorage, ScopeStorage } = await import('../functions/commons/session-storage');
 
@@ -71,60 +50,11 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
     warn: (message: string) => void warnings.push(message),
     error: (message: string) => void warnings.push(message),
   };
-  const [devnetStart, ddbStart] = await Promise.allSettled([startDevnet(), startDynamoDbLocal()]);
-  const devnet = devnetStart.status === 'fulfilled' ? devnetStart.value : undefined;
-  const ddb = ddbStart.status === 'fulfilled' ? ddbStart.value : undefined;
-  let closeLit: (() => Promise<void>) | undefined;
+  let world: Awaited<ReturnType<typeof startIssuanceWorld>> | undefined;
   try {
-    if (!devnet || !ddb) throw devnetStart.status === 'rejected' ? devnetStart.reason : (ddbStart as PromiseRejectedResult).reason;
-
-    const owner = new ethers.Wallet(devnet.ownerWallet.privateKey);
-    const contracts = litContractsFor(devnet, devnet.ownerWallet.privateKey);
-    await contracts.connect();
-    const pkp = await mintPkp(contracts, [owner.address]);
-    const capacityTokenId = await mintCapacityToken(contracts);
-
-    const config = readRuntimeConfig({
-      SERVICE_CONFIG: JSON.stringify({
-        lit: {
-          network: 'custom',
-          custom: {
-            rpcUrl: devnet.contractsContext.rpc,
-            contracts: Object.fromEntries(Object.entries(devnet.contractsContext.customContext).map(([k, v]) => [k, v.address])),
-            blockhashUrl: devnet.blockhashUrl,
-          },
-          connectTimeoutMs: 10_000,
-          connectAttempts: 3,
-        },
-        delegation: { capacityTokenId, validitySeconds: 3600, refreshMarginSeconds: 600, uses: '100000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
-        session: { defaultExpirationSeconds: 600 },
-        policy: {
-          callers: [
-            {
-              principal: `${CALLER_PREFIX}*`,
-              pkps: [pkp.publicKey],
-              abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
-              allowWildcardResources: true,
-              rateLimitPerMinute: 100_000,
-            },
-          ],
-        },
-        maxBodyBytes: 16_384,
-        auditRetentionDays: 1,
-      }),
-    });
-
-    const lit = createLitAdapters(config.lit);
-    closeLit = () => lit.connection.close();
-    const connect = await timed(() => lit.connection.get(Date.now() + 60_000));
-    const tables = createDynamoAdapters({ tableName: ddb.tableName, client: ddb.client, auditRetentionDays: 1 });
-    const ownerKey = async () => owner;
-    await refreshDelegation(
-      { config, delegations: tables.delegations, signer: lit.delegationSigner, capacity: lit.chain, ownerKey, metrics: NO_METRICS, logger },
-      { deadlineMs: Date.now() + 60_000 },
-    );
-    const delegation = await tables.delegations.getCurrent();
-    if (!delegation) throw new Error('the refresher stored no delegation');
+    world = await startIssuanceWorld({ callerPrefix: CALLER_PREFIX, rateLimitPerMinute: 100_000, logger });
+    const { devnet, owner, pkp, config, lit, tables, ownerKey, delegation } = world;
+    const connect = { ms: world.connectMs };
 
     const body = { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] };
     const deps = { config, ...tables, issuer: scopedIssuer(lit.issuer, tables.sessionScopes), ownerKey, metrics: NO_METRICS, logger };
@@ -219,8 +149,8 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
           `the domain + DynamoDB Local add ${fmtMs(hit - sdkHit)} to a hit and ${fmtMs(miss - sdkMiss)} to a miss.`
         );
       }),
-      'The devnet runs in this process: on a miss, the nodes\' BLS signing shares the CPU (and event loop) with the SDK, which real nodes on their own machines would not; a hit is local CPU work only (per-node ed25519 session-sig signing in the SDK\'s pure-JS nacl, plus a wasm BLS verify of the cached wallet sig), so it scales with node count and CPU speed.',
-      'A miss makes two SDK calls: the first asks for the caller\'s maximum expiry (the node round, so the new wallet sig lasts that long), the second signs the asked expiry locally; a hit makes only the second (storedWalletSigServes in LitSessionSigIssuer).',
+      'The devnet runs in this process: on a miss, the nodes\' BLS signing shares the CPU (and event loop) with the SDK, which real nodes on their own machines would not; a hit is local CPU work only (per-node native ed25519, stored-wallet-sig-signer.ts), so it scales with node count and CPU speed.',
+      'A miss makes one SDK call, for the caller\'s maximum expiry (the node round, so the new wallet sig lasts that long), then signs the asked expiry locally; a hit makes no SDK call (LitSessionSigIssuer). The repeat-floor section compares both with the guide\'s pattern.',
     ];
     const unexpected = passes.flat().reduce((a, c) => a + c.unexpected, 0);
     if (unexpected > 0) notes.push(`UNEXPECTED: ${unexpected} issuances did not take the expected path (see the last column).`);
@@ -248,8 +178,7 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
       },
     };
   } finally {
-    await closeLit?.().catch(() => undefined);
-    await Promise.allSettled([devnet?.stop(), ddb?.stop()]);
+    await world?.stop();
     guard.restore();
     sdkWarnings.restore();
   }

@@ -121,6 +121,29 @@ function recordedDomainHitMs(): number | undefined {
   }
 }
 
+/** The stack's config plus one policy entry for `prefix*`: pkp-signing on every PKP, no practical rate limit. */
+export function withBenchCaller(prefix: string): NonNullable<LocalStackOptions['configure']> {
+  return (config, ctx) => ({
+    ...config,
+    policy: {
+      callers: [
+        ...config.policy.callers,
+        {
+          principal: `${prefix}*`,
+          pkps: ctx.pkps.map((p) => p.publicKey),
+          abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+          allowWildcardResources: true,
+          allowCallerAuthMethods: false,
+          maxExpirationSeconds: 86_400,
+          overMaxExpiration: 'refuse',
+          rateLimitPerMinute: 1_000_000,
+          admin: false,
+        },
+      ],
+    },
+  });
+}
+
 export async function runLocalStack(options: LocalStackBenchOptions): Promise<SectionResult> {
   const { startLocalStack } = await import('../local/stack');
   const { bundleFunctions } = await import('../local/bundle');
@@ -135,25 +158,7 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
     refreshEveryMs: 0, // no scheduled refresh mid-measurement
     logLevel: 'WARN',
     onLog: () => void logLines++,
-    configure: (config, ctx) => ({
-      ...config,
-      policy: {
-        callers: [
-          ...config.policy.callers,
-          {
-            principal: `${BENCH_CALLER_PREFIX}*`,
-            pkps: ctx.pkps.map((p) => p.publicKey),
-            abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
-            allowWildcardResources: true,
-            allowCallerAuthMethods: false,
-            maxExpirationSeconds: 86_400,
-            overMaxExpiration: 'refuse',
-            rateLimitPerMinute: 1_000_000,
-            admin: false,
-          },
-        ],
-      },
-    }),
+    configure: withBenchCaller(BENCH_CALLER_PREFIX),
   };
   const start = async (label: string, o: LocalStackOptions) => {
     const s = await timedStart(startLocalStack, label, o);
@@ -298,7 +303,7 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
       domainHit !== undefined
         ? `The recorded baseline's in-process domain hit (issuance section, another run) is ${fmtMs(domainHit)}: HTTP + worker add ~${fmtMs(hitMs - domainHit)} (${fmtRatio(hitMs / domainHit)}) to a hit here, indicative only (different run, different load; the functions here also run the bundled code in a worker thread).`
         : 'No recorded domain-hit figure in baseline.md to compare with (run the issuance section).',
-      `${CONCURRENT} concurrent hits took ${fmtMs(burst.ms)} (${(CONCURRENT / (burst.ms / 1000)).toFixed(1)} req/s) vs ~${fmtMs(sequentialEstimate)} one by one (${fmtRatio(burst.ms / sequentialEstimate)}): a hit is CPU work (ed25519 + BLS verify); each environment runs one at a time, ` +
+      `${CONCURRENT} concurrent hits took ${fmtMs(burst.ms)} (${(CONCURRENT / (burst.ms / 1000)).toFixed(1)} req/s) vs ~${fmtMs(sequentialEstimate)} one by one (${fmtRatio(burst.ms / sequentialEstimate)}): each environment runs one at a time, ` +
         `as on Lambda, and the function scales out to 2 environments (one more cold start, its Lit handshake counted in node requests) on 2 cores; the rest wait in the queue, so the first answer came after ${fmtMs(Math.min(...burstLatencies))} (a Lambda fleet would add environments instead).`,
       `The first start in this process (which also loads the modules and warms the JIT, as every \`npm start\` does) took ${fmtMs(firstInProcess.sample.ms)} vs ${fmtMs(fresh.sample.ms)} for the next fresh start (${fmtRatio(firstInProcess.sample.ms / fresh.sample.ms)}). ` +
         'Each start is one sample: on a loaded machine (load average at the top) starts vary by several seconds, so compare parts within a column before columns.',

@@ -6,7 +6,10 @@
  *   --only=devnet-start,bundle-size   run some sections only
  *   --iterations=20                   issuance iterations per case
  *   --latency=50                      per-node added latency (ms) for the second issuance pass; 0 skips it
- *   --record                          also write baseline.md
+ *   --record                          also write baseline.md (with --only: baseline-<ids>.md, so a
+ *                                     partial run never replaces the whole run's record)
+ *   --quick                           a short smoke run (repeat-floor: 3 nodes, +0 ms, 2 iterations)
+ *   --out=path.json                   write the JSON there instead of bench/results/latest.json
  *
  * Bounded: fixed loop counts, every server on 127.0.0.1 and stopped by its section, and a time
  * cap per section so a hung part cannot hold the run.
@@ -26,12 +29,14 @@ interface Options {
   iterations: number;
   latencyMs: number;
   record: boolean;
+  quick: boolean;
+  out?: string;
 }
 
-const USAGE = 'usage: npm run bench -- [--only=id,id] [--iterations=N] [--latency=MS] [--record]';
+const USAGE = 'usage: npm run bench -- [--only=id,id] [--iterations=N] [--latency=MS] [--record] [--quick] [--out=file.json]';
 
 export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { iterations: 20, latencyMs: 50, record: false };
+  const opts: Options = { iterations: 20, latencyMs: 50, record: false, quick: false };
   for (const arg of argv) {
     const [key, value] = arg.split('=', 2) as [string, string | undefined];
     const int = (min: number, maxValue: number): number => {
@@ -40,6 +45,8 @@ export function parseArgs(argv: readonly string[]): Options {
       return n;
     };
     if (key === '--record') opts.record = true;
+    else if (key === '--quick') opts.quick = true;
+    else if (key === '--out' && value) opts.out = path.resolve(value);
     else if (key === '--only' && value) opts.only = new Set(value.split(',').map((s) => s.trim()));
     else if (key === '--iterations') opts.iterations = int(1, 200);
     else if (key === '--latency') opts.latencyMs = int(0, 2000);
@@ -120,6 +127,17 @@ function sections(opts: Options): RunnableSection[] {
       // 600,000 simulated issuances through the real domain: about 2.5 min on 2 shared cores.
       capMs: 420_000,
       run: async () => (await import('./scale-model')).runScaleModel(),
+    },
+    {
+      id: 'repeat-floor',
+      title: 'Repeat issuance at the floor vs the guide pattern',
+      requires: () => missing([...DEVNET, ...DDB, 'devnet/fixtures.ts', 'local/stack.ts', 'functions/commons/adapters/lit/stored-wallet-sig-signer.ts', 'test/devnet/helpers/offline-guard.ts']) ?? java(),
+      // 2 node counts x 2 latencies in process, then 4 stack starts: ~5-8 min on 2 shared cores.
+      capMs: 900_000,
+      run: async () => {
+        const { runRepeatFloor, FULL, QUICK } = await import('./repeat-floor');
+        return runRepeatFloor(opts.quick ? QUICK : { ...FULL, iterations: opts.iterations, latenciesMs: opts.latencyMs > 0 ? [0, opts.latencyMs] : [0] });
+      },
     },
   ];
 }
@@ -203,7 +221,7 @@ function baselineMarkdown(m: Machine, opts: Options, results: SectionResult[], t
   const out = [
     '# Benchmark baseline',
     '',
-    'Written by `npm run bench -- --record` (bench/run.ts). Numbers from one run on the machine below; compare',
+    `Written by \`npm run bench -- --record${opts.only ? ` --only=${[...opts.only].join(',')}` : ''}\` (bench/run.ts). Numbers from one run on the machine below; compare`,
     'ratios rather than absolute times across machines. Speed is measured here, never asserted in tests.',
     '',
     `- date: ${m.date}`,
@@ -247,11 +265,11 @@ async function main(): Promise<number> {
   console.log(`\nwhole run: ${(totalMs / 1000).toFixed(1)} s`);
 
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const latest = path.join(RESULTS_DIR, 'latest.json');
+  const latest = opts.out ?? path.join(RESULTS_DIR, 'latest.json');
   fs.writeFileSync(latest, JSON.stringify({ machine: m, options: { ...opts, only: opts.only && [...opts.only] }, totalMs, sections: results }, null, 2) + '\n');
   console.log(`wrote ${path.relative(ROOT, latest)}`);
   if (opts.record) {
-    const baseline = path.join(RESULTS_DIR, 'baseline.md');
+    const baseline = path.join(RESULTS_DIR, opts.only ? `baseline-${[...opts.only].sort().join('-')}.md` : 'baseline.md');
     fs.writeFileSync(baseline, baselineMarkdown(m, opts, results, totalMs));
     console.log(`wrote ${path.relative(ROOT, baseline)}`);
   }

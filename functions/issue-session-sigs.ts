@@ -7,7 +7,7 @@
  * unhandled rejection) and surface, mapped, when the request itself needs them.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
-import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { lazy, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';

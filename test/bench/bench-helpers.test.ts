@@ -2,6 +2,8 @@
  * The benchmark runner's own logic: statistics, argument parsing, table layout and the error
  * redaction that keeps secrets out of its output. No timings are asserted here.
  */
+import * as path from 'node:path';
+import { lambdaCostPerMillion, LAMBDA_PRICES } from '../../bench/repeat-floor';
 import { formatTable, parseArgs, runSection } from '../../bench/run';
 import { describeError } from '../../bench/section';
 import { fmtBytes, fmtMs, median, percentile, summarize } from '../../bench/stats';
@@ -33,8 +35,14 @@ describe('bench statistics', () => {
 });
 
 describe('bench arguments', () => {
-  it('defaults: 20 iterations, 50 ms latency, no record, every section', () => {
-    expect(parseArgs([])).toEqual({ iterations: 20, latencyMs: 50, record: false });
+  it('defaults: 20 iterations, 50 ms latency, no record, not quick, every section', () => {
+    expect(parseArgs([])).toEqual({ iterations: 20, latencyMs: 50, record: false, quick: false });
+  });
+
+  it('parses --quick and --out (a path made absolute)', () => {
+    const o = parseArgs(['--quick', '--out=some/dir/run.json']);
+    expect(o.quick).toBe(true);
+    expect(o.out).toBe(path.resolve('some/dir/run.json'));
   });
 
   it('parses --only, --iterations, --latency and --record', () => {
@@ -47,6 +55,16 @@ describe('bench arguments', () => {
     expect(() => parseArgs(['--iterations=0'])).toThrow(/--iterations must be an integer 1\.\.200/);
     expect(() => parseArgs(['--iterations=100000'])).toThrow(/1\.\.200/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument --fast/);
+  });
+});
+
+describe('bench cost estimate', () => {
+  it('Lambda cost per million: requests plus GB-seconds at the billed (rounded up) milliseconds', () => {
+    const perMsPerMillion = LAMBDA_PRICES.arm64PerGbSecondUsd * 1e6 / 1000;
+    expect(lambdaCostPerMillion(0.4)).toBeCloseTo(LAMBDA_PRICES.requestsPerMillionUsd + perMsPerMillion, 10);
+    expect(lambdaCostPerMillion(10, 2048)).toBeCloseTo(LAMBDA_PRICES.requestsPerMillionUsd + 20 * perMsPerMillion, 10);
+    expect(lambdaCostPerMillion(99.2)).toBe(lambdaCostPerMillion(100)); // billed in whole milliseconds
+    expect(lambdaCostPerMillion(100.2)).toBeGreaterThan(lambdaCostPerMillion(100));
   });
 });
 

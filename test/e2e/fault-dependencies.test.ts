@@ -92,6 +92,9 @@ describe('dependency faults over HTTP', () => {
           ExpressionAttributeValues: { ':t': { N: String(expiredAt) } },
         }),
       );
+      // A warm environment remembers the delegation it read for up to 10 s (domain/delegation-cache.ts);
+      // the edit above stands for time passing, which that memory would see: start afresh.
+      await stack.functions.recycle('IssueSessionSigs');
 
       const shown = await stack.request('GET', '/delegation');
       expect(shown.status).toBe(200);

@@ -15,6 +15,7 @@ import { nodeAvailabilityOf, type NodeAvailability } from './node-availability';
 import { ownerAuthMethod } from './owner-auth';
 import { toLitResourceAbilityRequests } from './resources';
 import { loadLitSdk, type LitSdk } from './sdk';
+import { signWithStoredWalletSig } from './stored-wallet-sig-signer';
 
 type LitResourceAbilityRequest = ReturnType<typeof toLitResourceAbilityRequests>[number];
 
@@ -90,6 +91,12 @@ export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
     void nodes?.rejoin();
     const expiration = p.expiration.toISOString();
     try {
+      // ---- repeat-floor hook (stored-wallet-sig-signer.ts): a repeat signs locally, no SDK call.
+      const signLocally = () =>
+        signWithStoredWalletSig(client, { resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources), capabilityAuthSigs: [p.capabilityAuthSig], expiration });
+      const repeat = await signLocally();
+      if (repeat) return { sessionSigs: repeat, expiresAt: expiration };
+      // ---- end of hook
       const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
       // With an action, no auth method at all: the node's check_pkp_auth passes on ANY permitted
       // auth method, so the owner's would get the sigs whatever the action answers.
@@ -115,6 +122,10 @@ export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
         // with the asked expiry. When the stored one serves (the usual cache hit), this first
         // call is skipped: it would only sign session sigs to throw away.
         await client.getPkpSessionSigs({ ...request, expiration: longer });
+        // ---- repeat-floor hook: the SDK verified the new wallet sig in that call; sign locally.
+        const fresh = await signLocally();
+        if (fresh) return { sessionSigs: fresh, expiresAt: expiration };
+        // ---- end of hook
       }
       const sessionSigs = (await client.getPkpSessionSigs({ ...request, expiration })) as unknown as Record<string, SessionSig>;
       const sessionKey = JSON.parse(requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY) ?? '{}') as { secretKey?: string };
