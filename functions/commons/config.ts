@@ -302,6 +302,7 @@ const CALLER = settings({
       description:
         "Resource kinds and abilities this caller may request: `pkp` / `pkp-signing`, `lit-action` / `lit-action-execution` (needs `pkps: ['*']`), `access-control-condition` / `access-control-condition-decryption` or `-signing`, `rate-limit-increase` / `rate-limit-increase-auth`.",
       accepts: 'a list of { resource, ability }',
+      summarizesKeys: true,
     },
   ),
   allowWildcardResources: flag(false, 'May the caller ask for resource id `*`?'),
