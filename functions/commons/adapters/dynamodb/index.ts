@@ -22,6 +22,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AuditLog, DelegationStore, RateLimiter, SessionScopeStore } from '../../ports';
+import { CONFIG_DEFAULTS } from '../../config';
 import { DynamoAuditLog } from './audit-log';
 import { DynamoDelegationStore } from './delegation-store';
 import { DynamoRateLimiter } from './rate-limiter';
@@ -37,7 +38,7 @@ export interface DynamoAdaptersOptions {
   tableName: string;
   /** Defaults to a new `DynamoDBClient()` (region and endpoint from the environment). */
   client?: DynamoDBClient;
-  /** TTL of audit records. @default 90 */
+  /** TTL of audit records. @default CONFIG_DEFAULTS.observability.auditRetentionDays */
   auditRetentionDays?: number;
   /** Keep `V#<version>` history items of delegation refreshes. @default true */
   keepDelegationHistory?: boolean;
@@ -58,6 +59,6 @@ export function createDynamoAdapters(options: DynamoAdaptersOptions): DynamoAdap
     sessionScopes: new DynamoSessionScopeStore(deps),
     delegations: new DynamoDelegationStore({ ...deps, keepHistory: options.keepDelegationHistory ?? true }),
     rateLimiter: new DynamoRateLimiter(deps),
-    auditLog: new DynamoAuditLog({ ...deps, retentionDays: options.auditRetentionDays ?? 90 }),
+    auditLog: new DynamoAuditLog({ ...deps, retentionDays: options.auditRetentionDays ?? CONFIG_DEFAULTS.observability.auditRetentionDays }),
   };
 }
