@@ -42,13 +42,12 @@ export function scheduleToMs(expression: string): number {
  * (LOCAL_CALLERS), on the devnet's contracts, PKPs and capacity token.
  */
 export function localConfig(devnet: Devnet, capacityTokenId: string, pkps: LocalPkp[], exampleActionCid: string): ServiceConfig {
+  // Every setting not named here takes its default (CONFIG_DEFAULTS), as in a user's file.
   const contracts = Object.fromEntries(Object.entries(devnet.contractsContext.customContext).map(([k, v]) => [k, v.address]));
   return parseServiceConfig({
-    serviceName: 'lit-session-service',
-    lit: { network: 'custom', custom: { rpcUrl: devnet.contractsContext.rpc, contracts, blockhashUrl: devnet.blockhashUrl }, connectTimeoutMs: 10_000, connectAttempts: 3 },
+    lit: { network: 'custom', custom: { rpcUrl: devnet.contractsContext.rpc, contracts, blockhashUrl: devnet.blockhashUrl } },
     ownerKeySecret: LOCAL_OWNER_KEY_SECRET,
-    delegation: { capacityTokenId, validitySeconds: 86_400, refreshMarginSeconds: 21_600, uses: '100000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
-    session: { defaultExpirationSeconds: 600 },
+    delegation: { capacityTokenId, uses: '100000' },
     policy: {
       callers: [
         {
@@ -65,11 +64,9 @@ export function localConfig(devnet: Devnet, capacityTokenId: string, pkps: Local
           // The example action by CID only: inline code stays refused (the default).
           litActions: { allowedCids: [exampleActionCid], allowInlineCode: false },
         },
-        { principal: LOCAL_CALLERS.admin, pkps: [], abilities: [], admin: true, rateLimitPerMinute: 60 },
+        { principal: LOCAL_CALLERS.admin, admin: true },
       ],
     },
-    api: { throttleRateLimit: 50, throttleBurstLimit: 100, maxBodyBytes: 16_384 },
-    observability: { logRetentionDays: 30, auditRetentionDays: 90, delegationAlarmSeconds: 3_600 },
   });
 }
 
@@ -121,6 +118,10 @@ export function callersFor(user: ServiceConfig | undefined): { app: string; admi
     const arn = entry.principal.replace(/\*/g, 'local');
     return findCallerPolicy(user.policy, arn) === entry ? arn : undefined;
   };
-  const first = (admin: boolean) => user.policy.callers.filter((c) => c.admin === admin).map(arnOf).find((a) => a !== undefined);
+  const first = (admin: boolean) =>
+    user.policy.callers
+      .filter((c) => c.admin === admin)
+      .map(arnOf)
+      .find((a) => a !== undefined);
   return { app: first(false) ?? first(true) ?? LOCAL_CALLERS.app, admin: first(true) ?? LOCAL_CALLERS.admin };
 }

@@ -33,19 +33,37 @@ describe('lazy loading', () => {
     expect(loadedAfterRequiring(['./functions/issue-session-sigs']).lit).toBe(0);
   });
 
-  it.each(['functions/health.ts', 'functions/get-delegation.ts'])('%s bundles no Lit SDK at all (as NodejsFunction bundles it), so ?deep=true costs no import', async (entry) => {
+  it.each(['functions/health.ts', 'functions/get-delegation.ts'])(
+    '%s bundles no Lit SDK at all (as NodejsFunction bundles it), so ?deep=true costs no import',
+    async (entry) => {
+      const out = await build({
+        ...ESBUILD_OPTIONS,
+        entryPoints: [path.join(ROOT, entry)],
+        sourcemap: false,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        absWorkingDir: ROOT,
+      });
+      const inputs = Object.keys(out.metafile.inputs);
+      expect(inputs.filter((i) => i.includes('@lit-protocol'))).toEqual([]);
+      // Small: under 2 MB where a bundle with the SDK is over 4 MB.
+      expect(out.outputFiles[0].contents.length).toBeLessThan(2 * 1024 * 1024);
+    },
+  );
+
+  it("the config and request schemas bundle zod/mini, never zod's full API (about 450 KB more per function)", async () => {
     const out = await build({
       ...ESBUILD_OPTIONS,
-      entryPoints: [path.join(ROOT, entry)],
+      entryPoints: [path.join(ROOT, 'functions/issue-session-sigs.ts')],
       sourcemap: false,
       write: false,
       metafile: true,
       logLevel: 'silent',
       absWorkingDir: ROOT,
     });
-    const inputs = Object.keys(out.metafile.inputs);
-    expect(inputs.filter((i) => i.includes('@lit-protocol'))).toEqual([]);
-    // Small: under 2 MB where a bundle with the SDK is over 4 MB.
-    expect(out.outputFiles[0].contents.length).toBeLessThan(2 * 1024 * 1024);
+    const zod = Object.keys(out.metafile.inputs).filter((i) => i.includes('node_modules/zod/'));
+    expect(zod.some((i) => i.includes('/v4/mini/'))).toBe(true);
+    expect(zod.filter((i) => i.includes('/v4/classic/'))).toEqual([]);
   });
 });

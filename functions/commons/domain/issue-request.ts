@@ -32,9 +32,11 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { ethers } from 'ethers';
+import * as z from 'zod/mini';
 import { ABILITIES_BY_RESOURCE, PKP_PUBLIC_KEY, RESOURCE_KINDS, isCidV0, type Ability, type ResourceKind } from '../config';
+import { settled } from '../schema-issues';
 import type { JsParams, LitActionRequest } from './lit-action';
-import { invalid, isObj, refuseUnknownFields } from './request-fields';
+import { boundedList, invalid, isObj, parseRequest, requestObject } from './request-fields';
 
 export interface RequestedResource {
   kind: ResourceKind;
@@ -71,7 +73,6 @@ const HEX_ID = /^0x[0-9a-fA-F]{1,64}$/;
 const CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 const CID_V1_BASE32 = /^b[a-z2-7]{20,120}$/;
 const ACC_ID = /^[0-9a-fA-F]{64,128}$/;
-const TOP_LEVEL_FIELDS = ['pkpPublicKey', 'resourceAbilityRequests', 'expiration', 'authMethods', 'litActionIpfsId', 'litActionCode', 'jsParams'];
 /**
  * Inline action code, decoded. Authentication actions are a few KB; the bound keeps hashing and
  * the node request cheap and the code within one 256 KiB IPFS chunk, where the CID computed here
@@ -115,109 +116,174 @@ function tokenIdToHex64(id: string): string | undefined {
   return n.toString(16).padStart(64, '0');
 }
 
-function canonicalResourceId(kind: ResourceKind, rawId: string, pkpPublicKey: string, field: string): string {
-  if (rawId === '*') return '*';
+/** The id as Lit names it, or the reason it names nothing of `kind` (a `pkp` id must name the requested PKP). */
+function canonicalResourceId(kind: ResourceKind, rawId: string, pkpPublicKey: string): { id: string } | { problem: string } {
+  if (rawId === '*') return { id: '*' };
   switch (kind) {
     case 'pkp': {
       const own = pkpTokenIdHex(pkpPublicKey);
-      if (PKP_PUBLIC_KEY.test(rawId) && !isOnCurve(rawId)) throw invalid(field, 'is not a valid public key (not a point of secp256k1)');
+      if (PKP_PUBLIC_KEY.test(rawId) && !isOnCurve(rawId)) return { problem: 'is not a valid public key (not a point of secp256k1)' };
       const asHex = PKP_PUBLIC_KEY.test(rawId) ? pkpTokenIdHex(rawId.toLowerCase()) : tokenIdToHex64(rawId);
-      if (asHex === undefined) throw invalid(field, "must be '*', a PKP token id (decimal or 0x hex) or a PKP public key");
-      if (asHex !== own) throw invalid(field, 'must name the requested PKP (session sigs for one PKP cannot grant another)');
-      return own;
+      if (asHex === undefined) return { problem: "must be '*', a PKP token id (decimal or 0x hex) or a PKP public key" };
+      if (asHex !== own) return { problem: 'must name the requested PKP (session sigs for one PKP cannot grant another)' };
+      return { id: own };
     }
     case 'lit-action':
-      if (!CID_V0.test(rawId) && !CID_V1_BASE32.test(rawId)) throw invalid(field, "must be '*' or an IPFS CID (Qm… or b…)");
-      return rawId;
+      return CID_V0.test(rawId) || CID_V1_BASE32.test(rawId) ? { id: rawId } : { problem: "must be '*' or an IPFS CID (Qm… or b…)" };
     case 'access-control-condition':
-      if (!ACC_ID.test(rawId)) throw invalid(field, "must be '*' or a hex access-control resource id (64 to 128 hex digits)");
-      return rawId.toLowerCase();
+      return ACC_ID.test(rawId) ? { id: rawId.toLowerCase() } : { problem: "must be '*' or a hex access-control resource id (64 to 128 hex digits)" };
     case 'rate-limit-increase':
-      if (!DECIMAL_ID.test(rawId)) throw invalid(field, "must be '*' or a decimal capacity token id");
-      return BigInt(rawId).toString(10);
+      return DECIMAL_ID.test(rawId) ? { id: BigInt(rawId).toString(10) } : { problem: "must be '*' or a decimal capacity token id" };
   }
 }
 
-function parseExpiration(v: unknown, nowMs: number): Date {
-  if (typeof v !== 'string' || !ISO_DATE_TIME.test(v)) throw invalid('expiration', 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z');
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalid('expiration', 'is not a valid date-time');
-  // Date.parse rolls impossible calendar dates over (Feb 30 → Mar 2): the written date must exist.
+// ---------------------------------------------------------------------------------------------
+// The body's schema. What needs the whole valid body runs after it, in parseIssueRequest: each
+// resource id must name the requested PKP and no entry may repeat another (both on canonical
+// ids), and an expiration must lie after the clock's now.
+
+const PKP_KEY = z
+  .string({ error: 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits' })
+  .check(
+    z.regex(PKP_PUBLIC_KEY, { error: 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits', abort: true }),
+    z.refine(isOnCurve, 'is not a valid public key (not a point of secp256k1)'),
+    z.toLowerCase(),
+  );
+
+const RESOURCE_ID = "must be a non-empty string ('*' or a resource id)";
+
+const RESOURCE_ABILITY_REQUEST = requestObject({
+  resource: requestObject(
+    {
+      kind: z.enum(RESOURCE_KINDS, { error: `must be one of ${RESOURCE_KINDS.join(', ')}` }),
+      id: z.string({ error: RESOURCE_ID }).check(z.minLength(1, RESOURCE_ID), z.maxLength(256, RESOURCE_ID)),
+    },
+    'must be an object { kind, id }',
+  ),
+  // Which abilities are valid depends on the kind: checked below, whatever its type.
+  ability: z.optional(z.unknown()),
+}).check(
+  z.superRefine(
+    (entry, payload) => {
+      const abilities: readonly string[] = ABILITIES_BY_RESOURCE[entry.resource.kind];
+      if (typeof entry.ability !== 'string' || !abilities.includes(entry.ability))
+        payload.addIssue({ code: 'custom', path: ['ability'], message: `must be one of ${abilities.join(', ')} for resource kind '${entry.resource.kind}'` });
+    },
+    { when: (payload) => settled(payload, ['resource', 'kind']) },
+  ),
+);
+
+/** Date.parse rolls impossible calendar dates over (Feb 30 → Mar 2): the written date must exist. */
+function isCalendarDate(v: string): boolean {
   const [year, month, day] = v.slice(0, 10).split('-').map(Number);
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
-    throw invalid('expiration', 'is not a valid date-time');
+  return calendar.getUTCFullYear() === year && calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
+}
+
+const EXPIRATION = z.string({ error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z' }).check(
+  z.regex(ISO_DATE_TIME, { error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z', abort: true }),
+  z.refine((v) => !Number.isNaN(Date.parse(v)) && isCalendarDate(v), 'is not a valid date-time'),
+);
+
+const AUTH_METHOD_TYPE = 'must be a whole number (a Lit auth method type)';
+const ACCESS_TOKEN = `must be a non-empty string of at most ${MAX_ACCESS_TOKEN_CHARS} characters`;
+
+const AUTH_METHODS = boundedList(
+  requestObject({
+    authMethodType: z.int({ error: AUTH_METHOD_TYPE }).check(z.gte(0, AUTH_METHOD_TYPE), z.lte(0xffff, AUTH_METHOD_TYPE)),
+    accessToken: z.string({ error: ACCESS_TOKEN }).check(z.minLength(1, ACCESS_TOKEN), z.maxLength(MAX_ACCESS_TOKEN_CHARS, ACCESS_TOKEN)),
+  }),
+  { min: 1, max: MAX_AUTH_METHODS, notAList: 'must be a non-empty list', tooLong: `must have at most ${MAX_AUTH_METHODS} entries` },
+);
+
+const CODE_BOUND = `must decode to at most ${MAX_LIT_ACTION_CODE_BYTES} bytes of code`;
+
+/** Inline code: base64 as the node's strict decoder takes it, decoding to UTF-8 text within the bound; to its bytes. */
+const LIT_ACTION_CODE = z.pipe(
+  z
+    .string({ error: 'must be a non-empty string: the action code, base64-encoded' })
+    .check(
+      z.minLength(1, { error: 'must be a non-empty string: the action code, base64-encoded', abort: true }),
+      z.maxLength(MAX_LIT_ACTION_CODE_CHARS, CODE_BOUND),
+    ),
+  z.transform((codeBase64: string, payload) => {
+    const fail = (message: string) => (payload.issues.push({ code: 'custom', message, input: undefined }), z.NEVER);
+    // Canonical only (padding, zero trailing bits): the node's strict decoder refuses anything else.
+    const code = Buffer.from(codeBase64, 'base64');
+    if (!BASE64.test(codeBase64) || code.toString('base64') !== codeBase64) return fail('must be standard base64 with padding (A-Z a-z 0-9 + /, =)');
+    if (code.length > MAX_LIT_ACTION_CODE_BYTES) return fail(CODE_BOUND);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(code);
+    } catch {
+      return fail('must decode to UTF-8 text (the node runs it as JavaScript source)');
+    }
+    return { kind: 'inline' as const, codeBase64, code: new Uint8Array(code) };
+  }),
+);
+
+/** Why a JSON value nests too deep or holds a number JSON.parse made Infinity (1e999), if it does. */
+function jsonValueProblem(v: unknown, depth: number): string | undefined {
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'must hold finite numbers only';
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth > MAX_JS_PARAMS_DEPTH) return `must nest at most ${MAX_JS_PARAMS_DEPTH} levels deep`;
+  for (const child of Object.values(v)) {
+    const problem = jsonValueProblem(child, depth + 1);
+    if (problem) return problem;
   }
-  if (t <= nowMs) throw invalid('expiration', 'is in the past');
-  return new Date(t);
+  return undefined;
 }
 
-function parseAuthMethods(v: unknown): CallerAuthMethod[] {
-  if (!Array.isArray(v) || v.length === 0) throw invalid('authMethods', 'must be a non-empty list');
-  if (v.length > MAX_AUTH_METHODS) throw invalid('authMethods', `must have at most ${MAX_AUTH_METHODS} entries`);
-  return v.map((m, i) => {
-    const field = `authMethods[${i}]`;
-    if (!isObj(m)) throw invalid(field, 'must be an object');
-    refuseUnknownFields(m, ['authMethodType', 'accessToken'], field);
-    if (typeof m.authMethodType !== 'number' || !Number.isInteger(m.authMethodType) || m.authMethodType < 0 || m.authMethodType > 0xffff)
-      throw invalid(`${field}.authMethodType`, 'must be a whole number (a Lit auth method type)');
-    if (typeof m.accessToken !== 'string' || m.accessToken.length === 0 || m.accessToken.length > MAX_ACCESS_TOKEN_CHARS)
-      throw invalid(`${field}.accessToken`, `must be a non-empty string of at most ${MAX_ACCESS_TOKEN_CHARS} characters`);
-    return { authMethodType: m.authMethodType, accessToken: m.accessToken };
-  });
-}
-
-function parseLitActionCode(v: unknown): LitActionRequest['source'] {
-  const field = 'litActionCode';
-  if (typeof v !== 'string' || v.length === 0) throw invalid(field, 'must be a non-empty string: the action code, base64-encoded');
-  if (v.length > MAX_LIT_ACTION_CODE_CHARS) throw invalid(field, `must decode to at most ${MAX_LIT_ACTION_CODE_BYTES} bytes of code`);
-  // Canonical only (padding, zero trailing bits): the node's strict decoder refuses anything else.
-  const code = Buffer.from(v, 'base64');
-  if (!BASE64.test(v) || code.toString('base64') !== v) throw invalid(field, 'must be standard base64 with padding (A-Z a-z 0-9 + /, =)');
-  if (code.length > MAX_LIT_ACTION_CODE_BYTES) throw invalid(field, `must decode to at most ${MAX_LIT_ACTION_CODE_BYTES} bytes of code`);
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(code);
-  } catch {
-    throw invalid(field, 'must decode to UTF-8 text (the node runs it as JavaScript source)');
-  }
-  return { kind: 'inline', codeBase64: v, code: new Uint8Array(code) };
-}
-
-/** Depth of nesting of a JSON value, and whether every number in it is finite (JSON.parse turns 1e999 into Infinity). */
-function checkJsonValue(v: unknown, depth: number): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) throw invalid('jsParams', 'must hold finite numbers only');
-  if (typeof v !== 'object' || v === null) return;
-  if (depth > MAX_JS_PARAMS_DEPTH) throw invalid('jsParams', `must nest at most ${MAX_JS_PARAMS_DEPTH} levels deep`);
-  for (const child of Object.values(v)) checkJsonValue(child, depth + 1);
-}
-
-function parseJsParams(v: unknown): JsParams {
-  if (!isObj(v)) throw invalid('jsParams', 'must be a JSON object ({} for none)');
+const JS_PARAMS = z.custom<JsParams>(isObj, 'must be a JSON object ({} for none)').check((payload) => {
   // Depth first: the walk stops at the limit, where JSON.stringify would recurse as deep as the body nests.
-  checkJsonValue(v, 1);
-  if (Buffer.byteLength(JSON.stringify(v), 'utf8') > MAX_JS_PARAMS_BYTES) throw invalid('jsParams', `must serialize to at most ${MAX_JS_PARAMS_BYTES} bytes`);
-  return v;
-}
+  const problem =
+    jsonValueProblem(payload.value, 1) ??
+    (Buffer.byteLength(JSON.stringify(payload.value), 'utf8') > MAX_JS_PARAMS_BYTES ? `must serialize to at most ${MAX_JS_PARAMS_BYTES} bytes` : undefined);
+  if (problem) payload.issues.push({ code: 'custom', message: problem, input: undefined });
+});
 
-function parseLitAction(body: Record<string, unknown>): LitActionRequest | undefined {
-  const { litActionIpfsId: ipfsId, litActionCode: code, jsParams } = body;
-  if (ipfsId === undefined && code === undefined) {
-    if (jsParams !== undefined) throw invalid('jsParams', 'is only used with litActionIpfsId or litActionCode');
-    return undefined;
-  }
-  if (ipfsId !== undefined && code !== undefined) throw invalid('litActionCode', 'give either litActionIpfsId or litActionCode, not both');
-  if (body.authMethods !== undefined)
-    throw invalid('authMethods', 'cannot come with a Lit Action: the action is the authentication, and any permitted auth method would pass the PKP check whatever the action answers');
-  let source: LitActionRequest['source'];
-  if (ipfsId !== undefined) {
-    if (typeof ipfsId !== 'string' || !isCidV0(ipfsId)) throw invalid('litActionIpfsId', 'must be an IPFS CIDv0 (Qm + 44 base58 characters), as Lit nodes name actions');
-    source = { kind: 'ipfs', ipfsId };
-  } else {
-    source = parseLitActionCode(code);
-  }
-  if (jsParams === undefined) throw invalid('jsParams', 'is required with a Lit Action ({} for none)');
-  return { source, jsParams: parseJsParams(jsParams) };
-}
+const ISSUE_BODY = requestObject(
+  {
+    pkpPublicKey: PKP_KEY,
+    resourceAbilityRequests: boundedList(RESOURCE_ABILITY_REQUEST, {
+      min: 1,
+      max: MAX_RESOURCES,
+      notAList: 'must be a non-empty list',
+      tooLong: `must have at most ${MAX_RESOURCES} entries`,
+    }),
+    expiration: z.optional(EXPIRATION),
+    authMethods: z.optional(AUTH_METHODS),
+    litActionIpfsId: z.optional(
+      z
+        .string({ error: 'must be an IPFS CIDv0 (Qm + 44 base58 characters), as Lit nodes name actions' })
+        .check(z.refine(isCidV0, 'must be an IPFS CIDv0 (Qm + 44 base58 characters), as Lit nodes name actions')),
+    ),
+    litActionCode: z.optional(LIT_ACTION_CODE),
+    jsParams: z.optional(JS_PARAMS),
+  },
+  'must be a JSON object',
+).check(
+  // The Lit Action fields go together, whatever their own values: an action is the whole
+  // authentication (the node's PKP check passes when ANY auth method or the action is
+  // permitted, so an auth method alongside would get the sigs whatever the action answers).
+  z.superRefine(
+    (body, payload) => {
+      const has = (field: string) => (body as Record<string, unknown>)[field] !== undefined || !settled(payload, [field]);
+      const problem = (path: string, message: string) => payload.addIssue({ code: 'custom', path: [path], message });
+      if (!has('litActionIpfsId') && !has('litActionCode')) {
+        if (has('jsParams')) problem('jsParams', 'is only used with litActionIpfsId or litActionCode');
+        return;
+      }
+      if (has('litActionIpfsId') && has('litActionCode')) problem('litActionCode', 'give either litActionIpfsId or litActionCode, not both');
+      if (has('authMethods'))
+        problem(
+          'authMethods',
+          'cannot come with a Lit Action: the action is the authentication, and any permitted auth method would pass the PKP check whatever the action answers',
+        );
+      if (!has('jsParams')) problem('jsParams', 'is required with a Lit Action ({} for none)');
+    },
+    { when: (payload) => isObj(payload.value) },
+  ),
+);
 
 /**
  * Validates `body` (already JSON-parsed) and returns it in canonical form.
@@ -225,45 +291,29 @@ function parseLitAction(body: Record<string, unknown>): LitActionRequest | undef
  */
 export function parseIssueRequest(body: unknown, nowMs: number = Date.now()): IssueRequest {
   if (body === undefined) throw invalid('body', 'a JSON object is required');
-  if (!isObj(body)) throw invalid('body', 'must be a JSON object');
-  refuseUnknownFields(body, TOP_LEVEL_FIELDS, '');
+  const b = parseRequest(ISSUE_BODY, body);
 
-  const pkp = body.pkpPublicKey;
-  if (typeof pkp !== 'string' || !PKP_PUBLIC_KEY.test(pkp)) throw invalid('pkpPublicKey', 'must be an uncompressed PKP public key: 0x04 followed by 128 hex digits');
-  if (!isOnCurve(pkp)) throw invalid('pkpPublicKey', 'is not a valid public key (not a point of secp256k1)');
-  const pkpPublicKey = pkp.toLowerCase();
-
-  const rar = body.resourceAbilityRequests;
-  if (!Array.isArray(rar) || rar.length === 0) throw invalid('resourceAbilityRequests', 'must be a non-empty list');
-  if (rar.length > MAX_RESOURCES) throw invalid('resourceAbilityRequests', `must have at most ${MAX_RESOURCES} entries`);
   const seen = new Set<string>();
-  const resources = rar.map((r, i): RequestedResource => {
+  const resources = b.resourceAbilityRequests.map((r, i): RequestedResource => {
     const field = `resourceAbilityRequests[${i}]`;
-    if (!isObj(r)) throw invalid(field, 'must be an object');
-    refuseUnknownFields(r, ['resource', 'ability'], field);
-    if (!isObj(r.resource)) throw invalid(`${field}.resource`, 'must be an object { kind, id }');
-    refuseUnknownFields(r.resource, ['kind', 'id'], `${field}.resource`);
-    const kind = r.resource.kind;
-    if (typeof kind !== 'string' || !(RESOURCE_KINDS as readonly string[]).includes(kind))
-      throw invalid(`${field}.resource.kind`, `must be one of ${RESOURCE_KINDS.join(', ')}`);
-    const k = kind as ResourceKind;
-    const ability = r.ability;
-    if (typeof ability !== 'string' || !(ABILITIES_BY_RESOURCE[k] as readonly string[]).includes(ability))
-      throw invalid(`${field}.ability`, `must be one of ${ABILITIES_BY_RESOURCE[k].join(', ')} for resource kind '${k}'`);
-    const id = r.resource.id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalid(`${field}.resource.id`, "must be a non-empty string ('*' or a resource id)");
-    const canonical = canonicalResourceId(k, id, pkpPublicKey, `${field}.resource.id`);
-    const key = `${k}:${canonical}/${ability}`;
+    const canonical = canonicalResourceId(r.resource.kind, r.resource.id, b.pkpPublicKey);
+    if ('problem' in canonical) throw invalid(`${field}.resource.id`, canonical.problem);
+    const ability = r.ability as Ability;
+    const key = `${r.resource.kind}:${canonical.id}/${ability}`;
     if (seen.has(key)) throw invalid(field, 'duplicates an earlier entry');
     seen.add(key);
-    return { kind: k, id: canonical, ability: ability as Ability };
+    return { kind: r.resource.kind, id: canonical.id, ability };
   });
 
-  const request: IssueRequest = { pkpPublicKey, pkpTokenIdHex: pkpTokenIdHex(pkpPublicKey), resources };
-  if (body.expiration !== undefined) request.expiration = parseExpiration(body.expiration, nowMs);
-  const litAction = parseLitAction(body);
-  if (litAction) request.litAction = litAction;
-  if (body.authMethods !== undefined) request.authMethods = parseAuthMethods(body.authMethods);
+  const request: IssueRequest = { pkpPublicKey: b.pkpPublicKey, pkpTokenIdHex: pkpTokenIdHex(b.pkpPublicKey), resources };
+  if (b.expiration !== undefined) {
+    const t = Date.parse(b.expiration);
+    if (t <= nowMs) throw invalid('expiration', 'is in the past');
+    request.expiration = new Date(t);
+  }
+  const source = b.litActionIpfsId !== undefined ? { kind: 'ipfs' as const, ipfsId: b.litActionIpfsId } : b.litActionCode;
+  if (source) request.litAction = { source, jsParams: b.jsParams! };
+  if (b.authMethods !== undefined) request.authMethods = b.authMethods;
   return request;
 }
 

@@ -24,6 +24,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AuditLog, DelegationStore, RateLimiter, SessionScopeStore } from '../../ports';
 import { DelegationCache, type CurrentDelegation } from '../../domain/delegation-cache';
 import { MemoryCachedScopeStore } from '../../session-storage/scope-memory';
+import { CONFIG_DEFAULTS } from '../../config';
 import { DynamoAuditLog } from './audit-log';
 import { DynamoDelegationStore } from './delegation-store';
 import { DynamoRateLimiter } from './rate-limiter';
@@ -39,7 +40,7 @@ export interface DynamoAdaptersOptions {
   tableName: string;
   /** Defaults to a new `DynamoDBClient()` (region and endpoint from the environment). */
   client?: DynamoDBClient;
-  /** TTL of audit records. @default 90 */
+  /** TTL of audit records. @default CONFIG_DEFAULTS.observability.auditRetentionDays */
   auditRetentionDays?: number;
   /** Keep `V#<version>` history items of delegation refreshes. @default true */
   keepDelegationHistory?: boolean;
@@ -70,7 +71,7 @@ export function createDynamoAdapters(options: DynamoAdaptersOptions): DynamoAdap
     sessionScopes: caches ? new MemoryCachedScopeStore(scopes, { now: deps.now }) : scopes,
     delegations,
     rateLimiter: new DynamoRateLimiter(deps),
-    auditLog: new DynamoAuditLog({ ...deps, retentionDays: options.auditRetentionDays ?? 90 }),
+    auditLog: new DynamoAuditLog({ ...deps, retentionDays: options.auditRetentionDays ?? CONFIG_DEFAULTS.observability.auditRetentionDays }),
     ...(caches ? { delegationCache: new DelegationCache(delegations, { now: deps.now }) } : {}),
   };
 }
