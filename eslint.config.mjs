@@ -36,6 +36,34 @@ export default tseslint.config(
 
 /** The Node globals the code uses, without a dependency on the `globals` package. */
 function nodeGlobals() {
-  const names = ['process', 'Buffer', 'console', 'require', 'module', '__dirname', '__filename', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'structuredClone', 'fetch', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal', 'performance', 'crypto', 'WebAssembly', 'exports', 'globalThis'];
+  const names = [
+    'process',
+    'Buffer',
+    'console',
+    'require',
+    'module',
+    '__dirname',
+    '__filename',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
+    'queueMicrotask',
+    'structuredClone',
+    'fetch',
+    'URL',
+    'URLSearchParams',
+    'TextEncoder',
+    'TextDecoder',
+    'AbortController',
+    'AbortSignal',
+    'performance',
+    'crypto',
+    'WebAssembly',
+    'exports',
+    'globalThis',
+  ];
   return Object.fromEntries(names.map((n) => [n, 'readonly']));
 }

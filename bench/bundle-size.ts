@@ -51,7 +51,12 @@ interface FunctionBundle {
 /** `node_modules/@scope/name/...` → `@scope/name`; project files → `(project)`. */
 function packageOf(input: string): string {
   // The innermost package: lit-node-client nests its own @lit-protocol/* copies.
-  const all = [...input.split(path.sep).join('/').matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
+  const all = [
+    ...input
+      .split(path.sep)
+      .join('/')
+      .matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g),
+  ];
   return all.length ? all[all.length - 1][1] : '(project)';
 }
 
@@ -119,7 +124,14 @@ export async function runBundleSize(): Promise<SectionResult> {
         const pkg = packageOf(input);
         byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + info.bytesInOutput);
       }
-      built.push({ def, outfile, jsBytes: js.length, mapBytes: map.length, zippedBytes: zlib.deflateRawSync(js).length + zlib.deflateRawSync(map).length, byPackage });
+      built.push({
+        def,
+        outfile,
+        jsBytes: js.length,
+        mapBytes: map.length,
+        zippedBytes: zlib.deflateRawSync(js).length + zlib.deflateRawSync(map).length,
+        byPackage,
+      });
     }
 
     // Round-robin (every bundle once per round, the empty file first): a burst of load from
@@ -200,7 +212,9 @@ export async function runBundleSize(): Promise<SectionResult> {
         b.litEvaluatedAtImport
           ? `${b.id} does not need Lit but EVALUATES the Lit SDK at import (${fmtMs(median(b.importMs))}).`
           : `${b.id} does not need Lit and does not evaluate the SDK at import (${fmtMs(median(b.importMs))} vs ${fmtMs(biggestImport)} slowest)` +
-            (b.litBytes > 0 ? `, though its bundle still carries ${fmtBytes(b.litBytes)} of Lit code (lazily required).` : ', and its bundle carries no Lit code.'),
+              (b.litBytes > 0
+                ? `, though its bundle still carries ${fmtBytes(b.litBytes)} of Lit code (lazily required).`
+                : ', and its bundle carries no Lit code.'),
       );
     }
     return {
@@ -208,7 +222,20 @@ export async function runBundleSize(): Promise<SectionResult> {
       title: 'Bundle size and cold-start import cost per function',
       tables: [
         {
-          columns: ['function', 'needs Lit', 'index.js', '.map', 'zip (est.)', '@lit-protocol/*', 'size vs biggest', 'import', 'import +source maps', 'require() in-process', 'import vs slowest', 'Lit evaluated at import'],
+          columns: [
+            'function',
+            'needs Lit',
+            'index.js',
+            '.map',
+            'zip (est.)',
+            '@lit-protocol/*',
+            'size vs biggest',
+            'import',
+            'import +source maps',
+            'require() in-process',
+            'import vs slowest',
+            'Lit evaluated at import',
+          ],
           rows,
         },
       ],

@@ -64,9 +64,7 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
     /** One issuance through the domain; returns its wall time, node requests, and the reported source. */
     const issueAs = async (caller: string) => {
       const before = nodeRequests();
-      const r = await timed(() =>
-        issueSessionSigs(deps, { requestId: `bench-${++requestNo}`, caller, readBody: () => body, deadlineMs: Date.now() + 29_000 }),
-      );
+      const r = await timed(() => issueSessionSigs(deps, { requestId: `bench-${++requestNo}`, caller, readBody: () => body, deadlineMs: Date.now() + 29_000 }));
       return { ms: r.ms, requests: nodeRequests() - before, source: r.value.walletSigSource };
     };
 
@@ -149,14 +147,16 @@ export async function runIssuance(options: IssuanceOptions): Promise<SectionResu
           `the domain + DynamoDB Local add ${fmtMs(hit - sdkHit)} to a hit and ${fmtMs(miss - sdkMiss)} to a miss.`
         );
       }),
-      'The devnet runs in this process: on a miss, the nodes\' BLS signing shares the CPU (and event loop) with the SDK, which real nodes on their own machines would not; a hit is local CPU work only (per-node native ed25519, stored-wallet-sig-signer.ts), so it scales with node count and CPU speed.',
-      'A miss makes one SDK call, for the caller\'s maximum expiry (the node round, so the new wallet sig lasts that long), then signs the asked expiry locally; a hit makes no SDK call (LitSessionSigIssuer). The repeat-floor section compares both with the guide\'s pattern.',
+      "The devnet runs in this process: on a miss, the nodes' BLS signing shares the CPU (and event loop) with the SDK, which real nodes on their own machines would not; a hit is local CPU work only (per-node native ed25519, stored-wallet-sig-signer.ts), so it scales with node count and CPU speed.",
+      "A miss makes one SDK call, for the caller's maximum expiry (the node round, so the new wallet sig lasts that long), then signs the asked expiry locally; a hit makes no SDK call (LitSessionSigIssuer). The repeat-floor section compares both with the guide's pattern.",
     ];
     const unexpected = passes.flat().reduce((a, c) => a + c.unexpected, 0);
     if (unexpected > 0) notes.push(`UNEXPECTED: ${unexpected} issuances did not take the expected path (see the last column).`);
     if (warnings.length > 0) notes.push(`Domain warnings during the run: ${[...new Set(warnings)].join('; ')}`);
     if (sdkWarnings.count() > 0) {
-      notes.push(`The SDK printed its "Storage key … is missing" console.warn ${sdkWarnings.count()} times (muted here): two lines per cache miss, which reach a function's logs.`);
+      notes.push(
+        `The SDK printed its "Storage key … is missing" console.warn ${sdkWarnings.count()} times (muted here): two lines per cache miss, which reach a function's logs.`,
+      );
     }
     if (guard.blocked.length > 0) notes.push(`NON-LOOPBACK network attempts blocked: ${guard.blocked.length}`);
 

@@ -65,7 +65,16 @@ interface Case {
 /** Every port a running stack listens on: gateway, DynamoDB Local, Secrets Manager stand-in, devnet. */
 function stackPorts(stack: LocalStack): number[] {
   const d = stack.devnet;
-  return [...new Set([stack.port, portOf(stack.dynamodb.endpoint), portOf(stack.secrets.endpoint), portOf(d.chain.rpcUrl), portOf(d.blockhashUrl), ...d.nodes.map((n) => n.port)])];
+  return [
+    ...new Set([
+      stack.port,
+      portOf(stack.dynamodb.endpoint),
+      portOf(stack.secrets.endpoint),
+      portOf(d.chain.rpcUrl),
+      portOf(d.blockhashUrl),
+      ...d.nodes.map((n) => n.port),
+    ]),
+  ];
 }
 
 /** Starts a stack, timing it and collecting the per-part breakdown. */
@@ -191,7 +200,12 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
     const issue = async (caller: string) => {
       const before = nodeRequests(stack);
       const r = await timed(() => stack.request('POST', '/session-sigs', { caller, body }));
-      return { ms: r.ms, status: r.value.status, source: (r.value.body as { walletSigSource?: string })?.walletSigSource, requests: nodeRequests(stack) - before };
+      return {
+        ms: r.ms,
+        status: r.value.status,
+        source: (r.value.body as { walletSigSource?: string })?.walletSigSource,
+        requests: nodeRequests(stack) - before,
+      };
     };
     const n = options.iterations;
     const miss: Case = { label: 'POST /session-sigs: node round (new caller = new scope)', samples: [], nodeRequests: [], unexpected: 0 };
@@ -231,20 +245,29 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
     const firstOnDir = await start('dataDir: first start (bootstrap)', { ...base, dataDir });
     stops.push(await stop(firstOnDir.stack, 'dataDir: after first start'));
     const restart = await start('dataDir: restart (same dir)', { ...base, dataDir });
-    const restartCheck = await restart.stack.request('POST', '/session-sigs', { caller: hitCaller, body: { ...body, pkpPublicKey: restart.stack.pkp.publicKey } });
+    const restartCheck = await restart.stack.request('POST', '/session-sigs', {
+      caller: hitCaller,
+      body: { ...body, pkpPublicKey: restart.stack.pkp.publicKey },
+    });
     stops.push(await stop(restart.stack, 'dataDir: after restart'));
     const restartSamePkp = restart.stack.pkp.publicKey === firstOnDir.stack.pkp.publicKey;
 
     // ---- tables ----
     const starts = [firstInProcess.sample, fresh.sample, firstOnDir.sample, restart.sample];
-    const parallelPhase = (s: StartSample, bundleMs = s.parts.bundle ?? 0) => Math.max(bundleMs, ...PARALLEL_PARTS.filter((p) => p !== 'bundle').map((p) => s.parts[p] ?? 0));
+    const parallelPhase = (s: StartSample, bundleMs = s.parts.bundle ?? 0) =>
+      Math.max(bundleMs, ...PARALLEL_PARTS.filter((p) => p !== 'bundle').map((p) => s.parts[p] ?? 0));
     const coldEstimate = fresh.sample.ms - parallelPhase(fresh.sample) + parallelPhase(fresh.sample, cold.ms);
     const startTable: Table = {
       title: 'time to ready of startLocalStack()',
       columns: ['start', 'time to ready', 'vs fresh (warm cache)', 'bundle part'],
       rows: [
         ...starts.map((s) => [s.label, fmtMs(s.ms), fmtRatio(s.ms / fresh.sample.ms), `${fmtMs(s.parts.bundle ?? NaN)} (${s.bundle ?? '?'})`]),
-        ['fresh state, bundle cache cold (estimate: cold build in the parallel phase)', `~${fmtMs(coldEstimate)}`, fmtRatio(coldEstimate / fresh.sample.ms), fmtMs(cold.ms)],
+        [
+          'fresh state, bundle cache cold (estimate: cold build in the parallel phase)',
+          `~${fmtMs(coldEstimate)}`,
+          fmtRatio(coldEstimate / fresh.sample.ms),
+          fmtMs(cold.ms),
+        ],
       ],
     };
     const bundleTable: Table = {
@@ -270,7 +293,17 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
     const sequentialEstimate = hitMs * CONCURRENT;
     const throughputTable: Table = {
       title: `${CONCURRENT} concurrent cache-hit issuances (one caller; IssueSessionSigs scales out to 2 environments, the rest queue)`,
-      columns: ['wall', 'requests/s', 'latency min', 'latency median', 'latency p95', 'vs sequential (n × hit median)', 'statuses', 'not 200 + cache', 'node requests'],
+      columns: [
+        'wall',
+        'requests/s',
+        'latency min',
+        'latency median',
+        'latency p95',
+        'vs sequential (n × hit median)',
+        'statuses',
+        'not 200 + cache',
+        'node requests',
+      ],
       rows: [
         [
           fmtMs(burst.ms),
@@ -311,7 +344,8 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
       `${logLines} function/part log lines at WARN were dropped (the SDK's "Storage key … is missing" warning is two lines per node round).`,
     ];
     const unexpected = miss.unexpected + hit.unexpected + floor.unexpected + burstBad;
-    if (unexpected > 0) notes.push(`UNEXPECTED: ${unexpected} requests did not answer as expected (status, wallet-sig source or node requests; see the tables).`);
+    if (unexpected > 0)
+      notes.push(`UNEXPECTED: ${unexpected} requests did not answer as expected (status, wallet-sig source or node requests; see the tables).`);
     if (guard.blocked.length > 0) notes.push(`NON-LOOPBACK network attempts blocked in the main thread: ${guard.blocked.length}`);
 
     return {
@@ -330,7 +364,14 @@ export async function runLocalStack(options: LocalStackBenchOptions): Promise<Se
           getDelegation: { ms: summarize(floor.samples), unexpected: floor.unexpected },
           recordedDomainHitMs: domainHit,
         },
-        throughput: { concurrent: CONCURRENT, wallMs: round1(burst.ms), requestsPerSecond: round1(CONCURRENT / (burst.ms / 1000)), latency: summarize(burstLatencies), bad: burstBad, nodeRequests: burstRequests },
+        throughput: {
+          concurrent: CONCURRENT,
+          wallMs: round1(burst.ms),
+          requestsPerSecond: round1(CONCURRENT / (burst.ms / 1000)),
+          latency: summarize(burstLatencies),
+          bad: burstBad,
+          nodeRequests: burstRequests,
+        },
         stops: stops.map((s) => ({ label: s.label, ms: round1(s.ms), ports: s.ports.length, leftOpen: s.leftOpen })),
         restart: { samePkp: restartSamePkp, firstIssuanceStatus: restartCheck.status },
         blockedNetworkAttempts: guard.blocked.length,

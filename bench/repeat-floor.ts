@@ -45,8 +45,22 @@ export interface RepeatFloorOptions {
   throughputRequests: number;
 }
 
-export const FULL: RepeatFloorOptions = { iterations: 20, nodeCounts: [3, 10], latenciesMs: [0, 50], httpConcurrency: [1, 8, 32], environments: [2, 4], throughputRequests: 600 };
-export const QUICK: RepeatFloorOptions = { iterations: 2, nodeCounts: [3], latenciesMs: [0], httpConcurrency: [1, 8], environments: [2], throughputRequests: 16 };
+export const FULL: RepeatFloorOptions = {
+  iterations: 20,
+  nodeCounts: [3, 10],
+  latenciesMs: [0, 50],
+  httpConcurrency: [1, 8, 32],
+  environments: [2, 4],
+  throughputRequests: 600,
+};
+export const QUICK: RepeatFloorOptions = {
+  iterations: 2,
+  nodeCounts: [3],
+  latenciesMs: [0],
+  httpConcurrency: [1, 8],
+  environments: [2],
+  throughputRequests: 16,
+};
 
 interface Case {
   label: string;
@@ -72,11 +86,39 @@ export function lambdaCostPerMillion(ms: number, memoryMb = FUNCTION_MEMORY_MB):
 function caseRow(c: Case): string[] {
   const n = c.samples.length;
   const ddb = c.dynamo ? (c.dynamo.total / n).toFixed(1) : '-';
-  const ops = c.dynamo ? Object.entries(c.dynamo.byOperation).map(([op, k]) => `${op} ${(k / n).toFixed(1)}`).join(', ') || 'none' : '-';
-  return [c.label, String(c.nodes), `+${c.latencyMs}`, String(n), fmtMs(p(c, 50)), fmtMs(p(c, 95)), fmtMs(p(c, 99)), String(round1((c.nodeRounds / n) * 100)), ddb, ops, String(c.unexpected)];
+  const ops = c.dynamo
+    ? Object.entries(c.dynamo.byOperation)
+        .map(([op, k]) => `${op} ${(k / n).toFixed(1)}`)
+        .join(', ') || 'none'
+    : '-';
+  return [
+    c.label,
+    String(c.nodes),
+    `+${c.latencyMs}`,
+    String(n),
+    fmtMs(p(c, 50)),
+    fmtMs(p(c, 95)),
+    fmtMs(p(c, 99)),
+    String(round1((c.nodeRounds / n) * 100)),
+    ddb,
+    ops,
+    String(c.unexpected),
+  ];
 }
 
-const CASE_COLUMNS = ['case', 'nodes', 'latency ms', 'n', 'p50', 'p95', 'p99', 'node rounds / 100', 'DynamoDB req / issuance', 'DynamoDB by operation', 'unexpected'];
+const CASE_COLUMNS = [
+  'case',
+  'nodes',
+  'latency ms',
+  'n',
+  'p50',
+  'p95',
+  'p99',
+  'node rounds / 100',
+  'DynamoDB req / issuance',
+  'DynamoDB by operation',
+  'unexpected',
+];
 
 function caseData(c: Case) {
   return {
@@ -177,7 +219,15 @@ async function inProcess(opts: RepeatFloorOptions, nodes: number): Promise<InPro
     for (const latencyMs of opts.latenciesMs) {
       devnet.controls.setFaults('all', { latencyMs });
       const mk = (label: string, withDynamo = false): Case => {
-        const c: Case = { label, nodes, latencyMs, samples: [], nodeRounds: 0, unexpected: 0, ...(withDynamo ? { dynamo: { total: 0, byOperation: {} } } : {}) };
+        const c: Case = {
+          label,
+          nodes,
+          latencyMs,
+          samples: [],
+          nodeRounds: 0,
+          unexpected: 0,
+          ...(withDynamo ? { dynamo: { total: 0, byOperation: {} } } : {}),
+        };
         cases.push(c);
         return c;
       };
@@ -196,7 +246,10 @@ async function inProcess(opts: RepeatFloorOptions, nodes: number): Promise<InPro
       await bindScopeStorage(kept, () => adapters.issuer.getPkpSessionSigs(issuerParams()));
       await bindScopeStorage(sdkKept, async () => client.getPkpSessionSigs(await sdkRequest(client)));
       // The floor's inputs: the per-node messages of a repeat, and the session key, as a native key.
-      const sample = (await bindScopeStorage(kept, () => adapters.issuer.getPkpSessionSigs(issuerParams()))).sessionSigs as Record<string, { signedMessage: string }>;
+      const sample = (await bindScopeStorage(kept, () => adapters.issuer.getPkpSessionSigs(issuerParams()))).sessionSigs as Record<
+        string,
+        { signedMessage: string }
+      >;
       const messages = Object.values(sample).map((s) => s.signedMessage);
       const key = nativeEd25519Key((JSON.parse(kept.getItem('lit-session-key') as string) as { secretKey: string }).secretKey);
       if (!key) throw new Error('the session key has no native form');
@@ -227,7 +280,11 @@ async function inProcess(opts: RepeatFloorOptions, nodes: number): Promise<InPro
           const r = await bindScopeStorage(kept, () => adapters.issuer.getPkpSessionSigs(issuerParams()));
           return Object.keys(r.sessionSigs).length === nodes;
         });
-        if (i < opts.iterations * 2) await measure(sdkRepeat, async () => Object.keys(await bindScopeStorage(sdkKept, async () => client.getPkpSessionSigs(await sdkRequest(client)))).length === nodes);
+        if (i < opts.iterations * 2)
+          await measure(
+            sdkRepeat,
+            async () => Object.keys(await bindScopeStorage(sdkKept, async () => client.getPkpSessionSigs(await sdkRequest(client)))).length === nodes,
+          );
         await measure(floor, async () => messages.map((m) => signEd25519Hex(key, m)).length === nodes);
       }
       for (const c of [repeat, litPart, sdkRepeat, floor]) if (c.nodeRounds > 0) c.unexpected += 1;
@@ -246,7 +303,12 @@ interface Throughput {
   result: LoadResult;
 }
 
-async function overHttp(opts: RepeatFloorOptions, nodes: number, environments: number, withLatencyCases: boolean): Promise<{ cases: Case[]; throughput: Throughput[] }> {
+async function overHttp(
+  opts: RepeatFloorOptions,
+  nodes: number,
+  environments: number,
+  withLatencyCases: boolean,
+): Promise<{ cases: Case[]; throughput: Throughput[] }> {
   const { startLocalStack } = await import('../local/stack');
   const { CALLER_HEADER } = await import('../local/http-gateway');
   const { withBenchCaller } = await import('./local-stack');
@@ -276,7 +338,10 @@ async function overHttp(opts: RepeatFloorOptions, nodes: number, environments: n
         const first: Case = { label: 'HTTP (npm start): first request for a scope', nodes, latencyMs, samples: [], nodeRounds: 0, unexpected: 0 };
         const repeat: Case = { label: 'HTTP (npm start): repeat', nodes, latencyMs, samples: [], nodeRounds: 0, unexpected: 0 };
         for (let i = 0; i < opts.iterations * 10; i++) {
-          for (const [c, caller, source] of [...(i < opts.iterations ? [[first, `${CALLER_PREFIX}http-first-${latencyMs}-${i}`, 'nodes'] as const] : []), [repeat, repeatCaller, 'cache'] as const]) {
+          for (const [c, caller, source] of [
+            ...(i < opts.iterations ? [[first, `${CALLER_PREFIX}http-first-${latencyMs}-${i}`, 'nodes'] as const] : []),
+            [repeat, repeatCaller, 'cache'] as const,
+          ]) {
             const r0 = rounds();
             const r = await issue(caller);
             c.samples.push(r.ms);
@@ -326,12 +391,21 @@ export async function runRepeatFloor(opts: RepeatFloorOptions): Promise<SectionR
       }
     }
 
-    const find = (label: string, nodes: number, latencyMs: number) => cases.find((c) => c.label.startsWith(label) && c.nodes === nodes && c.latencyMs === latencyMs);
+    const find = (label: string, nodes: number, latencyMs: number) =>
+      cases.find((c) => c.label.startsWith(label) && c.nodes === nodes && c.latencyMs === latencyMs);
     const costRows: string[][] = [];
     for (const nodes of opts.nodeCounts) {
       for (const prefix of ['seed', 'long-lived', 'service, first', 'service, repeat (domain']) {
         const c = find(prefix, nodes, opts.latenciesMs[opts.latenciesMs.length - 1]);
-        if (c) costRows.push([c.label, String(nodes), `+${c.latencyMs}`, fmtMs(p(c, 50)), `${Math.ceil(p(c, 50))} ms`, `$${lambdaCostPerMillion(p(c, 50)).toFixed(2)}`]);
+        if (c)
+          costRows.push([
+            c.label,
+            String(nodes),
+            `+${c.latencyMs}`,
+            fmtMs(p(c, 50)),
+            `${Math.ceil(p(c, 50))} ms`,
+            `$${lambdaCostPerMillion(p(c, 50)).toFixed(2)}`,
+          ]);
       }
     }
     const targets: string[] = [];
@@ -341,11 +415,20 @@ export async function runRepeatFloor(opts: RepeatFloorOptions): Promise<SectionR
       const http = find('HTTP (npm start): repeat', nodes, latencyMs);
       const litPart = find('service, repeat: Lit part', nodes, latencyMs);
       const floor = find('floor', nodes, latencyMs);
-      if (seed && http) targets.push(`${nodes} nodes, +${latencyMs} ms: HTTP repeat p50 ${fmtMs(p(http, 50))} vs seed p50 ${fmtMs(p(seed, 50))}: ${(p(seed, 50) / p(http, 50)).toFixed(0)}x lower (target ≥ 50x at 10 nodes, +50 ms).`);
-      if (litPart && floor) targets.push(`${nodes} nodes, +${latencyMs} ms: the Lit part of a repeat, p50 ${fmtMs(p(litPart, 50))} (target ≤ 3 ms at 10 nodes); the floor alone ${fmtMs(p(floor, 50))}.`);
+      if (seed && http)
+        targets.push(
+          `${nodes} nodes, +${latencyMs} ms: HTTP repeat p50 ${fmtMs(p(http, 50))} vs seed p50 ${fmtMs(p(seed, 50))}: ${(p(seed, 50) / p(http, 50)).toFixed(0)}x lower (target ≥ 50x at 10 nodes, +50 ms).`,
+        );
+      if (litPart && floor)
+        targets.push(
+          `${nodes} nodes, +${latencyMs} ms: the Lit part of a repeat, p50 ${fmtMs(p(litPart, 50))} (target ≤ 3 ms at 10 nodes); the floor alone ${fmtMs(p(floor, 50))}.`,
+        );
     }
     const best = throughput.reduce<Throughput | undefined>((a, t) => (!a || rps(t) > rps(a) ? t : a), undefined);
-    if (best) targets.push(`Best HTTP repeat throughput: ${rps(best).toFixed(0)} req/s (${best.nodes} nodes, ${best.environments} environments, concurrency ${best.concurrency}); target ≥ 300 with 0 errors.`);
+    if (best)
+      targets.push(
+        `Best HTTP repeat throughput: ${rps(best).toFixed(0)} req/s (${best.nodes} nodes, ${best.environments} environments, concurrency ${best.concurrency}); target ≥ 300 with 0 errors.`,
+      );
     const unexpected = cases.reduce((a, c) => a + c.unexpected, 0);
     if (unexpected) notes.push(`UNEXPECTED: ${unexpected} requests did not take the expected path (last column).`);
     notes.push(
@@ -359,11 +442,26 @@ export async function runRepeatFloor(opts: RepeatFloorOptions): Promise<SectionR
     const tables: Table[] = [
       { title: 'latency per issuance', columns: CASE_COLUMNS, rows: cases.map(caseRow) },
       {
-        title: 'HTTP repeat throughput through npm start\'s stack (closed loop, load generator in a worker thread)',
+        title: "HTTP repeat throughput through npm start's stack (closed loop, load generator in a worker thread)",
         columns: ['nodes', 'environments (--concurrency)', 'concurrency', 'requests', 'req/s', 'p50', 'p95', 'p99', 'statuses', 'not cache'],
-        rows: throughput.map((t) => [String(t.nodes), String(t.environments), String(t.concurrency), String(t.result.latenciesMs.length), rps(t).toFixed(0), fmtMs(percentile(t.result.latenciesMs, 50)), fmtMs(percentile(t.result.latenciesMs, 95)), fmtMs(percentile(t.result.latenciesMs, 99)), JSON.stringify(t.result.statuses), String(t.result.notCache)]),
+        rows: throughput.map((t) => [
+          String(t.nodes),
+          String(t.environments),
+          String(t.concurrency),
+          String(t.result.latenciesMs.length),
+          rps(t).toFixed(0),
+          fmtMs(percentile(t.result.latenciesMs, 50)),
+          fmtMs(percentile(t.result.latenciesMs, 95)),
+          fmtMs(percentile(t.result.latenciesMs, 99)),
+          JSON.stringify(t.result.statuses),
+          String(t.result.notCache),
+        ]),
       },
-      { title: `estimated Lambda cost per million issuances (arm64, ${FUNCTION_MEMORY_MB} MB, prices in the notes)`, columns: ['case', 'nodes', 'latency ms', 'p50 here', 'billed', 'per million'], rows: costRows },
+      {
+        title: `estimated Lambda cost per million issuances (arm64, ${FUNCTION_MEMORY_MB} MB, prices in the notes)`,
+        columns: ['case', 'nodes', 'latency ms', 'p50 here', 'billed', 'per million'],
+        rows: costRows,
+      },
     ];
     return {
       id: ID,

@@ -115,7 +115,16 @@ function sections(opts: Options): RunnableSection[] {
       id: 'local-stack',
       title: 'Local stack (npm start): start, HTTP issuance, throughput, stop',
       requires: () =>
-        missing([...DEVNET, ...DDB, 'devnet/fixtures.ts', 'local/stack.ts', 'local/bundle.ts', 'local/function-host.ts', 'local/http-gateway.ts', 'test/devnet/helpers/offline-guard.ts']) ?? java(),
+        missing([
+          ...DEVNET,
+          ...DDB,
+          'devnet/fixtures.ts',
+          'local/stack.ts',
+          'local/bundle.ts',
+          'local/function-host.ts',
+          'local/http-gateway.ts',
+          'test/devnet/helpers/offline-guard.ts',
+        ]) ?? java(),
       // Four stack starts and a 50-request burst: ~1.5–2.5 min on 2 shared cores.
       capMs: 210_000,
       run: async () => (await import('./local-stack')).runLocalStack({ iterations: opts.iterations }),
@@ -131,7 +140,15 @@ function sections(opts: Options): RunnableSection[] {
     {
       id: 'repeat-floor',
       title: 'Repeat issuance at the floor vs the guide pattern',
-      requires: () => missing([...DEVNET, ...DDB, 'devnet/fixtures.ts', 'local/stack.ts', 'functions/commons/adapters/lit/stored-wallet-sig-signer.ts', 'test/devnet/helpers/offline-guard.ts']) ?? java(),
+      requires: () =>
+        missing([
+          ...DEVNET,
+          ...DDB,
+          'devnet/fixtures.ts',
+          'local/stack.ts',
+          'functions/commons/adapters/lit/stored-wallet-sig-signer.ts',
+          'test/devnet/helpers/offline-guard.ts',
+        ]) ?? java(),
       // 2 node counts x 2 latencies in process, then 4 stack starts: ~5-8 min on 2 shared cores.
       capMs: 900_000,
       run: async () => {
@@ -168,13 +185,19 @@ export async function runSection(section: RunnableSection): Promise<SectionResul
 /** Plain-text table with padded columns. */
 export function formatTable(t: Table): string {
   const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(t.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n');
 }
 
 function markdownTable(t: Table): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${t.columns.map(esc).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [`| ${t.columns.map(esc).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 function printSection(r: SectionResult): void {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a metering stand-in for DynamoDB over untyped AttributeValue JSON, and the bench JSON it reads: the real adapters it drives are typed and tested */
 /**
  * Section `scale-model` (`npm run bench -- --only=scale-model`): a capacity model of issuance at
  * 10,000/s, driving the service's own code: `issueSessionSigs` (policy, rate limit, delegation,
@@ -88,7 +89,8 @@ class MeteringTable {
     if (expr === undefined) return true;
     if (expr === 'attribute_not_exists(#pk)') return item === undefined;
     if (expr === '#version = :expected') return item !== undefined && item[names['#version']]?.N === values[':expected'].N;
-    if (expr === 'attribute_not_exists(#count) OR #count < :limit') return item?.[names['#count']] === undefined || Number(item[names['#count']].N) < Number(values[':limit'].N);
+    if (expr === 'attribute_not_exists(#count) OR #count < :limit')
+      return item?.[names['#count']] === undefined || Number(item[names['#count']].N) < Number(values[':limit'].N);
     throw new Error(`model: condition not modelled: ${expr}`);
   }
 
@@ -117,7 +119,8 @@ class MeteringTable {
     }
     if (name === 'UpdateItem') {
       this.requests.UpdateItem++;
-      if (input.UpdateExpression !== 'ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)') throw new Error(`model: update not modelled: ${input.UpdateExpression}`);
+      if (input.UpdateExpression !== 'ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)')
+        throw new Error(`model: update not modelled: ${input.UpdateExpression}`);
       const k = this.key(input.Key);
       const before = this.items.get(k);
       const names = input.ExpressionAttributeNames;
@@ -224,7 +227,10 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
     admin: false,
   });
   // The 200 roles under one pattern entry (`…/app-*/*`), as a policy for many backends would name them.
-  const config = { policy: { callers: [caller(heavyRole), caller('arn:aws:sts::111122223333:assumed-role/app-*')] }, session: { defaultExpirationSeconds: 600 } };
+  const config = {
+    policy: { callers: [caller(heavyRole), caller('arn:aws:sts::111122223333:assumed-role/app-*')] },
+    session: { defaultExpirationSeconds: 600 },
+  };
   const owner = new ethers.Wallet(ethers.utils.hexZeroPad('0x01', 32));
 
   // The delegation, as the refresher stores it (unrestricted: the policy allows every PKP).
@@ -256,7 +262,16 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
         const until = (p.walletSigValidUntil ?? p.expiration).toISOString();
         const signedMessage = `localhost wants you to sign in with your Ethereum account:\n0x${'0'.repeat(40)}\n\n${'r'.repeat(700)}\n\nURI: lit:session:${'e'.repeat(64)}\nVersion: 1\nChain ID: 1\nNonce: ${'n'.repeat(66)}\nIssued At: ${new Date(simNow).toISOString()}\nExpiration Time: ${until}\nResources:\n- urn:recap:${'c'.repeat(400)}`;
         requestBoundStorage.setItem(SDK_STORAGE_KEYS.SESSION_KEY, JSON.stringify({ publicKey: 'e'.repeat(64), secretKey: 's'.repeat(128) }));
-        requestBoundStorage.setItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE, JSON.stringify({ sig: JSON.stringify({ ProofOfPossession: 'p'.repeat(192) }), derivedVia: 'lit.bls', signedMessage, address: '0x' + 'e'.repeat(64), algo: 'LIT_BLS' }));
+        requestBoundStorage.setItem(
+          SDK_STORAGE_KEYS.WALLET_SIGNATURE,
+          JSON.stringify({
+            sig: JSON.stringify({ ProofOfPossession: 'p'.repeat(192) }),
+            derivedVia: 'lit.bls',
+            signedMessage,
+            address: '0x' + 'e'.repeat(64),
+            algo: 'LIT_BLS',
+          }),
+        );
       }
       return { sessionSigs: {}, expiresAt: p.expiration.toISOString() };
     },
@@ -351,7 +366,16 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
       const r = hottest(table.rcu, prefix);
       const ok = w.units <= PARTITION_WCU * TARGET_SHARE && r.units <= PARTITION_RCU * TARGET_SHARE;
       targetsMet &&= ok;
-      return [label, design, num(Math.max(w.keys, r.keys), 0), num(w.units), pct(w.units / PARTITION_WCU), num(r.units), pct(r.units / PARTITION_RCU), ok ? 'yes' : 'NO'];
+      return [
+        label,
+        design,
+        num(Math.max(w.keys, r.keys), 0),
+        num(w.units),
+        pct(w.units / PARTITION_WCU),
+        num(r.units),
+        pct(r.units / PARTITION_RCU),
+        ok ? 'yes' : 'NO',
+      ];
     }),
   };
 
@@ -361,7 +385,17 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
   const requestTable: Table = {
     title: 'DynamoDB per issuance',
     columns: ['GetItem', 'PutItem', 'UpdateItem', 'all requests', 'read units', 'write units', 'conditional failures'],
-    rows: [[reqs.GetItem, reqs.PutItem, reqs.UpdateItem, dynamoCalls, table.totalRcu - setupUnits.rcu, table.totalWcu - setupUnits.wcu, reqs.conditionalFailures].map((x) => num(perIssuance(x), 3))],
+    rows: [
+      [
+        reqs.GetItem,
+        reqs.PutItem,
+        reqs.UpdateItem,
+        dynamoCalls,
+        table.totalRcu - setupUnits.rcu,
+        table.totalWcu - setupUnits.wcu,
+        reqs.conditionalFailures,
+      ].map((x) => num(perIssuance(x), 3)),
+    ],
   };
 
   // Lambda: the measured duration of a hit (most issuances) and a miss, weighted by this run's node rounds.
@@ -372,7 +406,8 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
   const perMillion = {
     lambda: 1e6 * ((durationMs / 1000) * LAMBDA_MEMORY_GB * PRICES.lambdaGbSecond + PRICES.lambdaRequest),
     apiGateway: 1e6 * PRICES.apiGatewayHttpRequest,
-    dynamodb: 1e6 * (perIssuance(table.totalRcu - setupUnits.rcu) * PRICES.dynamoReadUnit + perIssuance(table.totalWcu - setupUnits.wcu) * PRICES.dynamoWriteUnit),
+    dynamodb:
+      1e6 * (perIssuance(table.totalRcu - setupUnits.rcu) * PRICES.dynamoReadUnit + perIssuance(table.totalWcu - setupUnits.wcu) * PRICES.dynamoWriteUnit),
     secretsManager: (1e6 * (secretsCallsPerSecond * PRICES.secretsManagerCall)) / rate,
     // One Decrypt per Secrets Manager read (its CMK); DynamoDB's CMK use is cached per connection and negligible here.
     kms: (1e6 * (secretsCallsPerSecond * PRICES.kmsRequest)) / rate,
@@ -386,8 +421,14 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
       ['node rounds (wallet sig misses) in the run', `${num(nodeRounds, 0)} (${pct(missShare)} of issuances)`],
       ['Lambda concurrency needed (rate × mean duration)', `${num(lambdaConcurrency, 0)} environments (${num(concurrency, 0)} modelled)`],
       ['cold starts in the run (environment lifetime assumed 30 min)', `${num(coldStarts, 0)} (${num(coldStarts / seconds, 2)}/s)`],
-      ['DynamoDB time per issuance (sequential requests × assumed 5 ms)', `${num(perIssuance(dynamoCalls) * DYNAMO_LATENCY_MS, 1)} ms (inside the measured duration's DynamoDB Local share)`],
-      ['cost per million issuances', `${usd(total)}: Lambda ${usd(perMillion.lambda)}, API Gateway ${usd(perMillion.apiGateway)}, DynamoDB ${usd(perMillion.dynamodb)}, Secrets Manager ${usd(perMillion.secretsManager)}, KMS ${usd(perMillion.kms)}`],
+      [
+        'DynamoDB time per issuance (sequential requests × assumed 5 ms)',
+        `${num(perIssuance(dynamoCalls) * DYNAMO_LATENCY_MS, 1)} ms (inside the measured duration's DynamoDB Local share)`,
+      ],
+      [
+        'cost per million issuances',
+        `${usd(total)}: Lambda ${usd(perMillion.lambda)}, API Gateway ${usd(perMillion.apiGateway)}, DynamoDB ${usd(perMillion.dynamodb)}, Secrets Manager ${usd(perMillion.secretsManager)}, KMS ${usd(perMillion.kms)}`,
+      ],
       [
         'prices assumed (us-east-1)',
         `Lambda $${PRICES.lambdaGbSecond}/GB-s (1 GB) + $0.20/M requests; HTTP API $1.00/M; DynamoDB on-demand $0.625/M WRU, $0.125/M RRU; Secrets Manager $0.05/10k calls; KMS $0.03/10k requests`,
@@ -398,7 +439,7 @@ export async function runScaleModel(options: ScaleModelOptions = {}): Promise<Se
   const notes = [
     `Targets: ${targetsMet && outcomes.size === 0 ? 'met' : 'NOT met'}: no partition key above ${pct(TARGET_SHARE)} of its limits, every issuance audited (${num(issued, 0)} issued, ${num(requestsTotal, 0)} audit records), the heavy caller served at 1,000/s.`,
     `Driven through issueSessionSigs and createDynamoAdapters({ environmentCaches: true }); ${num(requestsTotal, 0)} simulated issuances took ${num(modelMs / 1000, 1)} s of CPU here.`,
-    'Per session instead of per role (the old scope key), every one of a role\'s sessions would make its own node round and scope item: 50 sessions per role here.',
+    "Per session instead of per role (the old scope key), every one of a role's sessions would make its own node round and scope item: 50 sessions per role here.",
   ];
   return {
     id: 'scale-model',

@@ -37,7 +37,10 @@ export function describeError(e: unknown): string {
   const err = e as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const text = `${typeof err?.name === 'string' ? err.name : 'Error'}: ${typeof err?.message === 'string' ? err.message : String(e)}`;
-  const safe = text.replace(/(0x)?[0-9a-fA-F]{40,}/g, '<hex>').replace(/\{.*\}/gs, '{…}').slice(0, 300);
+  const safe = text
+    .replace(/(0x)?[0-9a-fA-F]{40,}/g, '<hex>')
+    .replace(/\{.*\}/gs, '{…}')
+    .slice(0, 300);
   return code ? `${code} (${safe})` : safe;
 }
 

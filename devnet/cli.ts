@@ -174,7 +174,9 @@ async function main(): Promise<void> {
   const litActions = await Promise.all(cli.litActionFiles.map(async (file, i) => ({ file, cid: await litActionCid(litActionCodes[i]) })));
   const startupMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
   if (devnet.stateDir) process.stderr.write(`devnet: ${devnet.restored ? 'restored' : 'created'} state in ${devnet.stateDir}\n`);
-  process.stderr.write(`devnet: up in ${startupMs} ms (${Math.round(process.uptime() * 1000)} ms since the process started); chain ${devnet.litNodeClientConfig.rpcUrl}; nodes ${devnet.nodes.map((n) => n.url).join(' ')}\n`);
+  process.stderr.write(
+    `devnet: up in ${startupMs} ms (${Math.round(process.uptime() * 1000)} ms since the process started); chain ${devnet.litNodeClientConfig.rpcUrl}; nodes ${devnet.nodes.map((n) => n.url).join(' ')}\n`,
+  );
   process.stderr.write('devnet: the JSON on stdout includes the owner wallet private key (a throwaway devnet key). Ctrl-C to stop.\n');
   process.stdout.write(`${JSON.stringify(configJson(devnet, startupMs, litActions), null, 2)}\n`);
 

@@ -51,7 +51,12 @@ export const handler = apiHandler('Health', async (event, ctx) => {
 
   checks.lit = record?.litNodes
     ? { ...(await litCheck(record.litNodes, ctx.deadlineMs, deep)) }
-    : { ok: false, reason: readFailed ? 'the Lit node list is kept with the delegation, which could not be read' : 'no Lit node list stored yet (the next delegation refresh records it)' };
+    : {
+        ok: false,
+        reason: readFailed
+          ? 'the Lit node list is kept with the delegation, which could not be read'
+          : 'no Lit node list stored yet (the next delegation refresh records it)',
+      };
 
   const ok = Object.values(checks).every((c) => c.ok);
   return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'not-ready', checks } };

@@ -7,7 +7,7 @@
  * unhandled rejection) and surface, mapped, when the request itself needs them.
  */
 import { callerArn, apiHandler, parseJsonBody } from './commons/http';
-import { lazy, ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
+import { ownerKey, runtimeConfig, tableAdapters } from './commons/composition';
 import { litAdapters } from './commons/lit-composition';
 import { issueSessionSigs } from './commons/domain/issue-session-sigs';
 import { logger, metricsSink } from './commons/powertools';
@@ -18,10 +18,7 @@ import { withDependencyBudget } from './commons/dependency-budget';
 const WARM_UP_BUDGET_MS = 25_000;
 
 function warmUp(): Promise<unknown> {
-  return Promise.allSettled([
-    ownerKey(),
-    litAdapters().then((lit) => lit.connection.get(Date.now() + WARM_UP_BUDGET_MS)),
-  ]);
+  return Promise.allSettled([ownerKey(), litAdapters().then((lit) => lit.connection.get(Date.now() + WARM_UP_BUDGET_MS))]);
 }
 // Without a config (a test importing the module) there is nothing to warm.
 if (process.env.SERVICE_CONFIG) warmUp().catch(() => undefined);

@@ -27,17 +27,21 @@ export const handler = apiHandler(FUNCTION_ID, async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const table = tableAdapters();
-  return runAdminAction({ config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger }, { requestId: ctx.requestId, caller, action: 'mint-pkp' }, async (audit) => {
-    const request = parseMintRequest(parseJsonBody(event, config.maxBodyBytes));
-    const key = readIdempotencyKey(event.headers);
-    const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
-      const owner = await ownerKey();
-      const pkp = await (await litAdapters()).chain.mintForOwner(owner, ctx.deadlineMs);
-      logger.info('PKP minted', { tokenId: pkp.tokenId, ethAddress: pkp.ethAddress });
-      return { pkp, note: 'Add publicKey to the caller policy and redeploy; the next delegation refresh includes it' };
-    });
-    audit.pkpPublicKey = result.pkp.publicKey;
-    if (replayed) logger.info('PKP mint replayed for its Idempotency-Key');
-    return { status: 201, body: result, headers: key === undefined ? undefined : { [IDEMPOTENCY_REPLAYED_HEADER]: String(replayed) } };
-  });
+  return runAdminAction(
+    { config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger },
+    { requestId: ctx.requestId, caller, action: 'mint-pkp' },
+    async (audit) => {
+      const request = parseMintRequest(parseJsonBody(event, config.maxBodyBytes));
+      const key = readIdempotencyKey(event.headers);
+      const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
+        const owner = await ownerKey();
+        const pkp = await (await litAdapters()).chain.mintForOwner(owner, ctx.deadlineMs);
+        logger.info('PKP minted', { tokenId: pkp.tokenId, ethAddress: pkp.ethAddress });
+        return { pkp, note: 'Add publicKey to the caller policy and redeploy; the next delegation refresh includes it' };
+      });
+      audit.pkpPublicKey = result.pkp.publicKey;
+      if (replayed) logger.info('PKP mint replayed for its Idempotency-Key');
+      return { status: 201, body: result, headers: key === undefined ? undefined : { [IDEMPOTENCY_REPLAYED_HEADER]: String(replayed) } };
+    },
+  );
 });

@@ -22,15 +22,19 @@ export const handler = apiHandler(FUNCTION_ID, async (event, ctx) => {
   const caller = callerArn(event);
   const config = runtimeConfig();
   const table = tableAdapters();
-  return runAdminAction({ config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger }, { requestId: ctx.requestId, caller, action: 'refresh-delegation' }, async () => {
-    const request = parseRefreshRequest(parseJsonBody(event, config.maxBodyBytes));
-    // A repeat signs one more delegation (no chain transaction): harmless, but the Idempotency-Key
-    // is honoured as on POST /pkps, so a client has one rule for the admin routes that change things.
-    const key = readIdempotencyKey(event.headers);
-    const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
-      const refreshed = await refreshDelegation(await refresherDeps(), { force: request.force, deadlineMs: ctx.deadlineMs });
-      return { outcome: refreshed.outcome, delegation: refreshed.record ? describeDelegation(refreshed.record, Date.now()) : undefined };
-    });
-    return { body: result, headers: key === undefined ? undefined : { [IDEMPOTENCY_REPLAYED_HEADER]: String(replayed) } };
-  });
+  return runAdminAction(
+    { config, rateLimiter: table.rateLimiter, auditLog: table.auditLog, logger },
+    { requestId: ctx.requestId, caller, action: 'refresh-delegation' },
+    async () => {
+      const request = parseRefreshRequest(parseJsonBody(event, config.maxBodyBytes));
+      // A repeat signs one more delegation (no chain transaction): harmless, but the Idempotency-Key
+      // is honoured as on POST /pkps, so a client has one rule for the admin routes that change things.
+      const key = readIdempotencyKey(event.headers);
+      const { result, replayed } = await idempotent({ subject: rateLimitSubject(caller), key, request, deadlineMs: ctx.deadlineMs }, async () => {
+        const refreshed = await refreshDelegation(await refresherDeps(), { force: request.force, deadlineMs: ctx.deadlineMs });
+        return { outcome: refreshed.outcome, delegation: refreshed.record ? describeDelegation(refreshed.record, Date.now()) : undefined };
+      });
+      return { body: result, headers: key === undefined ? undefined : { [IDEMPOTENCY_REPLAYED_HEADER]: String(replayed) } };
+    },
+  );
 });

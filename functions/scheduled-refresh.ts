@@ -11,7 +11,10 @@ import { instrumented, logger } from './commons/powertools';
 /** Time kept back from the Lambda deadline for the write and the metrics flush. */
 const SAFETY_MS = 5_000;
 
-export const handler = (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Context>): Promise<{ outcome: RefreshResult['outcome']; version?: number; expiresAt?: number }> =>
+export const handler = (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Context>,
+): Promise<{ outcome: RefreshResult['outcome']; version?: number; expiresAt?: number }> =>
   instrumented(context, async () => {
     const force = typeof event === 'object' && event !== null && (event as { force?: unknown }).force === true;
     const remaining = context?.getRemainingTimeInMillis?.() ?? 120_000;

@@ -61,12 +61,7 @@ export function readConfigFile(file: string, baseDir: string = process.cwd()): L
     return { config: parseServiceConfig(raw), file: abs };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new ConfigFileError(
-      'CONFIG_INVALID',
-      `lit-session-service config file ${abs} is invalid:\n  - ${e.problems.join('\n  - ')}`,
-      abs,
-      e.problems,
-    );
+    throw new ConfigFileError('CONFIG_INVALID', `lit-session-service config file ${abs} is invalid:\n  - ${e.problems.join('\n  - ')}`, abs, e.problems);
   }
 }
 

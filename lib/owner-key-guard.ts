@@ -51,7 +51,10 @@ export class OwnerKeyGuard extends Construct {
     }
 
     new CfnOutput(scope, 'OwnerKeyReaderRoleArns', {
-      value: Fn.join(',', props.signingRoles.map((r) => r.roleArn)),
+      value: Fn.join(
+        ',',
+        props.signingRoles.map((r) => r.roleArn),
+      ),
       description: "Roles that read the owner key: name them (and only them) in the secret's KMS key policy",
     });
 

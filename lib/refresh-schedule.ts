@@ -95,7 +95,7 @@ export class RefreshSchedule extends Construct {
     });
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.refresher.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason: "LambdaInvoke grants lambda:InvokeFunction on the refresher and its versions/aliases (ARN:*); it is that one function only.",
+      reason: 'LambdaInvoke grants lambda:InvokeFunction on the refresher and its versions/aliases (ARN:*); it is that one function only.',
     });
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {

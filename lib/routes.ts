@@ -102,7 +102,11 @@ export const ROUTES: readonly RouteDef[] = [
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
     // The delegation partition (CURRENT and its history items), the caller's rate counter, one audit record.
-    needs: { ownerKey: true, table: { delegation: ['GetItem', 'PutItem', 'Query'], rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },
+    needs: {
+      ownerKey: true,
+      table: { delegation: ['GetItem', 'PutItem', 'Query'], rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS },
+      lit: true,
+    },
   },
   {
     id: 'ListPkps',

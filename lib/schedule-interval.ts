@@ -28,7 +28,11 @@ const WINDOW_DAYS = 731;
 export function scheduleIntervalSeconds(expression: string): number {
   if (/^rate\(/.test(expression)) {
     const rate = RATE_EXPRESSION.exec(expression);
-    if (!rate) throw new ScheduleExpressionError(expression, "expected 'rate(1 minute|hour|day)' or 'rate(N minutes|hours|days)' with N > 1 (a singular unit for 1, a plural one above)");
+    if (!rate)
+      throw new ScheduleExpressionError(
+        expression,
+        "expected 'rate(1 minute|hour|day)' or 'rate(N minutes|hours|days)' with N > 1 (a singular unit for 1, a plural one above)",
+      );
     const n = Number(rate[1] ?? rate[3]);
     const unit = rate[2] ?? rate[4];
     return n * (unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400);

@@ -114,7 +114,9 @@ export class ServiceAlarms extends Construct {
     const stack = Stack.of(this);
     const fromOurAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      },
     };
     const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
 
@@ -149,7 +151,9 @@ export class ServiceAlarms extends Construct {
     );
     for (const s of config.observability.alarmSubscriptions) {
       this.topic.addSubscription(
-        s.protocol === 'email' ? new subscriptions.EmailSubscription(s.endpoint) : new subscriptions.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
+        s.protocol === 'email'
+          ? new subscriptions.EmailSubscription(s.endpoint)
+          : new subscriptions.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
       );
     }
     const notify = new actions.SnsAction(this.topic);

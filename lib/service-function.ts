@@ -186,7 +186,8 @@ export class ServiceFunction extends Construct {
     this.function.node.addDependency(policy);
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing); this policy holds that one statement only.',
+      reason:
+        'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (active tracing); this policy holds that one statement only.',
     });
   }
 

@@ -69,7 +69,9 @@ export async function bundleFunctions(defs: readonly FunctionDef[], outDir: stri
     logLevel: 'silent',
     absWorkingDir: PROJECT_ROOT,
   };
-  const key = createHash('sha256').update(JSON.stringify({ esbuildVersion, options, node: process.versions.node })).digest('hex');
+  const key = createHash('sha256')
+    .update(JSON.stringify({ esbuildVersion, options, node: process.versions.node }))
+    .digest('hex');
   const manifestPath = path.join(outDir, MANIFEST);
   try {
     const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
@@ -92,7 +94,11 @@ export async function bundleFunctions(defs: readonly FunctionDef[], outDir: stri
     fs.renameSync(scratch, outDir);
   } catch {
     // Another start put its build in place first: use ours from where it is.
-    return { ...result(false), functions: new Map(defs.map((d) => [d.id, path.join(scratch, d.id, 'index.js')])), runtime: path.join(scratch, 'runtime', 'index.js') };
+    return {
+      ...result(false),
+      functions: new Map(defs.map((d) => [d.id, path.join(scratch, d.id, 'index.js')])),
+      runtime: path.join(scratch, 'runtime', 'index.js'),
+    };
   } finally {
     fs.rmSync(old, { recursive: true, force: true });
   }

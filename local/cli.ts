@@ -96,8 +96,10 @@ async function main(): Promise<void> {
   const refreshEvery = args['refresh-every'] === undefined ? undefined : Number(args['refresh-every']);
   if (refreshEvery !== undefined && (!Number.isFinite(refreshEvery) || refreshEvery < 0)) fail(`arguments: --refresh-every must be a number of seconds`);
   const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)) fail(`arguments: --concurrency must be 1..16, got '${args.concurrency}'`);
-  if (args.caller !== undefined && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/.test(args.caller)) fail(`arguments: --caller must be an IAM or STS ARN, got '${args.caller}'`);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16))
+    fail(`arguments: --concurrency must be 1..16, got '${args.concurrency}'`);
+  if (args.caller !== undefined && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/.test(args.caller))
+    fail(`arguments: --caller must be an IAM or STS ARN, got '${args.caller}'`);
 
   // The user's config: read, validated and checked deployable before anything starts, with the
   // messages cdk synth would print for the same file.
@@ -114,7 +116,8 @@ async function main(): Promise<void> {
     } catch (e) {
       if (e instanceof ConfigFileError) fail(`config: ${e.message}`);
       const code = (e as { code?: string }).code;
-      if (code === 'CONFIG_NOT_DEPLOYABLE' || code === 'LAMBDA_ENV_TOO_LARGE') fail(`config: lit-session-service config file ${file}: ${(e as Error).message} (${code}: cdk synth refuses it too)`);
+      if (code === 'CONFIG_NOT_DEPLOYABLE' || code === 'LAMBDA_ENV_TOO_LARGE')
+        fail(`config: lit-session-service config file ${file}: ${(e as Error).message} (${code}: cdk synth refuses it too)`);
       throw e;
     }
   }
@@ -178,7 +181,10 @@ async function main(): Promise<void> {
   const caller = stack.defaultCaller;
   const pkp = stack.pkpMapping?.[0]?.local ?? stack.pkp;
   // With --config, each PKP of the user's policy and the devnet PKP that stands for it.
-  const mapping = (stack.pkpMapping ?? []).flatMap((m) => [`  PKP      ${m.local.publicKey} (for ${m.configured.slice(0, 14)}… of your policy)`, `  address  ${m.local.ethAddress}`]);
+  const mapping = (stack.pkpMapping ?? []).flatMap((m) => [
+    `  PKP      ${m.local.publicKey} (for ${m.configured.slice(0, 14)}… of your policy)`,
+    `  address  ${m.local.ethAddress}`,
+  ]);
   process.stdout.write(
     [
       '',

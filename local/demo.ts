@@ -106,7 +106,11 @@ export async function signWithSessionSigs(
     await client.connect();
     const digestBytes = ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(message)));
     const result = await client.pkpSign({ pubKey: pkpPublicKey, toSign: digestBytes, sessionSigs: sessionSigs as never });
-    return { digest: ethers.utils.hexlify(digestBytes), signature: result.signature, recoveredAddress: ethers.utils.recoverAddress(digestBytes, result.signature) };
+    return {
+      digest: ethers.utils.hexlify(digestBytes),
+      signature: result.signature,
+      recoveredAddress: ethers.utils.recoverAddress(digestBytes, result.signature),
+    };
   } finally {
     await disconnectLitNodeClient(client);
   }
@@ -121,22 +125,32 @@ function safeFirstLine(message: unknown): string {
 }
 
 /** The demo itself; returns normally when the signature recovers to the PKP, throws otherwise. */
-export async function runDemo(options: Options, print: Print = (l) => process.stdout.write(`${l}\n`), note: Print = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
+export async function runDemo(
+  options: Options,
+  print: Print = (l) => process.stdout.write(`${l}\n`),
+  note: Print = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
   let stop: (() => Promise<void>) | undefined;
   try {
     const url = options.url ?? DEFAULT_URL;
     let info = options.ownStack ? undefined : await fetchInfo(url);
     let where = `${url} (a running local stack)`;
     if (!info) {
-      if (options.url !== undefined && !options.ownStack) throw new DemoError(`nothing answers at ${url}. Start the local stack there (npm start), or leave out --url to let the demo start one`);
-      note(options.ownStack ? 'Starting a local stack in-process...' : `Nothing answers at ${url}: starting a local stack in-process (takes a little while)...`);
+      if (options.url !== undefined && !options.ownStack)
+        throw new DemoError(`nothing answers at ${url}. Start the local stack there (npm start), or leave out --url to let the demo start one`);
+      note(
+        options.ownStack ? 'Starting a local stack in-process...' : `Nothing answers at ${url}: starting a local stack in-process (takes a little while)...`,
+      );
       // Loaded only here: the stack pulls in DynamoDB Local, the devnet and esbuild.
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed: the stack pulls in DynamoDB Local, the devnet and esbuild
       const { startLocalStack } = require('./stack') as typeof import('./stack');
       const stack = await startLocalStack({
         refreshEveryMs: 0,
         onProgress: (p) => {
-          if (p.phase !== 'start') note(`  ${p.phase === 'done' ? '✓' : '✗'} ${p.label}${p.ms === undefined ? '' : `  ${(p.ms / 1000).toFixed(1)} s`}${p.phase === 'failed' && p.message ? `: ${p.message}` : ''}`);
+          if (p.phase !== 'start')
+            note(
+              `  ${p.phase === 'done' ? '✓' : '✗'} ${p.label}${p.ms === undefined ? '' : `  ${(p.ms / 1000).toFixed(1)} s`}${p.phase === 'failed' && p.message ? `: ${p.message}` : ''}`,
+            );
         },
       });
       stop = () => stack.stop();
@@ -170,7 +184,9 @@ export async function runDemo(options: Options, print: Print = (l) => process.st
       const why = issued.error ? `${issued.error.code}: ${issued.error.message}` : text.slice(0, 200);
       throw new DemoError(`POST /session-sigs answered ${res.status} (${why}). Check the caller's policy, or the stack's log`);
     }
-    print(`1. POST /session-sigs -> 200: session sigs for ${Object.keys(issued.sessionSigs).length} nodes, wallet sig from ${issued.walletSigSource}, valid until ${issued.expiresAt}`);
+    print(
+      `1. POST /session-sigs -> 200: session sigs for ${Object.keys(issued.sessionSigs).length} nodes, wallet sig from ${issued.walletSigSource}, valid until ${issued.expiresAt}`,
+    );
 
     // 2. The real SDK signs with the PKP on the devnet, authorised by those sigs only.
     print('2. pkpSign on the devnet with those session sigs');
@@ -179,7 +195,9 @@ export async function runDemo(options: Options, print: Print = (l) => process.st
       signed = await signWithSessionSigs(info.devnet, pkp.publicKey, issued.sessionSigs);
     } catch (e) {
       const err = e as { errorCode?: string; errorKind?: string; message?: string };
-      throw new DemoError(`pkpSign failed (${err.errorCode ?? err.errorKind ?? 'error'}): ${safeFirstLine(err.message ?? e)}. Check the devnet (npm start's log) and that the PKP is in the delegation`);
+      throw new DemoError(
+        `pkpSign failed (${err.errorCode ?? err.errorKind ?? 'error'}): ${safeFirstLine(err.message ?? e)}. Check the devnet (npm start's log) and that the PKP is in the delegation`,
+      );
     }
     const expected = ethers.utils.getAddress(pkp.ethAddress);
     print(`  message      "${DEMO_MESSAGE}"`);

@@ -110,9 +110,7 @@ export async function createTable(client: DynamoDBClient, name: string): Promise
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: name });
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttlAttribute, Enabled: true } }),
-  );
+  await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttlAttribute, Enabled: true } }));
   return name;
 }
 
@@ -213,7 +211,10 @@ function waitForPort(child: ChildProcess, stderr: () => string, wantedPort: numb
 
 function startFailure(code: number | null, stderr: string, wantedPort: number): DynamoDbLocalError {
   if (/BindException|Address already in use|Failed to bind/i.test(stderr)) {
-    return new DynamoDbLocalError('PORT_IN_USE', `DynamoDB Local could not listen on 127.0.0.1:${wantedPort}: the port is in use. Free it or choose another port.`);
+    return new DynamoDbLocalError(
+      'PORT_IN_USE',
+      `DynamoDB Local could not listen on 127.0.0.1:${wantedPort}: the port is in use. Free it or choose another port.`,
+    );
   }
   if (/UnsupportedClassVersionError/.test(stderr)) {
     return new DynamoDbLocalError('JAVA_MISSING', `${JAVA_NEEDED}: the java on PATH is older. Install a JDK 17 or later.`);

@@ -90,7 +90,8 @@ class Environment {
     });
     this.worker.once('exit', () => {
       this.dead = true;
-      for (const [id, p] of this.pending) this.settle(id, { kind: 'error', errorType: 'Runtime.ExitError', coldStart: p.coldStart, ms: Date.now() - p.started });
+      for (const [id, p] of this.pending)
+        this.settle(id, { kind: 'error', errorType: 'Runtime.ExitError', coldStart: p.coldStart, ms: Date.now() - p.started });
       this.onGone(this);
     });
   }
@@ -116,7 +117,8 @@ class Environment {
   private onMessage(m: RuntimeMessage): void {
     if (m.type === 'result') this.settle(m.id, { kind: 'result', value: m.result } as never);
     else if (m.type === 'error') this.settle(m.id, { kind: 'error', errorType: m.errorType } as never);
-    else if (m.type === 'blocked') this.onLog({ source: this.def.id, text: JSON.stringify({ level: 'WARN', message: 'loopback guard blocked a request', target: m.target }) });
+    else if (m.type === 'blocked')
+      this.onLog({ source: this.def.id, text: JSON.stringify({ level: 'WARN', message: 'loopback guard blocked a request', target: m.target }) });
   }
 
   private settle(id: number, outcome: InvokeOutcome): void {
@@ -130,10 +132,13 @@ class Environment {
 
   invoke(id: number, event: unknown, timeoutMs: number, coldStart: boolean, started: number, onTimeout: () => void): Promise<InvokeOutcome> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        onTimeout();
-        this.settle(id, { kind: 'timeout' } as never);
-      }, Math.max(0, started + timeoutMs - Date.now()));
+      const timer = setTimeout(
+        () => {
+          onTimeout();
+          this.settle(id, { kind: 'timeout' } as never);
+        },
+        Math.max(0, started + timeoutMs - Date.now()),
+      );
       this.pending.set(id, { resolve, started, coldStart, timer });
       const message: HostMessage = { type: 'invoke', id, event, requestId: randomUUID(), deadlineMs: started + timeoutMs };
       this.worker.postMessage(message);
@@ -272,10 +277,7 @@ export class FunctionHost {
     const started = Date.now();
     let outcome: InvokeOutcome;
     try {
-      const init = await Promise.race([
-        env.ready,
-        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref()),
-      ]);
+      const init = await Promise.race([env.ready, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref())]);
       if (init === 'timeout') {
         this.retire(id, env);
         outcome = { kind: 'timeout', coldStart, ms: Date.now() - item.arrived };

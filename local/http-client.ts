@@ -20,15 +20,17 @@ export interface LocalRequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function httpRequest(
-  base: string,
-  method: 'GET' | 'POST',
-  p: string,
-  opts: LocalRequestOptions,
-): Promise<LocalResponse> {
+export async function httpRequest(base: string, method: 'GET' | 'POST', p: string, opts: LocalRequestOptions): Promise<LocalResponse> {
   const headers: Record<string, string> = { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
   if (opts.caller !== undefined) headers[CALLER_HEADER] = opts.caller;
-  const body = typeof opts.rawBody === 'string' ? opts.rawBody : opts.rawBody ? new Uint8Array(opts.rawBody) : opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const body =
+    typeof opts.rawBody === 'string'
+      ? opts.rawBody
+      : opts.rawBody
+        ? new Uint8Array(opts.rawBody)
+        : opts.body === undefined
+          ? undefined
+          : JSON.stringify(opts.body);
   const res = await fetch(`${base}${p}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
@@ -44,7 +46,11 @@ export async function httpRequest(
 
 /** The copy-paste curl `npm start` prints. */
 export function curlFor(url: string, pkp: LocalPkp, caller?: string, resourceId = '*', extra: Record<string, unknown> = {}): string {
-  const body = JSON.stringify({ pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }], ...extra });
+  const body = JSON.stringify({
+    pkpPublicKey: pkp.publicKey,
+    resourceAbilityRequests: [{ resource: { kind: 'pkp', id: resourceId }, ability: 'pkp-signing' }],
+    ...extra,
+  });
   const callerFlag = caller ? ` -H '${CALLER_HEADER}: ${caller}'` : '';
   return `curl -sS -X POST ${url}/session-sigs -H 'content-type: application/json'${callerFlag} -d '${body}'`;
 }

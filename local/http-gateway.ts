@@ -104,7 +104,13 @@ function splitTarget(target: string): { path: string; query: string } | undefine
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Request Entity Too Large', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Request Entity Too Large',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+};
 
 /** Answers a request Node's HTTP parser refused, as JSON like every other refusal, and closes. */
 function parserRefusal(socket: Socket, status: number, id: string): void {
@@ -132,7 +138,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // The deployed API's access-log fields (lib/service-api.ts). The path is bounded: it is the client's.
       log({
         source: 'api',
-        text: JSON.stringify({ requestId: id, ip: req.socket.remoteAddress, caller: caller ?? '-', routeKey: `${method} ${(target?.path ?? '-').slice(0, 200)}`, status, integrationError: integrationError ?? '-', latencyMs: Date.now() - started }),
+        text: JSON.stringify({
+          requestId: id,
+          ip: req.socket.remoteAddress,
+          caller: caller ?? '-',
+          routeKey: `${method} ${(target?.path ?? '-').slice(0, 200)}`,
+          status,
+          integrationError: integrationError ?? '-',
+          latencyMs: Date.now() - started,
+        }),
       });
     });
     const reply = (s: number, message: string, headers?: Record<string, string>) => {
@@ -211,10 +225,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const id = requestId();
     parserRefusal(socket, status, id);
-    log({ source: 'api', text: JSON.stringify({ requestId: id, ip: socket.remoteAddress, caller: '-', routeKey: '-', status, integrationError: '-', latencyMs: 0 }) });
+    log({
+      source: 'api',
+      text: JSON.stringify({ requestId: id, ip: socket.remoteAddress, caller: '-', routeKey: '-', status, integrationError: '-', latencyMs: 0 }),
+    });
   });
   // An Expect header other than 100-continue: Node would answer 417 with no body.
-  server.on('checkExpectation', (_req: http.IncomingMessage, res: http.ServerResponse) => gatewayError(res, 417, 'Expectation Failed', { connection: 'close' }));
+  server.on('checkExpectation', (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    gatewayError(res, 417, 'Expectation Failed', { connection: 'close' }),
+  );
 
   const port = options.port ?? 0;
   await new Promise<void>((resolve, reject) => {
@@ -286,8 +305,18 @@ export function iamIdentity(userArn: string): IamIdentity {
   const accountId = m?.[3] ?? LOCAL_ACCOUNT_ID;
   const resource = m?.[4] ?? userArn;
   const base = { accountId, cognitoIdentity: null, principalOrgId: null, userArn } as const;
-  const session = (principalId: string) => ({ ...base, accessKey: `ASIA${uniqueIdSuffix(`key:${userArn}`).slice(0, 16)}`, callerId: principalId, userId: principalId });
-  const longTerm = (principalId: string) => ({ ...base, accessKey: `AKIA${uniqueIdSuffix(`key:${userArn}`).slice(0, 16)}`, callerId: principalId, userId: principalId });
+  const session = (principalId: string) => ({
+    ...base,
+    accessKey: `ASIA${uniqueIdSuffix(`key:${userArn}`).slice(0, 16)}`,
+    callerId: principalId,
+    userId: principalId,
+  });
+  const longTerm = (principalId: string) => ({
+    ...base,
+    accessKey: `AKIA${uniqueIdSuffix(`key:${userArn}`).slice(0, 16)}`,
+    callerId: principalId,
+    userId: principalId,
+  });
   const assumed = /^assumed-role\/([^/]+)\/(.+)$/.exec(resource);
   if (m?.[2] === 'sts' && assumed) return session(`AROA${uniqueIdSuffix(`role:${m[1]}:${accountId}:${assumed[1]}`)}:${assumed[2]}`);
   const federated = /^federated-user\/(.+)$/.exec(resource);
@@ -336,7 +365,13 @@ export function apiGatewayEvent(input: EventInput): unknown {
       authorizer: { iam: iamIdentity(input.caller) },
       domainName,
       domainPrefix: domainName.split('.')[0],
-      http: { method: input.route.method, path: rawPath, protocol: input.protocol ?? 'HTTP/1.1', sourceIp: input.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: input.route.method,
+        path: rawPath,
+        protocol: input.protocol ?? 'HTTP/1.1',
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: input.requestId ?? requestId(),
       routeKey,
       stage: '$default',
@@ -348,7 +383,15 @@ export function apiGatewayEvent(input: EventInput): unknown {
   };
 }
 
-function toEvent(req: http.IncomingMessage, target: { path: string; query: string }, route: RouteDef, id: string, caller: string, raw: Buffer, asText: boolean): unknown {
+function toEvent(
+  req: http.IncomingMessage,
+  target: { path: string; query: string },
+  route: RouteDef,
+  id: string,
+  caller: string,
+  raw: Buffer,
+  asText: boolean,
+): unknown {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [k, v] of Object.entries(req.headers)) {

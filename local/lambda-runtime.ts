@@ -84,7 +84,9 @@ function main(): void {
       .then(
         (result) => send({ type: 'result', id: m.id, result }),
         (e) => {
-          console.error(JSON.stringify({ level: 'ERROR', message: 'invocation failed', function: data.functionName, requestId: m.requestId, errorType: errorType(e) }));
+          console.error(
+            JSON.stringify({ level: 'ERROR', message: 'invocation failed', function: data.functionName, requestId: m.requestId, errorType: errorType(e) }),
+          );
           send({ type: 'error', id: m.id, errorType: errorType(e) });
         },
       );

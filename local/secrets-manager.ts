@@ -43,10 +43,7 @@ export interface SecretsManagerStandIn {
 const JSON_1_1 = 'application/x-amz-json-1.1';
 const SUPPORTED_TARGET = 'secretsmanager.GetSecretValue';
 
-export async function startSecretsManagerStandIn(
-  secrets: Record<string, string>,
-  options: SecretsManagerStandInOptions = {},
-): Promise<SecretsManagerStandIn> {
+export async function startSecretsManagerStandIn(secrets: Record<string, string>, options: SecretsManagerStandInOptions = {}): Promise<SecretsManagerStandIn> {
   const values = new Map(Object.entries(secrets));
   let reads = 0;
   let fault: SecretsManagerFault = null;

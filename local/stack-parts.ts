@@ -3,7 +3,8 @@
  * progress events for people, and any failure turned into a LocalStackError naming the part and
  * what to do about it.
  */
-export type StackPart = 'data-dir' | 'bundle' | 'dynamodb' | 'devnet' | 'secrets' | 'capacity' | 'pkp' | 'lit-actions' | 'config' | 'functions' | 'delegation' | 'http';
+export type StackPart =
+  'data-dir' | 'bundle' | 'dynamodb' | 'devnet' | 'secrets' | 'capacity' | 'pkp' | 'lit-actions' | 'config' | 'functions' | 'delegation' | 'http';
 
 export interface ProgressEvent {
   part: StackPart;

@@ -31,7 +31,18 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { FunctionHost, type InvokeOutcome, type LogLine } from './function-host';
 import { curlFor, httpRequest, type LocalRequestOptions, type LocalResponse } from './http-client';
 import { apiGatewayEvent, startGateway } from './http-gateway';
-import { callersFor, EXAMPLE_LIT_ACTION_FILE, LOCAL_CALLERS, LOCAL_OWNER_KEY_SECRET, localConfig, localizeConfig, policyPkps, scheduleToMs, type LocalPkp, type PkpMapping } from './local-config';
+import {
+  callersFor,
+  EXAMPLE_LIT_ACTION_FILE,
+  LOCAL_CALLERS,
+  LOCAL_OWNER_KEY_SECRET,
+  localConfig,
+  localizeConfig,
+  policyPkps,
+  scheduleToMs,
+  type LocalPkp,
+  type PkpMapping,
+} from './local-config';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from './secrets-manager';
 import { Cleanups, LocalStackError, partRunner, type PartRunner, type ProgressEvent } from './stack-parts';
 import { readState, STATE_FILE, STATE_VERSION, writeState, type StateRecord } from './state-file';
@@ -148,17 +159,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   deployChecks.catch(() => undefined);
   try {
     const persistent = options.dataDir !== undefined;
-    const dataDir = await part('data-dir', async () => prepareDataDir(options.dataDir, cleanups), (d) => d);
+    const dataDir = await part(
+      'data-dir',
+      async () => prepareDataDir(options.dataDir, cleanups),
+      (d) => d,
+    );
     const statePath = path.join(dataDir, STATE_FILE);
     const saved = readState(statePath);
     const actions = await litActionsOf(options.litActions ?? []);
     const services = await startServices(part, cleanups, { options, dataDir, persistent, actions });
     const { devnet } = services;
     if (saved && saved.ownerAddress.toLowerCase() !== devnet.ownerWallet.address.toLowerCase()) {
-      throw new LocalStackError('data-dir', `${statePath} names owner ${saved.ownerAddress}, but the devnet state holds ${devnet.ownerWallet.address}`, 'The data dir is inconsistent: remove it to start fresh (its state is lost)');
+      throw new LocalStackError(
+        'data-dir',
+        `${statePath} names owner ${saved.ownerAddress}, but the devnet state holds ${devnet.ownerWallet.address}`,
+        'The data dir is inconsistent: remove it to start fresh (its state is lost)',
+      );
     }
-    const secrets = await part('secrets', () => startOwnerKeySecrets(devnet, options.userConfig, cleanups), (s) => s.endpoint);
-    const capacityTokenId = saved?.capacityTokenId ?? (await part('capacity', () => mintCapacity(devnet), (id) => `token ${id}`));
+    const secrets = await part(
+      'secrets',
+      () => startOwnerKeySecrets(devnet, options.userConfig, cleanups),
+      (s) => s.endpoint,
+    );
+    const capacityTokenId =
+      saved?.capacityTokenId ??
+      (await part(
+        'capacity',
+        () => mintCapacity(devnet),
+        (id) => `token ${id}`,
+      ));
 
     const environmentFor = localEnvironment(services.dynamodb, secrets, options.logLevel ?? 'INFO');
     const host = new FunctionHost({
@@ -177,28 +206,50 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let pkps = saved?.pkps ?? [];
     const needed = Math.max(options.pkpCount ?? 1, configured.length);
     if (pkps.length < needed) {
-      pkps = await part('pkp', () => mintPkps(host, pkps, needed), (m) => m.map((p) => p.ethAddress).join(', '));
-      writeState(statePath, { version: STATE_VERSION, createdAt: new Date().toISOString(), ownerAddress: devnet.ownerWallet.address, capacityTokenId, pkps } satisfies StateRecord);
+      pkps = await part(
+        'pkp',
+        () => mintPkps(host, pkps, needed),
+        (m) => m.map((p) => p.ethAddress).join(', '),
+      );
+      writeState(statePath, {
+        version: STATE_VERSION,
+        createdAt: new Date().toISOString(),
+        ownerAddress: devnet.ownerWallet.address,
+        capacityTokenId,
+        pkps,
+      } satisfies StateRecord);
     }
-    await part('lit-actions', () => permitLitActions(devnet, pkps, [actions.exampleCid, ...actions.cids]), (added) => `example ${actions.exampleCid}${actions.cids.length ? ` and ${actions.cids.length} more` : ''}; ${added} permission(s) added`);
+    await part(
+      'lit-actions',
+      () => permitLitActions(devnet, pkps, [actions.exampleCid, ...actions.cids]),
+      (added) => `example ${actions.exampleCid}${actions.cids.length ? ` and ${actions.cids.length} more` : ''}; ${added} permission(s) added`,
+    );
 
     const pkpMapping = options.userConfig ? configured.map((k, i) => ({ configured: k, local: pkps[i] })) : undefined;
-    const config = await part('config', async () => {
-      let next = localConfig(devnet, capacityTokenId, pkps, actions.exampleCid);
-      if (options.userConfig) next = localizeConfig(options.userConfig, next, pkpMapping!);
-      if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...callers } }));
-      // What runs here would synthesise: the checks cdk synth makes (lib/deploy-checks.ts).
-      (await deployChecks).validateDeployable(next);
-      // The PKP is now in the policy: a redeploy, as an operator would do after POST /pkps.
-      await host.redeploy(environmentFor(next));
-      return next;
-    }, (c) => `${c.policy.callers.length} callers${options.userConfig ? ' (your policy)' : ''}`);
+    const config = await part(
+      'config',
+      async () => {
+        let next = localConfig(devnet, capacityTokenId, pkps, actions.exampleCid);
+        if (options.userConfig) next = localizeConfig(options.userConfig, next, pkpMapping!);
+        if (options.configure) next = parseServiceConfig(options.configure(structuredClone(next), { pkps, callers: { ...callers } }));
+        // What runs here would synthesise: the checks cdk synth makes (lib/deploy-checks.ts).
+        (await deployChecks).validateDeployable(next);
+        // The PKP is now in the policy: a redeploy, as an operator would do after POST /pkps.
+        await host.redeploy(environmentFor(next));
+        return next;
+      },
+      (c) => `${c.policy.callers.length} callers${options.userConfig ? ' (your policy)' : ''}`,
+    );
 
     const refresh = async (force = false): Promise<RefreshOutcome> => {
       const out = await host.invoke(DELEGATION_REFRESHER.id, force ? { force: true } : {});
       return expectResult(out, DELEGATION_REFRESHER.id) as unknown as RefreshOutcome;
     };
-    await part('delegation', () => refresh(), (r) => `${r.outcome}, version ${r.version}`);
+    await part(
+      'delegation',
+      () => refresh(),
+      (r) => `${r.outcome}, version ${r.version}`,
+    );
     await part('functions', async () => {
       // One environment's init ahead of the first request, as provisioned concurrency would: its
       // module code only; the first request still waits for what that code started (the Lit connection).
@@ -208,11 +259,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const facts = { pkps, pkpMapping, callers, capacityTokenId, devnet };
     const gatewayUrl: { url?: string } = {};
-    const gateway = await part('http', async () => {
-      const g = await startGateway({ routes: ROUTES, invoke: (id, event) => host.invoke(id, event), defaultCaller, port: options.port ?? 0, localRoutes: { '/_local/info': () => stackInfo(gatewayUrl.url ?? '', facts) }, onLog });
-      cleanups.add(() => g.close());
-      return g;
-    }, (g) => g.url);
+    const gateway = await part(
+      'http',
+      async () => {
+        const g = await startGateway({
+          routes: ROUTES,
+          invoke: (id, event) => host.invoke(id, event),
+          defaultCaller,
+          port: options.port ?? 0,
+          localRoutes: { '/_local/info': () => stackInfo(gatewayUrl.url ?? '', facts) },
+          onLog,
+        });
+        cleanups.add(() => g.close());
+        return g;
+      },
+      (g) => g.url,
+    );
     gatewayUrl.url = gateway.url;
 
     startScheduler(options.refreshEveryMs ?? scheduleToMs(config.delegation.schedule), refresh, onLog, cleanups);
@@ -291,17 +353,29 @@ async function startServices(
 ): Promise<{ bundles: Bundles; dynamodb: DynamoDbLocal; devnet: Devnet }> {
   const { options, dataDir, persistent } = ctx;
   const [bundles, dynamodb, devnet] = await Promise.all([
-    part('bundle', () => bundleFunctions(ALL_FUNCTIONS), (b) => (b.cached ? 'unchanged, reused' : 'built')),
-    part('dynamodb', async () => {
-      const ddb = await startDynamoDbLocal({ tableName: LOCAL_TABLE_NAME, ...(persistent ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) });
-      cleanups.add(() => ddb.stop());
-      return ddb;
-    }, (d) => d.endpoint),
-    part('devnet', async () => {
-      const d = await startDevnet({ ...options.devnet, litActions: ctx.actions.codes, ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
-      cleanups.add(() => d.stop());
-      return d;
-    }, (d) => `${d.nodes.length} nodes, threshold ${d.threshold}`),
+    part(
+      'bundle',
+      () => bundleFunctions(ALL_FUNCTIONS),
+      (b) => (b.cached ? 'unchanged, reused' : 'built'),
+    ),
+    part(
+      'dynamodb',
+      async () => {
+        const ddb = await startDynamoDbLocal({ tableName: LOCAL_TABLE_NAME, ...(persistent ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) });
+        cleanups.add(() => ddb.stop());
+        return ddb;
+      },
+      (d) => d.endpoint,
+    ),
+    part(
+      'devnet',
+      async () => {
+        const d = await startDevnet({ ...options.devnet, litActions: ctx.actions.codes, ...(persistent ? { stateDir: path.join(dataDir, 'devnet') } : {}) });
+        cleanups.add(() => d.stop());
+        return d;
+      },
+      (d) => `${d.nodes.length} nodes, threshold ${d.threshold}`,
+    ),
   ]);
   return { bundles, dynamodb, devnet };
 }
@@ -343,7 +417,10 @@ function localEnvironment(dynamodb: DynamoDbLocal, secrets: SecretsManagerStandI
 async function mintPkps(host: FunctionHost, have: LocalPkp[], needed: number): Promise<LocalPkp[]> {
   const minted: LocalPkp[] = [...have];
   while (minted.length < needed) {
-    const out = await host.invoke('MintPkp', apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }));
+    const out = await host.invoke(
+      'MintPkp',
+      apiGatewayEvent({ route: { method: 'POST', path: '/pkps' }, caller: LOCAL_CALLERS.admin, headers: { 'user-agent': 'local-stack-bootstrap' } }),
+    );
     const res = expectResult(out, 'MintPkp');
     if (res.statusCode !== 201) throw new Error(`POST /pkps answered ${res.statusCode} ${errorCodeOf(res.body)}`);
     const { pkp } = JSON.parse(res.body) as { pkp: LocalPkp };
@@ -381,7 +458,10 @@ function startScheduler(everyMs: number, refresh: () => Promise<RefreshOutcome>,
 }
 
 /** `GET /_local/info`: what a client of the local stack needs; nothing secret. */
-function stackInfo(url: string, f: { pkps: LocalPkp[]; pkpMapping?: PkpMapping[]; callers: { app: string; admin: string }; capacityTokenId: string; devnet: Devnet }): LocalStackInfo {
+function stackInfo(
+  url: string,
+  f: { pkps: LocalPkp[]; pkpMapping?: PkpMapping[]; callers: { app: string; admin: string }; capacityTokenId: string; devnet: Devnet },
+): LocalStackInfo {
   return {
     url,
     pkps: f.pkps,

@@ -27,7 +27,11 @@ export function readState(file: string): StateRecord | undefined {
     throw new LocalStackError('data-dir', `${file} is not valid JSON`, 'Remove the data dir to start fresh (its state is lost)');
   }
   if (state.version !== STATE_VERSION) {
-    throw new LocalStackError('data-dir', `${file} has state version ${state.version}, this version reads ${STATE_VERSION}`, 'Remove the data dir to start fresh (its state is lost)');
+    throw new LocalStackError(
+      'data-dir',
+      `${file} has state version ${state.version}, this version reads ${STATE_VERSION}`,
+      'Remove the data dir to start fresh (its state is lost)',
+    );
   }
   return state;
 }

@@ -82,7 +82,9 @@ export function anvilBinaryPath(): string {
   try {
     binary = require.resolve(`${pkg}/bin/${name}`);
   } catch {
-    throw new AnvilStartError(`the anvil binary is not installed: ${pkg} is missing from node_modules (run npm ci; it is an optional dependency of @foundry-rs/anvil)`);
+    throw new AnvilStartError(
+      `the anvil binary is not installed: ${pkg} is missing from node_modules (run npm ci; it is an optional dependency of @foundry-rs/anvil)`,
+    );
   }
   try {
     fs.accessSync(binary, fs.constants.X_OK);
@@ -185,9 +187,7 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
         stdout = stdout.slice(-1024);
       }
     });
-    void exitedPromise.then(() =>
-      fail(new AnvilStartError(`anvil exited before listening (${describeExit(exitInfo!)}): ${lastLines(tail)}`, tail)),
-    );
+    void exitedPromise.then(() => fail(new AnvilStartError(`anvil exited before listening (${describeExit(exitInfo!)}): ${lastLines(tail)}`, tail)));
   }).catch(async (error: unknown) => {
     if (!exitInfo) child.kill('SIGKILL');
     await Promise.race([exitedPromise, delay(KILL_WAIT_MS)]);
@@ -227,7 +227,10 @@ function describeExit(info: { code: number | null; signal: NodeJS.Signals | null
 
 /** The last few non-empty lines of anvil's output, for an error message. */
 function lastLines(text: string, count = 5): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.slice(-count).join(' | ') || '(no output)';
 }
 

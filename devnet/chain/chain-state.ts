@@ -50,5 +50,10 @@ export function isGanacheDatabase(dbPath: string): boolean {
 
 /** A chain state that anvil refused at start (`--load-state`): name the file. */
 export function chainStateRefused(file: string, anvilMessage: string, cause: unknown): DevnetStateError {
-  return new DevnetStateError('DEVNET_STATE_CORRUPT', file, `the chain state ${file} cannot be loaded by anvil (${anvilMessage}). Restore it, or start with an empty directory.`, { cause });
+  return new DevnetStateError(
+    'DEVNET_STATE_CORRUPT',
+    file,
+    `the chain state ${file} cannot be loaded by anvil (${anvilMessage}). Restore it, or start with an empty directory.`,
+    { cause },
+  );
 }

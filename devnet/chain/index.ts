@@ -253,7 +253,11 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
   };
 
   try {
-    await withTimeout(heads._subscribe('newHeads', ['newHeads'], (head: NewHead) => onHead(head)), 10_000, `anvil's WebSocket (${anvil.wsUrl}) did not answer eth_subscribe`);
+    await withTimeout(
+      heads._subscribe('newHeads', ['newHeads'], (head: NewHead) => onHead(head)),
+      10_000,
+      `anvil's WebSocket (${anvil.wsUrl}) did not answer eth_subscribe`,
+    );
     // The last window of hashes (the latest is the SIWE nonce the nodes hand out; a restored chain
     // goes on from its last block), then the heads that came meanwhile.
     const tip = await provider.getBlockNumber();
@@ -296,11 +300,31 @@ export async function startChain(options: StartChainOptions = {}): Promise<Devne
     if (saver) {
       // A first run is on disk before anyone uses it (the manifest that names its contracts comes next).
       if (!restoring) await saver.save();
-      saver.startTimer(persistence!.saveIntervalMs ?? 1000, () => !stopped && !anvil.exited(), (e) => !stopped && onBackgroundError(e));
+      saver.startTimer(
+        persistence!.saveIntervalMs ?? 1000,
+        () => !stopped && !anvil.exited(),
+        (e) => !stopped && onBackgroundError(e),
+      );
     }
 
     started = true;
-    return chainApi({ rpcUrl, pid: anvil.pid, chainId, contracts, owner, blocks, vault, deployed, provider, send, track, recordBlock, keeper: poolKeeper, admin, stop });
+    return chainApi({
+      rpcUrl,
+      pid: anvil.pid,
+      chainId,
+      contracts,
+      owner,
+      blocks,
+      vault,
+      deployed,
+      provider,
+      send,
+      track,
+      recordBlock,
+      keeper: poolKeeper,
+      admin,
+      stop,
+    });
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -403,7 +427,11 @@ async function deployLitContracts(
   const pkpNftMetadata = await deploy('PKPNFTMetadata');
   await send((o) => pkpNft.setDevnetAddresses(pkpPermissions.address, pkpNftMetadata.address, o));
   const pkpHelper = await deploy('PKPHelper', pkpNft.address, pkpPermissions.address);
-  const rateLimitNft = await deploy('RateLimitNFT', options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n, options.capacityMaxExpirationSeconds ?? 366 * 86400);
+  const rateLimitNft = await deploy(
+    'RateLimitNFT',
+    options.capacityCostPerRequestPerKilosecondPerDayWei ?? 10n ** 9n,
+    options.capacityMaxExpirationSeconds ?? 366 * 86400,
+  );
   const allowlist = await deploy('Allowlist');
   const litToken = await deploy('LITToken');
   const multisender = await deploy('Multisender');

@@ -51,7 +51,8 @@ export class DevnetSigner extends ethers.Signer {
 
   async signTransaction(transaction: ethers.utils.Deferrable<ethers.providers.TransactionRequest>): Promise<string> {
     const tx = await ethers.utils.resolveProperties(transaction);
-    if (tx.from != null && ethers.utils.getAddress(tx.from) !== this.address) throw new Error(`transaction from ${tx.from} cannot be signed by ${this.address}`);
+    if (tx.from != null && ethers.utils.getAddress(tx.from) !== this.address)
+      throw new Error(`transaction from ${tx.from} cannot be signed by ${this.address}`);
     const unsigned = { ...tx };
     delete unsigned.from;
     const digest = ethers.utils.keccak256(ethers.utils.serializeTransaction(unsigned as ethers.UnsignedTransaction));

@@ -81,7 +81,10 @@ export async function waitForReceipt(provider: ethers.providers.Provider, hash: 
     const receipt = await provider.getTransactionReceipt(hash);
     if (receipt && receipt.blockNumber != null) {
       if (receipt.status === 0) {
-        throw Object.assign(new Error(`transaction ${hash} reverted (mined in block ${receipt.blockNumber} with status 0)`), { code: 'CALL_EXCEPTION', receipt });
+        throw Object.assign(new Error(`transaction ${hash} reverted (mined in block ${receipt.blockNumber} with status 0)`), {
+          code: 'CALL_EXCEPTION',
+          receipt,
+        });
       }
       return receipt;
     }

@@ -61,7 +61,9 @@ export function compileContracts(): ArtifactsFile {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- solc-js is 9 MB: loaded only when compiling
   const solc = require('solc') as { compile(input: string): string; version(): string };
   const sources: Record<string, { content: string }> = {};
-  for (const file of readdirSync(CONTRACTS_DIR).filter((f) => f.endsWith('.sol')).sort()) {
+  for (const file of readdirSync(CONTRACTS_DIR)
+    .filter((f) => f.endsWith('.sol'))
+    .sort()) {
     sources[file] = { content: readFileSync(join(CONTRACTS_DIR, file), 'utf8') };
   }
   const input = {

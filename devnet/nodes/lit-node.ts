@@ -211,13 +211,19 @@ export class LitNode {
    */
   private handshake(body: unknown, request: NodeRequest): Record<string, unknown> {
     if (request.correlationId === undefined) {
-      throw new PublicErrorRefusal('CoreApiMissingRequiredXRequestIdHeader', ["Missing 'X-Request-Id' or 'X-Correlation-Id' header."], { kind: 'Validation', withoutCorrelationId: true });
+      throw new PublicErrorRefusal('CoreApiMissingRequiredXRequestIdHeader', ["Missing 'X-Request-Id' or 'X-Correlation-Id' header."], {
+        kind: 'Validation',
+        withoutCorrelationId: true,
+      });
     }
     const sdkVersion = request.headers['x-lit-sdk-version'];
     if (sdkVersion !== undefined) {
       const semver = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/.test(sdkVersion);
       if (!semver || /^0\.0\.0(?:[-+]|$)/.test(sdkVersion)) {
-        throw new PublicErrorRefusal('CoreApiInvalidXSDKVersionHeader', ['Invalid X-Lit-SDK-Version header'], { kind: semver ? 'Validation' : 'Conversion', withoutCorrelationId: true });
+        throw new PublicErrorRefusal('CoreApiInvalidXSDKVersionHeader', ['Invalid X-Lit-SDK-Version header'], {
+          kind: semver ? 'Validation' : 'Conversion',
+          withoutCorrelationId: true,
+        });
       }
     }
     const b = body as { clientPublicKey?: unknown } | null;

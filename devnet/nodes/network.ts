@@ -122,8 +122,10 @@ export interface NodeControls {
 
 function checkedActionLimits(current: LitActionLimits, change: Partial<LitActionLimits>): LitActionLimits {
   const next = { ...current, ...change };
-  if (!Number.isInteger(next.timeoutMs) || next.timeoutMs < 10 || next.timeoutMs > 300_000) throw new RangeError('timeoutMs must be a whole number from 10 to 300000');
-  if (!Number.isInteger(next.memoryLimitMb) || next.memoryLimitMb < 4 || next.memoryLimitMb > 1024) throw new RangeError('memoryLimitMb must be a whole number from 4 to 1024');
+  if (!Number.isInteger(next.timeoutMs) || next.timeoutMs < 10 || next.timeoutMs > 300_000)
+    throw new RangeError('timeoutMs must be a whole number from 10 to 300000');
+  if (!Number.isInteger(next.memoryLimitMb) || next.memoryLimitMb < 4 || next.memoryLimitMb > 1024)
+    throw new RangeError('memoryLimitMb must be a whole number from 4 to 1024');
   return next;
 }
 
@@ -151,7 +153,10 @@ export async function startLitNodes(options: StartLitNodesOptions): Promise<LitN
   const currentEpoch = options.currentEpoch ?? (() => 1);
   const actionStore = new LitActionStore();
   for (const code of options.litActions ?? []) await actionStore.register(code);
-  let actionLimits = checkedActionLimits({ timeoutMs: REAL_NODE_ACTION_LIMITS.timeoutMs, memoryLimitMb: REAL_NODE_ACTION_LIMITS.memoryLimitMb }, options.litActionLimits ?? {});
+  let actionLimits = checkedActionLimits(
+    { timeoutMs: REAL_NODE_ACTION_LIMITS.timeoutMs, memoryLimitMb: REAL_NODE_ACTION_LIMITS.memoryLimitMb },
+    options.litActionLimits ?? {},
+  );
   const litActions = { store: actionStore, limits: () => actionLimits };
   const nodes: LitNode[] = [];
   const infos: DevnetNodeInfo[] = [];

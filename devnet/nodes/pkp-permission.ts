@@ -83,7 +83,11 @@ export async function checkPkpAuth(ctx: Pick<NodeContext, 'chainView'>, check: P
   }
   const owner = await ctx.chainView.pkpOwner(check.tokenId);
   if (owner === null) {
-    throw new PublicErrorRefusal('NodeContractResolverConversionFailed', ['unexpected error: Error getting owner of PKP: Contract call reverted with data: 0x'], { kind: 'Unexpected' });
+    throw new PublicErrorRefusal(
+      'NodeContractResolverConversionFailed',
+      ['unexpected error: Error getting owner of PKP: Contract call reverted with data: 0x'],
+      { kind: 'Unexpected' },
+    );
   }
   const required = check.requiredScope;
   for (const m of check.authContext.authMethodContexts) {
@@ -97,5 +101,7 @@ export async function checkPkpAuth(ctx: Pick<NodeContext, 'chainView'>, check: P
     if (id && permitted.some((p) => p.authMethodType === AUTH_METHOD_TYPE.LitAction && p.id === id && scopesMet(p, required))) return;
   }
   if (check.authSigAddress !== undefined && addressPermitted(check.authSigAddress, owner, permitted, required)) return;
-  throw new PublicErrorRefusal('NodeAuthSigScopeTooLimited', [`None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [${required}].`], { kind: 'Validation' });
+  throw new PublicErrorRefusal('NodeAuthSigScopeTooLimited', [`None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [${required}].`], {
+    kind: 'Validation',
+  });
 }

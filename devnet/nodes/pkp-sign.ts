@@ -82,7 +82,13 @@ function jsonAuthSigOf(v: unknown): SessionSigInput | undefined {
   if (!Object.keys(v).every((k) => ['sig', 'derivedVia', 'signedMessage', 'address', 'algo'].includes(k))) return undefined;
   if (!['sig', 'derivedVia', 'signedMessage', 'address'].every((k) => typeof v[k] === 'string')) return undefined;
   if (v.algo !== undefined && v.algo !== null && typeof v.algo !== 'string') return undefined;
-  return { sig: v.sig as string, derivedVia: v.derivedVia as string, signedMessage: v.signedMessage as string, address: v.address as string, algo: (v.algo as string | null | undefined) ?? null };
+  return {
+    sig: v.sig as string,
+    derivedVia: v.derivedVia as string,
+    signedMessage: v.signedMessage as string,
+    address: v.address as string,
+    algo: (v.algo as string | null | undefined) ?? null,
+  };
 }
 
 /** `AuthSigItem` (auth_material.rs:96-102), untagged: Single(JsonAuthSig), else Multiple(MultipleAuthSigs) whose six fields are optional. */
@@ -324,14 +330,18 @@ export async function pkpSign(ctx: NodeContext, body: unknown, request: NodeRequ
 
   // v1.rs:172-193, before the handler's tracing context: no correlationId.
   if (req.authMethods !== null) {
-    throw handle(litErr('Validation', "Can't provide AuthMethods for pkpSign. You have to provide an SessionSig.", 'NodeCannotProvideAuthMethodForEndpoint'), { withoutCorrelationId: true });
+    throw handle(litErr('Validation', "Can't provide AuthMethods for pkpSign. You have to provide an SessionSig.", 'NodeCannotProvideAuthMethodForEndpoint'), {
+      withoutCorrelationId: true,
+    });
   }
   if ('multiple' in req.authSig) {
     throw handle(litErr('Validation', "Can't pass multiple AuthSigs", 'NodeInvalidMultipleAuthSigs'), { withoutCorrelationId: true });
   }
   const sessionSig = req.authSig.single;
   if (authMaterialType(sessionSig.derivedVia, sessionSig.algo) !== 'SessionSig') {
-    throw handle(litErr('Validation', "Can't provide AuthSig for pkpSign. You have to provide a SessionSig.", 'NodeCannotProvideAuthSigForEndpoint'), { withoutCorrelationId: true });
+    throw handle(litErr('Validation', "Can't provide AuthSig for pkpSign. You have to provide a SessionSig.", 'NodeCannotProvideAuthSigForEndpoint'), {
+      withoutCorrelationId: true,
+    });
   }
 
   // 3. pubkey_to_token_id (utils/web.rs:768-782): any 65 bytes; the token id is keccak256 of them.
@@ -398,7 +408,9 @@ export async function pkpSign(ctx: NodeContext, body: unknown, request: NodeRequ
     if (e instanceof PublicErrorRefusal && e.code === 'NodeAuthSigScopeTooLimited') {
       // check_pkp_auth's error goes through sign_ecdsa and pkp.rs:254's wrapper, whose handling
       // puts the inner error's Display ("validation error: …") in the details.
-      throw signingFailure(walletError ?? litErr('Validation', 'None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [1].', 'NodeAuthSigScopeTooLimited'));
+      throw signingFailure(
+        walletError ?? litErr('Validation', 'None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [1].', 'NodeAuthSigScopeTooLimited'),
+      );
     }
     throw e;
   }
@@ -415,7 +427,12 @@ export async function pkpSign(ctx: NodeContext, body: unknown, request: NodeRequ
     // 14. The message must be a 32-byte hash, below the curve order (ScalarPrimitive::from_slice).
     const inner = (e: LitError): PublicErrorRefusal => ecdsaFailure(litErr('Unexpected', e, 'NodeUnknownError'));
     if (req.toSign.length !== 32) {
-      throw inner(litErr('Unexpected', 'Message length to be signed is not 32 bytes.  Please hash it before sending it to the node to sign.  You can use SHA256 or Keccak256 for example'));
+      throw inner(
+        litErr(
+          'Unexpected',
+          'Message length to be signed is not 32 bytes.  Please hash it before sending it to the node to sign.  You can use SHA256 or Keccak256 for example',
+        ),
+      );
     }
     const digest = Uint8Array.from(req.toSign);
     if (BigInt(`0x${Buffer.from(digest).toString('hex')}`) >= secp256k1.CURVE.n) {

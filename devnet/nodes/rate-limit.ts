@@ -31,7 +31,15 @@ import type { CapacityTokenInfo } from '../chain/chain-view';
 import type { NodeContext } from './node-context';
 import { PublicErrorRefusal, rateLimitExceeded } from './node-error';
 import type { Capability } from './recap';
-import { extractAndVerifyAllCapabilities, handle, litErr, LitFailure, parseCapabilitySiweMessage, validateCapabilityAuthSig, type SessionKeySignedMessage } from './session-sig';
+import {
+  extractAndVerifyAllCapabilities,
+  handle,
+  litErr,
+  LitFailure,
+  parseCapabilitySiweMessage,
+  validateCapabilityAuthSig,
+  type SessionKeySignedMessage,
+} from './session-sig';
 import { UsageLedger } from './usage-ledger';
 
 /** A handler panic, as Rocket's 500 catcher answers it (rust/lit-node/src/main.rs:115-139). */
@@ -146,7 +154,9 @@ async function delegatedNfts(ctx: NodeContext, message: SessionKeySignedMessage,
             if (has(nb, 'nft_id')) {
               // Non-strings and unparsable ids are dropped; a non-array is no ids. The delegator is NOT
               // required to own the NFTs: the node fetches the owner (data.rs:601-605) but never compares it.
-              const ids = Array.isArray(nb.nft_id) ? nb.nft_id.filter((x: unknown): x is string => typeof x === 'string').flatMap((x: string) => parseU256Dec(x) ?? []) : [];
+              const ids = Array.isArray(nb.nft_id)
+                ? nb.nft_id.filter((x: unknown): x is string => typeof x === 'string').flatMap((x: string) => parseU256Dec(x) ?? [])
+                : [];
               tokens = await nftsByIds(ctx, ids, nowMs);
             } else {
               tokens = await nftsOwnedBy(ctx, ethers.utils.getAddress(delegator), nowMs);

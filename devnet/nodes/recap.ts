@@ -44,12 +44,14 @@ export function decodeRecap(resource: string): Capability {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new RecapError('Failed to decode JSON: invalid type, expected struct Capability');
   if (c.att === undefined) throw new RecapError('Failed to decode JSON: missing field `att`');
   if (c.prf === undefined) throw new RecapError('Failed to decode JSON: missing field `prf`');
-  if (!Array.isArray(c.prf) || !c.prf.every((p) => typeof p === 'string' && p.startsWith('z'))) throw new RecapError('Failed to decode JSON: invalid proof CID');
+  if (!Array.isArray(c.prf) || !c.prf.every((p) => typeof p === 'string' && p.startsWith('z')))
+    throw new RecapError('Failed to decode JSON: invalid proof CID');
   if (typeof c.att !== 'object' || c.att === null || Array.isArray(c.att)) throw new RecapError('Failed to decode JSON: invalid type, expected a map');
   const att: Attenuations = {};
   for (const [uri, abilities] of Object.entries(c.att as Record<string, unknown>)) {
     if (!isUri(uri)) throw new RecapError('Failed to decode JSON: invalid resource URI');
-    if (typeof abilities !== 'object' || abilities === null || Array.isArray(abilities)) throw new RecapError('Failed to decode JSON: invalid type, expected a map');
+    if (typeof abilities !== 'object' || abilities === null || Array.isArray(abilities))
+      throw new RecapError('Failed to decode JSON: invalid type, expected a map');
     att[uri] = {};
     for (const [ability, nb] of Object.entries(abilities as Record<string, unknown>)) {
       if (!ABILITY.test(ability)) throw new RecapError('Failed to decode JSON: invalid ability');
@@ -72,7 +74,10 @@ export function recapStatement(cap: Capability): string {
       groups.set(namespace, [...(groups.get(namespace) ?? []), name]);
     }
     for (const namespace of [...groups.keys()].sort(byBytes)) {
-      text += ` (${++n}) '${namespace}': ${groups.get(namespace)!.map((a) => `'${a}'`).join(', ')} for '${resource}'.`;
+      text += ` (${++n}) '${namespace}': ${groups
+        .get(namespace)!
+        .map((a) => `'${a}'`)
+        .join(', ')} for '${resource}'.`;
     }
   }
   return text;

@@ -156,7 +156,8 @@ export function litHexToBytes(text: string): Buffer {
   let raw = Buffer.from(text.startsWith('0x') ? text.slice(2) : text, 'utf8');
   if (raw.length % 2 === 1) raw = Buffer.concat([Buffer.from('0'), raw]);
   for (let i = 0; i < raw.length; i++) {
-    if (!isHexByte(raw[i])) fail(litErr('Conversion', `Invalid character ${rustCharDebug(raw[i])} at position ${i}`, undefined, 'failed to decode hex from str'));
+    if (!isHexByte(raw[i]))
+      fail(litErr('Conversion', `Invalid character ${rustCharDebug(raw[i])} at position ${i}`, undefined, 'failed to decode hex from str'));
   }
   return Buffer.from(raw.toString('latin1'), 'hex');
 }
@@ -599,7 +600,13 @@ function readJsonAuthSig(r: JsonReader): JsonAuthSig {
   if (err) throw err;
   r.endMap();
   const algo = got.algo ?? null;
-  const sig = { sig: got.sig as string, derivedVia: got.derivedVia as string, signedMessage: got.signedMessage as string, address: got.address as string, algo };
+  const sig = {
+    sig: got.sig as string,
+    derivedVia: got.derivedVia as string,
+    signedMessage: got.signedMessage as string,
+    address: got.address as string,
+    algo,
+  };
   return { ...sig, type: authMaterialType(sig.derivedVia, algo) };
 }
 
@@ -621,7 +628,11 @@ function deserializeSessionKeySignedMessage(text: string): SessionKeySignedMessa
     resourceAbilityRequests: () =>
       r.vec(() =>
         r.struct<SessionKeySignedMessage['resourceAbilityRequests'][number]>('LitResourceAbilityRequest', {
-          resource: () => r.struct<{ resource: string; resourcePrefix: string }>('LitResourceAbilityRequestResource', { resource: () => r.string(), resourcePrefix: () => r.string() }),
+          resource: () =>
+            r.struct<{ resource: string; resourcePrefix: string }>('LitResourceAbilityRequestResource', {
+              resource: () => r.string(),
+              resourcePrefix: () => r.string(),
+            }),
           ability: () => r.string(),
         }),
       ),
@@ -810,7 +821,15 @@ function checkSessionTimes(issuedAtText: string, expirationText: string, nowMs: 
   }
   const issuedAt = iat as ChronoDateTime;
   if (wholeSeconds(issuedAt.ns) > wholeSeconds(nowNs) + GRACE_SECONDS) {
-    fail(addSourceToDetails(litErr('Validation', `Session key issued_at ${chronoFixedDisplay(issuedAt)} is in the future beyond the grace period of 60 seconds (now is ${nowText})`, 'NodeIatOutsideGracePeriod')));
+    fail(
+      addSourceToDetails(
+        litErr(
+          'Validation',
+          `Session key issued_at ${chronoFixedDisplay(issuedAt)} is in the future beyond the grace period of 60 seconds (now is ${nowText})`,
+          'NodeIatOutsideGracePeriod',
+        ),
+      ),
+    );
   }
   const exp = parseChronoRfc3339(expirationText);
   if (typeof exp === 'string') {
@@ -818,15 +837,39 @@ function checkSessionTimes(issuedAtText: string, expirationText: string, nowMs: 
   }
   const expiration = exp as ChronoDateTime;
   if (expiration.ns < issuedAt.ns) {
-    fail(addSourceToDetails(litErr('Validation', `Session key expiration ${chronoFixedDisplay(expiration)} is in behind issue_at which is ${chronoFixedDisplay(issuedAt)}`, 'NodeExpWrongOrTooLarge')));
+    fail(
+      addSourceToDetails(
+        litErr(
+          'Validation',
+          `Session key expiration ${chronoFixedDisplay(expiration)} is in behind issue_at which is ${chronoFixedDisplay(issuedAt)}`,
+          'NodeExpWrongOrTooLarge',
+        ),
+      ),
+    );
   }
   if (wholeSeconds(expiration.ns) < wholeSeconds(nowNs) - GRACE_SECONDS) {
-    fail(addSourceToDetails(litErr('Validation', `Session key expiration ${chronoFixedDisplay(expiration)} is in the past beyond the grace period of 60 seconds (now is ${nowText})`, 'NodeExpWrongOrTooLarge')));
+    fail(
+      addSourceToDetails(
+        litErr(
+          'Validation',
+          `Session key expiration ${chronoFixedDisplay(expiration)} is in the past beyond the grace period of 60 seconds (now is ${nowText})`,
+          'NodeExpWrongOrTooLarge',
+        ),
+      ),
+    );
   }
   // check_expiration_validity (siwe_db/utils.rs:55-73), on DateTime<Utc> at full precision.
   const max = issuedAt.ns + MAX_VALIDITY_NS;
   if (expiration.ns > max) {
-    fail(addSourceToDetails(litErr('Validation', `Session key expiration ${chronoUtcDisplay(expiration.ns)} is beyond the max expiry timestamp of ${chronoUtcDisplay(max)} (issued_at is ${chronoUtcDisplay(issuedAt.ns)})`, 'NodeSIWEMessageError')));
+    fail(
+      addSourceToDetails(
+        litErr(
+          'Validation',
+          `Session key expiration ${chronoUtcDisplay(expiration.ns)} is beyond the max expiry timestamp of ${chronoUtcDisplay(max)} (issued_at is ${chronoUtcDisplay(issuedAt.ns)})`,
+          'NodeSIWEMessageError',
+        ),
+      ),
+    );
   }
 }
 
@@ -932,7 +975,8 @@ function siweValidAt(m: SiweFields, nowMs: number): boolean {
  */
 function siweVerify(m: SiweFields, sig: Uint8Array, nowMs: number): string | undefined {
   if (!siweValidAt(m, nowMs)) return 'Message is not currently valid';
-  if (sig.length !== 65) return 'The signature is not 65 bytes long. It might mean that it is a EIP1271 signature and you have the `ethers` feature disabled or configured a provider.';
+  if (sig.length !== 65)
+    return 'The signature is not 65 bytes long. It might mean that it is a EIP1271 signature and you have the `ethers` feature disabled or configured a provider.';
   const id = sig[64] % 27;
   if (id > 3) return 'signature error';
   const r = BigInt(`0x${Buffer.from(sig.subarray(0, 32)).toString('hex')}`);
@@ -1011,7 +1055,9 @@ function verifyWalletSiwe(ctx: NodeContext, cap: JsonAuthSig, invalidMsg: string
 function validateWalletBasic(ctx: NodeContext, cap: JsonAuthSig, sessionPubkey: string): SiweFields {
   const m = verifyWalletSiwe(ctx, cap, 'Wallet signature of session key via SIWE is not valid');
   if (m.uri !== `lit:session:${sessionPubkey}`) {
-    fail(addSourceToDetails(litErr('Validation', 'The session pubkey in the auth sig is not signed in the wallet-signed SIWE message', 'NodeSIWEMessageError')));
+    fail(
+      addSourceToDetails(litErr('Validation', 'The session pubkey in the auth sig is not signed in the wallet-signed SIWE message', 'NodeSIWEMessageError')),
+    );
   }
   return m;
 }
@@ -1023,7 +1069,11 @@ function validateBlsBasic(ctx: NodeContext, cap: JsonAuthSig, sessionPubkey: str
   if (m.uri !== correct) {
     fail(
       addSourceToDetails(
-        litErr('Validation', `The session pubkey in the auth sig is not signed in the wallet-signed SIWE message.  The correct URI should be ${correct} but the signed URI was ${m.uri}`, 'NodeSIWEMessageError'),
+        litErr(
+          'Validation',
+          `The session pubkey in the auth sig is not signed in the wallet-signed SIWE message.  The correct URI should be ${correct} but the signed URI was ${m.uri}`,
+          'NodeSIWEMessageError',
+        ),
       ),
     );
   }
@@ -1097,7 +1147,13 @@ function validateCapabilityForResource(ctx: NodeContext, cap: JsonAuthSig, sessi
   if (cap.type === 'WalletSig') validateWalletBasic(ctx, cap, sessionPubkey);
   else if (cap.type === 'BLSNetworkSig') validateBlsBasic(ctx, cap, sessionPubkey);
   else {
-    fail(litErr('Validation', `The auth sig material type ${cap.type} is not supported when calling validate_auth_sig() within session sig validation.  Only WalletSig and BLSNetworkSig are supported.`, 'NodeSIWEMessageError'));
+    fail(
+      litErr(
+        'Validation',
+        `The auth sig material type ${cap.type} is not supported when calling validate_auth_sig() within session sig validation.  Only WalletSig and BLSNetworkSig are supported.`,
+        'NodeSIWEMessageError',
+      ),
+    );
   }
   let capabilities: Capability[];
   try {
@@ -1171,7 +1227,11 @@ export function validateSessionSig(ctx: NodeContext, sessionSig: SessionSigInput
 
   // The node compares its `[node] domain` + external port with the prepared nodeAddress.
   if (ctx.hostPort !== prepareDomainName(message.nodeAddress)) {
-    fail(addSourceToDetails(litErr('Validation', `Session key node_address ${message.nodeAddress} does not match our node address ${ctx.hostPort}`, 'NodeNotAuthorized')));
+    fail(
+      addSourceToDetails(
+        litErr('Validation', `Session key node_address ${message.nodeAddress} does not match our node address ${ctx.hostPort}`, 'NodeNotAuthorized'),
+      ),
+    );
   }
 
   // validate_capabilities_array (327-368): the first capability that validates wins; failures are only logged.
@@ -1238,7 +1298,13 @@ function parseEthersAddress(text: string): Buffer | string {
 export function validateCapabilityAuthSig(ctx: NodeContext, cap: JsonAuthSig): SiweFields {
   if (cap.type === 'BLSNetworkSig') return checkBlsCapability(ctx, cap);
   if (cap.type !== 'WalletSig') {
-    fail(litErr('Validation', `The auth sig material type ${cap.type} is not supported when calling validate_auth_sig() within session sig validation.  Only WalletSig and BLSNetworkSig are supported.`, 'NodeSIWEMessageError'));
+    fail(
+      litErr(
+        'Validation',
+        `The auth sig material type ${cap.type} is not supported when calling validate_auth_sig() within session sig validation.  Only WalletSig and BLSNetworkSig are supported.`,
+        'NodeSIWEMessageError',
+      ),
+    );
   }
   const m = verifyWalletSiwe(ctx, cap, 'Wallet signature of SIWE is not valid');
   const parsed = parseEthersAddress(cap.address);

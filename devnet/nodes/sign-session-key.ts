@@ -56,7 +56,13 @@ function parseRequest(body: unknown): SignSessionKeyRequest {
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badInput();
   const methodsOk =
     Array.isArray(b.authMethods) &&
-    b.authMethods.every((m) => typeof m === 'object' && m !== null && isU32((m as { authMethodType?: unknown }).authMethodType) && typeof (m as { accessToken?: unknown }).accessToken === 'string');
+    b.authMethods.every(
+      (m) =>
+        typeof m === 'object' &&
+        m !== null &&
+        isU32((m as { authMethodType?: unknown }).authMethodType) &&
+        typeof (m as { accessToken?: unknown }).accessToken === 'string',
+    );
   const epochOk = b.epoch === undefined || (Number.isSafeInteger(b.epoch) && (b.epoch as number) >= 0);
   const authSigOk = b.authSig === undefined || b.authSig === null || (typeof b.authSig === 'object' && !Array.isArray(b.authSig));
   if (
@@ -98,7 +104,11 @@ function pkpAddressFromKey(pkpPublicKey: string): string {
   const bytes = hexBytes(pkpPublicKey);
   if (!bytes) throw new PublicErrorRefusal(undefined, ['conversion error: failed to decode hex from str: Invalid character'], { kind: 'Conversion' });
   if (bytes.length < 33) {
-    throw new PublicErrorRefusal(undefined, ['Error hex decoding pkpPublicKey', 'validation error: Invalid pubkey length.  Expected generally 33 or 64 bytes.'], { kind: 'Parser' });
+    throw new PublicErrorRefusal(
+      undefined,
+      ['Error hex decoding pkpPublicKey', 'validation error: Invalid pubkey length.  Expected generally 33 or 64 bytes.'],
+      { kind: 'Parser' },
+    );
   }
   return ethers.utils.getAddress(`0x${ethers.utils.keccak256(bytes.slice(1)).slice(-40)}`);
 }
@@ -130,7 +140,8 @@ async function blockOfNonce(ctx: NodeContext, nonce: string): Promise<{ hash: st
 function verifyAuthMethods(methods: SignSessionKeyRequest['authMethods'], nowMs: number): AuthMethodContext[] {
   return methods.map((m) => {
     if (m.authMethodType === 1) return verifyEthWalletAuthMethod(m.accessToken, nowMs);
-    if (EXTERNAL_AUTH_METHOD_TYPES.has(m.authMethodType)) throw notEmulated(`auth method type ${m.authMethodType} (verified by the real node against an outside identity service)`);
+    if (EXTERNAL_AUTH_METHOD_TYPES.has(m.authMethodType))
+      throw notEmulated(`auth method type ${m.authMethodType} (verified by the real node against an outside identity service)`);
     throw new PublicErrorRefusal(undefined, [`validation error: Unsupported auth method type: ${m.authMethodType}`], { kind: 'Unexpected' });
   });
 }
@@ -139,10 +150,16 @@ export async function signSessionKey(ctx: NodeContext, body: unknown, request: N
   const req = parseRequest(body);
   // 1-2: before the handler's context, so without a correlation id (v1.rs:116-135).
   if (req.curveType !== 'BLS') {
-    throw new PublicErrorRefusal('NodeInvalidCurveType', [`Invalid curve_type: ${req.curveType} - only BLS curve type is allowed for this endpoint`], { withoutCorrelationId: true });
+    throw new PublicErrorRefusal('NodeInvalidCurveType', [`Invalid curve_type: ${req.curveType} - only BLS curve type is allowed for this endpoint`], {
+      withoutCorrelationId: true,
+    });
   }
   if (req.authSig !== undefined) {
-    throw new PublicErrorRefusal('NodeInvalidAuthSigForSessionKey', ["You can't provide an AuthSig on this endpoint.  Instead, send it as an AuthMethod in the authMethods array."], { withoutCorrelationId: true });
+    throw new PublicErrorRefusal(
+      'NodeInvalidAuthSigForSessionKey',
+      ["You can't provide an AuthSig on this endpoint.  Instead, send it as an AuthMethod in the authMethods array."],
+      { withoutCorrelationId: true },
+    );
   }
   const now = ctx.now();
   // 4
@@ -150,10 +167,13 @@ export async function signSessionKey(ctx: NodeContext, body: unknown, request: N
   try {
     siwe = parseSiwe(req.siweMessage, ethers.utils.getAddress);
   } catch (e) {
-    throw new PublicErrorRefusal('NodeSIWEMessageError', ['Error parsing SIWE message', e instanceof SiweParseError ? e.message : 'Formatting Error'], { kind: 'Parser' });
+    throw new PublicErrorRefusal('NodeSIWEMessageError', ['Error parsing SIWE message', e instanceof SiweParseError ? e.message : 'Formatting Error'], {
+      kind: 'Parser',
+    });
   }
   // 5
-  if (siwe.statement?.includes(RESOLVED_AUTH_CONTEXT)) throw refuse('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability", { twice: false });
+  if (siwe.statement?.includes(RESOLVED_AUTH_CONTEXT))
+    throw refuse('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability", { twice: false });
   // 7
   const authMethodContexts = verifyAuthMethods(req.authMethods, now);
   // 8
@@ -162,7 +182,11 @@ export async function signSessionKey(ctx: NodeContext, body: unknown, request: N
   if (req.pkpPublicKey !== undefined) {
     pkpAddress = pkpAddressFromKey(req.pkpPublicKey);
     if (siwe.address.toLowerCase() !== pkpAddress.toLowerCase()) {
-      throw refuse('NodeSIWEMessageError', `Address in SIWE message ${siwe.address.slice(2).toLowerCase()} does not match PKP ETH address ${pkpAddress.slice(2).toLowerCase()}`, { kind: 'Parser' });
+      throw refuse(
+        'NodeSIWEMessageError',
+        `Address in SIWE message ${siwe.address.slice(2).toLowerCase()} does not match PKP ETH address ${pkpAddress.slice(2).toLowerCase()}`,
+        { kind: 'Parser' },
+      );
     }
     tokenId = ethers.BigNumber.from(ethers.utils.keccak256(hexBytes(req.pkpPublicKey) as Uint8Array)).toString();
   } else {

@@ -128,7 +128,8 @@ export function parseSiwe(text: string, toChecksum: (a: string) => string): Siwe
     return value;
   };
   const expirationTime = optional(TAGS.expirationTime);
-  if (expirationTime !== undefined && parseRfc3339(expirationTime) === undefined) throw new SiweParseError('Invalid Timestamp: the input contained an invalid value');
+  if (expirationTime !== undefined && parseRfc3339(expirationTime) === undefined)
+    throw new SiweParseError('Invalid Timestamp: the input contained an invalid value');
   const notBefore = optional(TAGS.notBefore);
   if (notBefore !== undefined && parseRfc3339(notBefore) === undefined) throw new SiweParseError('Invalid Timestamp: the input contained an invalid value');
   const requestId = optional(TAGS.requestId);

@@ -27,7 +27,11 @@ export function siweTimeRefusal(m: Pick<SiweFields, 'issuedAt' | 'expirationTime
   const iat = parseRfc3339(m.issuedAt) as number;
   const now = chronoRfc3339(nowMs);
   if (iat > nowMs + GRACE_SECONDS * 1000) {
-    return refuse('NodeSIWEMessageError', `Session key issued_at ${m.issuedAt} is in the future beyond the grace period of ${GRACE_SECONDS} seconds (now is ${now})`, { kind: 'Validation' });
+    return refuse(
+      'NodeSIWEMessageError',
+      `Session key issued_at ${m.issuedAt} is in the future beyond the grace period of ${GRACE_SECONDS} seconds (now is ${now})`,
+      { kind: 'Validation' },
+    );
   }
   if (m.expirationTime === undefined) return refuse('NodeSIWEMessageError', 'Session key expiration time is not set', { kind: 'Parser' });
   const exp = parseRfc3339(m.expirationTime) as number;
@@ -35,7 +39,11 @@ export function siweTimeRefusal(m: Pick<SiweFields, 'issuedAt' | 'expirationTime
     return refuse('NodeExpWrongOrTooLarge', `Session key expiration ${m.expirationTime} is in behind issue_at which is ${m.issuedAt}`, { kind: 'Validation' });
   }
   if (exp < nowMs - GRACE_SECONDS * 1000) {
-    return refuse('NodeSIWEMessageError', `Session key expiration ${m.expirationTime} is in the past beyond the grace period of ${GRACE_SECONDS} seconds (now is ${now})`, { kind: 'Validation' });
+    return refuse(
+      'NodeSIWEMessageError',
+      `Session key expiration ${m.expirationTime} is in the past beyond the grace period of ${GRACE_SECONDS} seconds (now is ${now})`,
+      { kind: 'Validation' },
+    );
   }
   // Compared at whole seconds: convert_siwe_timestamp_to_utc_datetime drops the fraction.
   const iatS = Math.floor(iat / 1000) * 1000;

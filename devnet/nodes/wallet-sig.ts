@@ -49,7 +49,11 @@ export function verifyEthWalletAuthMethod(accessToken: string, nowMs: number): A
     authSig = parseJsonAuthSig(accessToken);
   } catch (e) {
     // W1
-    throw new PublicErrorRefusal('NodeWalletSignatureJSONError', [`parser error: Unable to parse string into a JsonAuthSig: ${(e as Error).message.slice(0, 120)}`], { kind: 'Parser' });
+    throw new PublicErrorRefusal(
+      'NodeWalletSignatureJSONError',
+      [`parser error: Unable to parse string into a JsonAuthSig: ${(e as Error).message.slice(0, 120)}`],
+      { kind: 'Parser' },
+    );
   }
   const sig = authSig.sig as string;
   const address = authSig.address as string;
@@ -58,7 +62,9 @@ export function verifyEthWalletAuthMethod(accessToken: string, nowMs: number): A
   // W2: 65 bytes of hex, 0x optional.
   const sigHex = sig.startsWith('0x') ? sig.slice(2) : sig;
   if (!/^[0-9a-fA-F]*$/.test(sigHex) || sigHex.length !== 130) {
-    throw new PublicErrorRefusal('NodeAuthSigSignatureConversionError', ['parser error: Error parsing the signature: invalid signature length'], { kind: 'Parser' });
+    throw new PublicErrorRefusal('NodeAuthSigSignatureConversionError', ['parser error: Error parsing the signature: invalid signature length'], {
+      kind: 'Parser',
+    });
   }
   // W3: 20 bytes of hex, 0x optional, any case, no checksum check.
   const addrHex = address.startsWith('0x') ? address.slice(2) : address;
@@ -76,7 +82,11 @@ export function verifyEthWalletAuthMethod(accessToken: string, nowMs: number): A
   }
   if (recovered !== claimed) {
     const got = recovered ? shortAddress(recovered) : '(none)';
-    throw new PublicErrorRefusal(undefined, [`validation error: Invalid signature verification: Signature verification failed. Expected ${shortAddress(claimed)}, got ${got}`], { kind: 'Unexpected' });
+    throw new PublicErrorRefusal(
+      undefined,
+      [`validation error: Invalid signature verification: Signature verification failed. Expected ${shortAddress(claimed)}, got ${got}`],
+      { kind: 'Unexpected' },
+    );
   }
   // W5: a SIWE message in siwe-rs's grammar.
   let siwe: SiweFields;
@@ -105,7 +115,11 @@ export function verifyEthWalletAuthMethod(accessToken: string, nowMs: number): A
     siweRecovered = undefined;
   }
   if (siweRecovered !== siwe.address) {
-    throw new PublicErrorRefusal(undefined, ['validation error: Error verifying SIWE signature: Recovered key does not match address or contract wallet support is not enabled.'], { kind: 'Unexpected' });
+    throw new PublicErrorRefusal(
+      undefined,
+      ['validation error: Error verifying SIWE signature: Recovered key does not match address or contract wallet support is not enabled.'],
+      { kind: 'Unexpected' },
+    );
   }
   // W9 (unreachable after W4, kept for the order): recovered must be the presented address.
   if (siweRecovered !== claimed) throw new PublicErrorRefusal(undefined, ['Recovered address does not match presented address'], { kind: 'Unexpected' });

@@ -60,7 +60,11 @@ export function readStateJson<T>(file: string, check: (value: unknown) => string
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DevnetStateError('DEVNET_STATE_PARTIAL', file, `${file} is missing: the state directory is incomplete (a first start that did not finish, or a file deleted). Restore the file or start with an empty directory.`);
+      throw new DevnetStateError(
+        'DEVNET_STATE_PARTIAL',
+        file,
+        `${file} is missing: the state directory is incomplete (a first start that did not finish, or a file deleted). Restore the file or start with an empty directory.`,
+      );
     }
     throw new DevnetStateError('DEVNET_STATE_CORRUPT', file, `cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }

@@ -165,7 +165,11 @@ export class DevnetStateDir {
     try {
       this.vault.load(Object.entries(init.pkpKeys).map(([publicKey, privateKey]) => ({ publicKey, privateKey: ethers.utils.arrayify(privateKey) })));
     } catch {
-      throw new DevnetStateError('DEVNET_STATE_CORRUPT', this.file(PKP_KEYS_FILE), `${this.file(PKP_KEYS_FILE)} holds a PKP private key that does not match its public key. Restore the file, or start with an empty directory.`);
+      throw new DevnetStateError(
+        'DEVNET_STATE_CORRUPT',
+        this.file(PKP_KEYS_FILE),
+        `${this.file(PKP_KEYS_FILE)} holds a PKP private key that does not match its public key. Restore the file, or start with an empty directory.`,
+      );
     }
     this.usage = UsageLedger.fromSnapshot(init.usage, () => this.scheduleUsageSave());
   }
@@ -207,7 +211,12 @@ export class DevnetStateDir {
 
   /** First start, once the devnet is up: write the manifest, which makes the directory complete. */
   commit(manifest: Omit<DevnetManifest, 'version' | 'createdAt' | 'contractsFingerprint'>): void {
-    const full: DevnetManifest = { version: STATE_FORMAT_VERSION, createdAt: new Date().toISOString(), contractsFingerprint: contractsFingerprint(), ...manifest };
+    const full: DevnetManifest = {
+      version: STATE_FORMAT_VERSION,
+      createdAt: new Date().toISOString(),
+      contractsFingerprint: contractsFingerprint(),
+      ...manifest,
+    };
     writePrivateJsonSync(this.file(MANIFEST_FILE), full);
     this.manifest = full;
   }
@@ -274,7 +283,16 @@ export class DevnetStateDir {
     writePrivateJsonSync(path.join(root, PKP_KEYS_FILE), { version: STATE_FORMAT_VERSION, keys: {} } satisfies PkpKeysFile);
     writePrivateJsonSync(path.join(root, USAGE_FILE), { version: STATE_FORMAT_VERSION, counts: {} } satisfies UsageFile);
     ensurePrivateDir(path.join(root, CHAIN_DIR)); // the chain writes state.json there; owner-only like the rest
-    return new DevnetStateDir(root, { restored: false, nodeCount, threshold, chainId: requested.chainId ?? DEFAULTS.chainId, keys, pkpKeys: {}, usage: {}, networkPublicKey: blsKey.publicKeyHex });
+    return new DevnetStateDir(root, {
+      restored: false,
+      nodeCount,
+      threshold,
+      chainId: requested.chainId ?? DEFAULTS.chainId,
+      keys,
+      pkpKeys: {},
+      usage: {},
+      networkPublicKey: blsKey.publicKeyHex,
+    });
   }
 
   private static existing(root: string, entries: string[], requested: RequestedShape): DevnetStateDir {
@@ -302,7 +320,11 @@ export class DevnetStateDir {
     const keysFile = path.join(root, KEYS_FILE);
     const keys = readStateJson<DevnetKeysFile>(keysFile, (v) => checkKeys(v, manifest));
     const corruptKeys = (what: string): DevnetStateError =>
-      new DevnetStateError('DEVNET_STATE_CORRUPT', keysFile, `${keysFile} does not match ${manifestFile}: ${what}. Restore the pair, or start with an empty directory.`);
+      new DevnetStateError(
+        'DEVNET_STATE_CORRUPT',
+        keysFile,
+        `${keysFile} does not match ${manifestFile}: ${what}. Restore the pair, or start with an empty directory.`,
+      );
     if (addressOf(keys.adminPrivateKey) !== manifest.adminAddress) throw corruptKeys('the admin key is not the admin address');
     if (addressOf(keys.ownerPrivateKey) !== manifest.ownerAddress) throw corruptKeys('the owner key is not the owner address');
     keys.nodePrivateKeys.forEach((k, i) => {
@@ -337,7 +359,17 @@ export class DevnetStateDir {
     if (!fs.existsSync(chainState)) {
       throw new DevnetStateError('DEVNET_STATE_PARTIAL', chainState, `the chain state ${chainState} is missing. Restore it, or start with an empty directory.`);
     }
-    return new DevnetStateDir(root, { restored: true, manifest, nodeCount: manifest.nodeCount, threshold: manifest.threshold, chainId: manifest.chainId, keys, pkpKeys, usage, networkPublicKey: manifest.networkPublicKey });
+    return new DevnetStateDir(root, {
+      restored: true,
+      manifest,
+      nodeCount: manifest.nodeCount,
+      threshold: manifest.threshold,
+      chainId: manifest.chainId,
+      keys,
+      pkpKeys,
+      usage,
+      networkPublicKey: manifest.networkPublicKey,
+    });
   }
 }
 
@@ -405,10 +437,12 @@ function checkManifest(v: unknown): string | undefined {
   if (!Number.isInteger(m.threshold) || (m.threshold as number) < 1 || (m.threshold as number) > (m.nodeCount as number)) return 'threshold';
   if (!Number.isInteger(m.chainId)) return 'chainId';
   if (typeof m.contractsFingerprint !== 'string') return 'contractsFingerprint';
-  if (!isObject(m.contracts) || !LIT_CONTRACT_NAMES.every((n) => ethers.utils.isAddress(String((m.contracts as Record<string, unknown>)[n])))) return 'contracts';
+  if (!isObject(m.contracts) || !LIT_CONTRACT_NAMES.every((n) => ethers.utils.isAddress(String((m.contracts as Record<string, unknown>)[n]))))
+    return 'contracts';
   for (const k of ['adminAddress', 'ownerAddress'] as const) if (!ethers.utils.isAddress(String(m[k]))) return k;
   if (typeof m.networkPublicKey !== 'string' || !/^[0-9a-f]{96}$/.test(m.networkPublicKey)) return 'networkPublicKey';
-  if (!Array.isArray(m.nodeAddresses) || m.nodeAddresses.length !== m.nodeCount || !m.nodeAddresses.every((a) => ethers.utils.isAddress(String(a)))) return 'nodeAddresses';
+  if (!Array.isArray(m.nodeAddresses) || m.nodeAddresses.length !== m.nodeCount || !m.nodeAddresses.every((a) => ethers.utils.isAddress(String(a))))
+    return 'nodeAddresses';
   return undefined;
 }
 
@@ -417,7 +451,8 @@ function checkKeys(v: unknown, manifest: DevnetManifest): string | undefined {
   if (base) return base;
   const k = v as Record<string, unknown>;
   if (!isHex(k.adminPrivateKey, 32) || !isHex(k.ownerPrivateKey, 32)) return 'wallet keys';
-  if (!Array.isArray(k.nodePrivateKeys) || k.nodePrivateKeys.length !== manifest.nodeCount || !k.nodePrivateKeys.every((x) => isHex(x, 32))) return 'nodePrivateKeys';
+  if (!Array.isArray(k.nodePrivateKeys) || k.nodePrivateKeys.length !== manifest.nodeCount || !k.nodePrivateKeys.every((x) => isHex(x, 32)))
+    return 'nodePrivateKeys';
   if (
     !Array.isArray(k.blsShares) ||
     k.blsShares.length !== manifest.nodeCount ||

@@ -10,7 +10,7 @@ import { createOwnerKeySource } from './adapters/secrets';
 import type { OwnerKeySource } from './ports';
 import { TABLE_NAME_ENV } from './table';
 import { createServiceDynamoClient } from './adapters/dynamodb/client';
-import { logger, tracer } from './powertools';
+import { tracer } from './powertools';
 
 /** Memoizes `make`; a throw is not memoized (the next call tries again). */
 export function lazy<T>(make: () => T): () => T {

@@ -41,7 +41,10 @@ export function callBudgetMs(nowMs: number = Date.now()): number {
 /** Thrown when a call ran out of its budget; the adapters map it to their 503 code. */
 export class DependencyTimeoutError extends Error {
   override readonly name = 'DependencyTimeoutError';
-  constructor(readonly dependency: string, readonly budgetMs: number) {
+  constructor(
+    readonly dependency: string,
+    readonly budgetMs: number,
+  ) {
     super(`${dependency} did not answer within ${budgetMs} ms`);
   }
 }

@@ -79,7 +79,9 @@ export function parseJsonBody(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>,
   // then it has checked another request than the one served. Such a body is refused whole.
   const duplicate = duplicateKeyOffset(text);
   if (duplicate !== undefined) {
-    throw new ServiceError('INVALID_JSON', 'The request body is not valid JSON for this API: an object has the same key twice', { details: { position: duplicate } });
+    throw new ServiceError('INVALID_JSON', 'The request body is not valid JSON for this API: an object has the same key twice', {
+      details: { position: duplicate },
+    });
   }
   return parsed;
 }

@@ -114,7 +114,9 @@ function idempotencyError(e: unknown): unknown {
     return new ServiceError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request: use a new key for a new request');
   }
   if (name === 'IdempotencyAlreadyInProgressError') {
-    return new ServiceError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running: retry it later for its result', { retryable: true });
+    return new ServiceError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running: retry it later for its result', {
+      retryable: true,
+    });
   }
   if (name === 'IdempotencyPersistenceLayerError' || name === 'IdempotencyInconsistentStateError' || name === 'IdempotencyItemNotFoundError') {
     // The DynamoDB error, when there is one, names the failure; its message is never shown.

@@ -22,5 +22,13 @@ export const litAdapters = lazyAsync(async () => {
 /** What the delegation refresher needs, the same for the schedule and for POST /delegation/refresh. */
 export async function refresherDeps(): Promise<RefresherDeps> {
   const lit = await litAdapters();
-  return { config: runtimeConfig(), delegations: tableAdapters().delegations, signer: lit.delegationSigner, capacity: lit.chain, ownerKey, metrics: metricsSink, logger };
+  return {
+    config: runtimeConfig(),
+    delegations: tableAdapters().delegations,
+    signer: lit.delegationSigner,
+    capacity: lit.chain,
+    ownerKey,
+    metrics: metricsSink,
+    logger,
+  };
 }

@@ -46,7 +46,11 @@ export interface LitCheck extends LitProbeResult {
  * plain check follows the network within `maxAgeMs` (it never stays at an old answer) while any
  * number of plain checks make at most one handshake per node per `maxAgeMs` per environment.
  */
-export function createLitCheck(options: { maxAgeMs: number; probe?: typeof probeLitNodes; now?: () => number }): (set: LitNodeSet, deadlineMs: number, fresh: boolean) => Promise<LitCheck> {
+export function createLitCheck(options: {
+  maxAgeMs: number;
+  probe?: typeof probeLitNodes;
+  now?: () => number;
+}): (set: LitNodeSet, deadlineMs: number, fresh: boolean) => Promise<LitCheck> {
   const probe = options.probe ?? probeLitNodes;
   const now = options.now ?? Date.now;
   let last: { key: string; atMs: number; check: LitCheck } | undefined;

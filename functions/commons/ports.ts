@@ -258,7 +258,7 @@ export type OwnerKeySource = () => Promise<OwnerSigner>;
 /**
  * What the domain emits, without Powertools types: the handlers pass the Powertools-backed sink
  * (`commons/powertools.ts`), tests pass a recorder. Names come from `commons/metric-names.ts`.
- */export interface MetricsSink {
+ */ export interface MetricsSink {
   count(name: string, value?: number): void;
   seconds(name: string, value: number): void;
 }

@@ -46,7 +46,11 @@ export interface InvocationTelemetry {
  * refresher): fresh log keys with the Lambda context, then `run`, then stored metrics flushed
  * whatever happened.
  */
-export async function instrumented<T>(context: Partial<Context> | undefined, run: () => Promise<T>, telemetry: InvocationTelemetry = { logger, metrics }): Promise<T> {
+export async function instrumented<T>(
+  context: Partial<Context> | undefined,
+  run: () => Promise<T>,
+  telemetry: InvocationTelemetry = { logger, metrics },
+): Promise<T> {
   telemetry.logger.resetKeys();
   if (context?.functionName) telemetry.logger.addContext(context as Context);
   try {

@@ -60,7 +60,7 @@ describe('bench arguments', () => {
 
 describe('bench cost estimate', () => {
   it('Lambda cost per million: requests plus GB-seconds at the billed (rounded up) milliseconds', () => {
-    const perMsPerMillion = LAMBDA_PRICES.arm64PerGbSecondUsd * 1e6 / 1000;
+    const perMsPerMillion = (LAMBDA_PRICES.arm64PerGbSecondUsd * 1e6) / 1000;
     expect(lambdaCostPerMillion(0.4)).toBeCloseTo(LAMBDA_PRICES.requestsPerMillionUsd + perMsPerMillion, 10);
     expect(lambdaCostPerMillion(10, 2048)).toBeCloseTo(LAMBDA_PRICES.requestsPerMillionUsd + 20 * perMsPerMillion, 10);
     expect(lambdaCostPerMillion(99.2)).toBe(lambdaCostPerMillion(100)); // billed in whole milliseconds

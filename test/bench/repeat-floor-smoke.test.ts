@@ -27,17 +27,38 @@ it('the quick repeat-floor run writes a table and JSON with every case, the mach
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
   try {
     const out = path.join(dir, 'run.json');
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/run.ts', '--only=repeat-floor', '--quick', `--out=${out}`], { cwd: ROOT, encoding: 'utf8', timeout: 280_000 });
+    const run = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/run.ts', '--only=repeat-floor', '--quick', `--out=${out}`],
+      { cwd: ROOT, encoding: 'utf8', timeout: 280_000 },
+    );
     expect(run.stdout).toContain('latency per issuance');
     expect(run.status).toBe(0);
-    const json = JSON.parse(fs.readFileSync(out, 'utf8')) as { machine: { nproc: number; date: string; loadAverage1m: number }; sections: { id: string; failed?: string; data: { cases: CaseData[]; throughput: { requests: number; statuses: Record<string, number>; notCache: number }[]; prices: object } }[] };
+    const json = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      machine: { nproc: number; date: string; loadAverage1m: number };
+      sections: {
+        id: string;
+        failed?: string;
+        data: { cases: CaseData[]; throughput: { requests: number; statuses: Record<string, number>; notCache: number }[]; prices: object };
+      }[];
+    };
     expect(json.machine.nproc).toBeGreaterThan(0);
     expect(Date.parse(json.machine.date)).not.toBeNaN();
     const [section] = json.sections;
     expect(section).toMatchObject({ id: 'repeat-floor' });
     expect(section.failed).toBeUndefined();
     const cases = new Map(section.data.cases.map((c) => [c.label, c]));
-    for (const prefix of ['seed', 'long-lived', 'service, first', 'service, repeat (domain', 'service, repeat: Lit part', 'SDK repeat', 'floor', 'HTTP (npm start): first', 'HTTP (npm start): repeat']) {
+    for (const prefix of [
+      'seed',
+      'long-lived',
+      'service, first',
+      'service, repeat (domain',
+      'service, repeat: Lit part',
+      'SDK repeat',
+      'floor',
+      'HTTP (npm start): first',
+      'HTTP (npm start): repeat',
+    ]) {
       expect([...cases.keys()].some((l) => l.startsWith(prefix))).toBe(true);
     }
     for (const c of section.data.cases) {

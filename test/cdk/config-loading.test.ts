@@ -150,7 +150,10 @@ describe('validateDeployable: the checks synth makes, for `npm start -- --config
     ['a log retention CloudWatch does not offer', (raw) => (raw.observability.logRetentionDays = 10)],
     ['a refresher schedule the delegation alarm cannot watch', (raw) => (raw.delegation.schedule = 'rate(13 hours)')],
     ['a refresh margin that does not cover the schedule (60 s with rate(1 hour))', (raw) => (raw.delegation.refreshMarginSeconds = 60)],
-    ['a policy that overflows a function environment', (raw) => (raw.policy.callers[0].pkps = Array.from({ length: 40 }, (_, i) => '0x04' + i.toString(16).padStart(2, '0').repeat(64)))],
+    [
+      'a policy that overflows a function environment',
+      (raw) => (raw.policy.callers[0].pkps = Array.from({ length: 40 }, (_, i) => '0x04' + i.toString(16).padStart(2, '0').repeat(64))),
+    ],
   ];
 
   it.each(cases)('%s: validateDeployable throws what synth throws', (_name, edit) => {
@@ -158,17 +161,23 @@ describe('validateDeployable: the checks synth makes, for `npm start -- --config
     const fromChecks = thrown(() => validateDeployable(config));
     const fromSynth = thrown(() => buildServiceApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), { config, nag: false }));
     expect(fromChecks.code).toMatch(/^(CONFIG_NOT_DEPLOYABLE|LAMBDA_ENV_TOO_LARGE)$/);
-    expect({ name: fromChecks.name, code: fromChecks.code, message: fromChecks.message }).toEqual({ name: fromSynth.name, code: fromSynth.code, message: fromSynth.message });
+    expect({ name: fromChecks.name, code: fromChecks.code, message: fromChecks.message }).toEqual({
+      name: fromSynth.name,
+      code: fromSynth.code,
+      message: fromSynth.message,
+    });
   });
 
-  it('the margin rule: longest gap + one run\'s retries (2 x 1800 s + the 120 s timeout) + the 60 s usable floor; the minimum passes, one second less does not', () => {
+  it("the margin rule: longest gap + one run's retries (2 x 1800 s + the 120 s timeout) + the 60 s usable floor; the minimum passes, one second less does not", () => {
     expect(minimumRefreshMarginSeconds('rate(1 hour)')).toEqual({ minimum: 3600 + 3720 + 60, gap: 3600, retries: 3720, floor: 60 });
     expect(minimumRefreshMarginSeconds('cron(0 8-18 ? * MON-FRI *)').gap).toBe(62 * 3600);
     const at = (margin: number) => exampleConfig((raw) => ((raw.delegation.refreshMarginSeconds = margin), (raw.observability.delegationAlarmSeconds = 600)));
     expect(() => validateDeployable(at(7380))).not.toThrow();
     const refused = thrown(() => validateDeployable(at(7379)));
     expect(refused).toMatchObject({ code: 'CONFIG_NOT_DEPLOYABLE' });
-    expect(refused.message).toMatch(/^delegation\.refreshMarginSeconds \(7379\) must be at least 7380 for 'rate\(1 hour\)': the longest gap between refresher runs \(3600 s\) \+ one run's retries \(3720 s/);
+    expect(refused.message).toMatch(
+      /^delegation\.refreshMarginSeconds \(7379\) must be at least 7380 for 'rate\(1 hour\)': the longest gap between refresher runs \(3600 s\) \+ one run's retries \(3720 s/,
+    );
     expect(refused.message).toContain('503 NO_VALID_DELEGATION');
   });
 

@@ -45,7 +45,8 @@ function acknowledgements(root: IConstruct): Ack[] {
   for (const c of root.node.findAll())
     for (const m of c.node.metadata)
       if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        for (const [id, reason] of Object.entries(m.data as Record<string, string>)) out.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
+        for (const [id, reason] of Object.entries(m.data as Record<string, string>))
+          out.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
   return out;
 }
 
@@ -92,7 +93,9 @@ describe('cdk-nag AwsSolutions', () => {
       if (meta) for (let i = meta.length - 1; i >= 0; i--) if (meta[i].type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) meta.splice(i, 1);
     }
     expect(acknowledgements(app)).toEqual([]);
-    const raw = new AwsSolutionsChecks().validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })));
+    const raw = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })));
     const unused = acks.filter((a) => !raw.some((f) => f.rule === a.id && (f.path === a.path || f.path.startsWith(`${a.path}/`))));
     expect(unused).toEqual([]);
     // And nothing is reported that no acknowledgement covers.

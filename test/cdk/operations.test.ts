@@ -15,7 +15,17 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { actionsOfFunction, buildApp, CDK_JSON_CONTEXT, EXAMPLE_CONFIG, exampleConfig, functionLogicalId, REPO_ROOT, statementsGranting, type Built } from './helpers';
+import {
+  actionsOfFunction,
+  buildApp,
+  CDK_JSON_CONTEXT,
+  EXAMPLE_CONFIG,
+  exampleConfig,
+  functionLogicalId,
+  REPO_ROOT,
+  statementsGranting,
+  type Built,
+} from './helpers';
 
 type Res = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -34,7 +44,9 @@ function arnLike(pattern: string): RegExp {
 
 /** Every statement of function `id`'s policies. */
 function statementsOf(t: Built['service$'], id: string): any[] {
-  return actionsOfFunction(t, id).flatMap((a) => statementsGranting(t, id, a)).filter((s, i, all) => all.indexOf(s) === i);
+  return actionsOfFunction(t, id)
+    .flatMap((a) => statementsGranting(t, id, a))
+    .filter((s, i, all) => all.indexOf(s) === i);
 }
 
 /** DynamoDB grants of function `id` as `action -> partitions` (sorted), from the LeadingKeys conditions. */
@@ -77,10 +89,13 @@ describe('operations and least privilege (issue 13)', () => {
       expect(source).toBe('arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:lit-session-service-*');
       const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
       expect(alarms.length).toBeGreaterThan(0);
-      for (const a of alarms) expect(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a.Properties.AlarmName}`).toMatch(arnLike(source));
+      for (const a of alarms)
+        expect(`arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${a.Properties.AlarmName}`).toMatch(arnLike(source));
       expect('arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:other-service-X').not.toMatch(arnLike(source));
       // The TLS Deny is still there.
-      expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+      expect(statements).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
     });
 
     it('the topic key lets CloudWatch use it only on behalf of these alarms', () => {
@@ -96,7 +111,8 @@ describe('operations and least privilege (issue 13)', () => {
     });
 
     it('every alarm has a name under the service prefix', () => {
-      for (const a of Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res)) expect(a.Properties.AlarmName).toMatch(/^lit-session-service-[A-Za-z0-9]+$/);
+      for (const a of Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res))
+        expect(a.Properties.AlarmName).toMatch(/^lit-session-service-[A-Za-z0-9]+$/);
     });
 
     it('subscribes the e-mail addresses and https endpoints the config names, and nothing by default', () => {
@@ -126,7 +142,11 @@ describe('operations and least privilege (issue 13)', () => {
     });
 
     it('DelegationRefresher: the delegation partition only (get, put, and query its history for the newest version)', () => {
-      expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({ 'dynamodb:GetItem': ['DELEGATION'], 'dynamodb:PutItem': ['DELEGATION'], 'dynamodb:Query': ['DELEGATION'] });
+      expect(tableGrants(built.service$, 'DelegationRefresher')).toEqual({
+        'dynamodb:GetItem': ['DELEGATION'],
+        'dynamodb:PutItem': ['DELEGATION'],
+        'dynamodb:Query': ['DELEGATION'],
+      });
     });
 
     it('RefreshDelegation (admin): the delegation partition, its rate counter and audit record, and its own Idempotency-Key records', () => {
@@ -155,9 +175,15 @@ describe('operations and least privilege (issue 13)', () => {
     it('no function may scan, batch or describe the table; DeleteItem only on idempotency records; Query only by the refreshers, on the delegation partition', () => {
       for (const def of ALL_FUNCTIONS) {
         const granted = actionsOfFunction(built.service$, def.id).filter((a) => a.startsWith('dynamodb:'));
-        expect(granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].includes(a))).toEqual([]);
+        expect(
+          granted.filter((a) => !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'].includes(a)),
+        ).toEqual([]);
         if (granted.includes('dynamodb:DeleteItem')) expect(tableGrants(built.service$, def.id)['dynamodb:DeleteItem']).toEqual([`IDEMPOTENCY#${def.id}`]);
-        if (granted.includes('dynamodb:Query')) expect([def.id, tableGrants(built.service$, def.id)['dynamodb:Query']]).toEqual([expect.stringMatching(/^(RefreshDelegation|DelegationRefresher)$/), ['DELEGATION']]);
+        if (granted.includes('dynamodb:Query'))
+          expect([def.id, tableGrants(built.service$, def.id)['dynamodb:Query']]).toEqual([
+            expect.stringMatching(/^(RefreshDelegation|DelegationRefresher)$/),
+            ['DELEGATION'],
+          ]);
       }
     });
 
@@ -172,7 +198,9 @@ describe('operations and least privilege (issue 13)', () => {
         ['audit', pk(auditKey(Date.UTC(2026, 0, 2), 'req-1'))],
       ];
       for (const [partition, value] of keys) {
-        const matching = Object.entries(TABLE_PARTITIONS).filter(([, pattern]) => like(pattern, value)).map(([name]) => name);
+        const matching = Object.entries(TABLE_PARTITIONS)
+          .filter(([, pattern]) => like(pattern, value))
+          .map(([name]) => name);
         expect([value, matching]).toEqual([value, [partition]]);
       }
     });
@@ -248,7 +276,10 @@ describe('operations and least privilege (issue 13)', () => {
     });
 
     it('warns at synth about an AWS-managed secret key and a secret named without its full ARN; not when both are fixed', () => {
-      const warnings = (b: Built) => Annotations.fromStack(b.service).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+      const warnings = (b: Built) =>
+        Annotations.fromStack(b.service)
+          .findWarning('*', Match.anyValue())
+          .map((w) => String(w.entry.data));
       expect(warnings(built)).toEqual(
         expect.arrayContaining([expect.stringContaining('AWS-managed key (aws/secretsmanager)'), expect.stringContaining('is not a full secret ARN')]),
       );
@@ -288,8 +319,7 @@ describe('operations and least privilege (issue 13)', () => {
       const exempt = statement.Condition.ArnNotLike['aws:PrincipalArn'];
       expect(like(exempt, `arn:aws:iam::111122223333:role/${roleName}`)).toBe(true);
       // No function role is exempt (they have no invoke permission anyway).
-      for (const [id, role] of Object.entries(t.findResources('AWS::IAM::Role') as Res))
-        if (id !== roleId) expect(role.Properties.RoleName).toBeUndefined();
+      for (const [id, role] of Object.entries(t.findResources('AWS::IAM::Role') as Res)) if (id !== roleId) expect(role.Properties.RoleName).toBeUndefined();
     });
   });
 
@@ -305,7 +335,12 @@ describe('operations and least privilege (issue 13)', () => {
   describe('throttling', () => {
     it('reserves concurrency for the refresher (configurable, 0 for none), and for no other function', () => {
       const reserved = (b: Built) =>
-        Object.fromEntries(ALL_FUNCTIONS.map((d) => [d.id, (b.service$.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(b.service$, d.id)].Properties.ReservedConcurrentExecutions]));
+        Object.fromEntries(
+          ALL_FUNCTIONS.map((d) => [
+            d.id,
+            (b.service$.findResources('AWS::Lambda::Function') as Res)[functionLogicalId(b.service$, d.id)].Properties.ReservedConcurrentExecutions,
+          ]),
+        );
       expect(reserved(built)).toEqual(Object.fromEntries(ALL_FUNCTIONS.map((d) => [d.id, d.id === 'DelegationRefresher' ? 2 : undefined])));
       expect(reserved(buildApp({ config: exampleConfig((raw) => (raw.reservedConcurrency = { refresher: 5 })) })).DelegationRefresher).toBe(5);
       expect(reserved(buildApp({ config: exampleConfig((raw) => (raw.reservedConcurrency = { refresher: 0 })) })).DelegationRefresher).toBeUndefined();
@@ -329,15 +364,27 @@ describe('operations and least privilege (issue 13)', () => {
 
   describe('the alarms that were missing', () => {
     const alarm = (name: string) => {
-      const hit = Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res).find((a) => a.Properties.AlarmName === `lit-session-service-${name}`);
+      const hit = Object.values(built.service$.findResources('AWS::CloudWatch::Alarm') as Res).find(
+        (a) => a.Properties.AlarmName === `lit-session-service-${name}`,
+      );
       expect(hit).toBeDefined();
       return hit!.Properties;
     };
     const issueFn = () => ({ Ref: functionLogicalId(built.service$, 'IssueSessionSigs') });
 
     it('IssueSessionSigs: any error, any throttle, and a duration at 90% of its timeout', () => {
-      expect(alarm('IssueErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: issueFn() }], Threshold: 1 });
-      expect(alarm('IssueThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: issueFn() }], Threshold: 1 });
+      expect(alarm('IssueErrors')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: issueFn() }],
+        Threshold: 1,
+      });
+      expect(alarm('IssueThrottles')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Throttles',
+        Dimensions: [{ Name: 'FunctionName', Value: issueFn() }],
+        Threshold: 1,
+      });
       expect(alarm('IssueDurationNearTimeout')).toMatchObject({
         Namespace: 'AWS/Lambda',
         MetricName: 'Duration',
@@ -358,7 +405,11 @@ describe('operations and least privilege (issue 13)', () => {
       ]);
       const a = alarm('Api429Rate');
       const limited = a.Metrics.find((m: any) => m.Id === 'limited');
-      expect(limited.MetricStat.Metric).toEqual({ Namespace: METRICS_NAMESPACE, MetricName: 'Api429', Dimensions: [{ Name: 'ApiId', Value: { Ref: Object.keys(t.findResources('AWS::ApiGatewayV2::Api'))[0] } }] });
+      expect(limited.MetricStat.Metric).toEqual({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'Api429',
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: Object.keys(t.findResources('AWS::ApiGatewayV2::Api'))[0] } }],
+      });
       expect(a.Metrics.find((m: any) => m.ReturnData !== false).Expression).toContain('100 * FILL(limited, 0) / requests');
     });
 
@@ -374,7 +425,10 @@ describe('operations and least privilege (issue 13)', () => {
           ['AWS/DynamoDB', metric, 'PutItem'],
           ['AWS/DynamoDB', metric, 'UpdateItem'],
         ]);
-        for (const m of stats) expect(m.Dimensions.find((d: any) => d.Name === 'TableName').Value).toEqual({ 'Fn::ImportValue': expect.stringContaining('lit-session-service-stateful:') });
+        for (const m of stats)
+          expect(m.Dimensions.find((d: any) => d.Name === 'TableName').Value).toEqual({
+            'Fn::ImportValue': expect.stringContaining('lit-session-service-stateful:'),
+          });
         expect(a.Threshold).toBe(1);
       }
     });
@@ -384,18 +438,22 @@ describe('operations and least privilege (issue 13)', () => {
     it('refuses at synth a delegation alarm threshold at or above the refresh margin', () => {
       for (const seconds of [21_600, 30_000]) {
         expect(() => buildApp({ config: exampleConfig((raw) => (raw.observability.delegationAlarmSeconds = seconds)) })).toThrow(
-          expect.objectContaining({ code: 'CONFIG_NOT_DEPLOYABLE', message: expect.stringMatching(/^observability\.delegationAlarmSeconds \(\d+\) must be less than delegation\.refreshMarginSeconds \(21600\)/) }),
+          expect.objectContaining({
+            code: 'CONFIG_NOT_DEPLOYABLE',
+            message: expect.stringMatching(/^observability\.delegationAlarmSeconds \(\d+\) must be less than delegation\.refreshMarginSeconds \(21600\)/),
+          }),
         );
       }
       expect(() => buildApp({ config: exampleConfig((raw) => (raw.observability.delegationAlarmSeconds = 21_599)) })).not.toThrow();
     });
 
-    it("refuses the rate expressions EventBridge refuses (rate(1 hours), rate(5 hour)), in the config and at synth", () => {
+    it('refuses the rate expressions EventBridge refuses (rate(1 hours), rate(5 hour)), in the config and at synth', () => {
       for (const schedule of ['rate(1 hours)', 'rate(5 hour)', 'rate(0 minutes)']) {
         expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).toThrow(/delegation\.schedule: must be 'rate\(1 minute\|hour\|day\)'/);
         expect(() => scheduleIntervalSeconds(schedule)).toThrow(/schedule 'rate/);
       }
-      for (const schedule of ['rate(1 hour)', 'rate(5 hours)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)']) expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).not.toThrow();
+      for (const schedule of ['rate(1 hour)', 'rate(5 hours)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)'])
+        expect(() => exampleConfig((raw) => (raw.delegation.schedule = schedule))).not.toThrow();
     });
   });
 
@@ -410,7 +468,7 @@ describe('operations and least privilege (issue 13)', () => {
   });
 
   describe('the scheduler role', () => {
-    it("trusts Scheduler for its own schedule group only (aws:SourceArn), in this account, and that group holds the refresh schedule", () => {
+    it('trusts Scheduler for its own schedule group only (aws:SourceArn), in this account, and that group holds the refresh schedule', () => {
       const t = built.service$;
       const [[groupId, group]] = Object.entries(t.findResources('AWS::Scheduler::ScheduleGroup') as Res);
       const [schedule] = Object.values(t.findResources('AWS::Scheduler::Schedule') as Res);
@@ -453,13 +511,17 @@ describe('operations and least privilege (issue 13)', () => {
       const { service } = buildServiceApp(app, { nag: false });
       const acked = app.node
         .findAll()
-        .filter((c) => c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && JSON.stringify(m.data).includes('IAM5[Resource::*]')))
+        .filter((c) =>
+          c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && JSON.stringify(m.data).includes('IAM5[Resource::*]')),
+        )
         .map((c) => c.node.path);
       expect(acked.length).toBe(ALL_FUNCTIONS.length);
       for (const p of acked) expect(p).toMatch(/^lit-session-service-service\/\w+\/Tracing$/);
 
       service.functions.IssueSessionSigs.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
-      const findings = new AwsSolutionsChecks().validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
+      const findings = new AwsSolutionsChecks()
+        .validateScope(app)
+        .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
       expect(findings).toContain('AwsSolutions-IAM5[Resource::*] lit-session-service-service/IssueSessionSigs/Role/DefaultPolicy/Resource');
     });
   });
@@ -476,7 +538,10 @@ describe('operations and least privilege (issue 13)', () => {
         expect(text).not.toContain('111111111111');
         expect(text).toContain('AWS::Region');
       } finally {
-        for (const [k, v] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const)
+        for (const [k, v] of [
+          ['CDK_DEFAULT_ACCOUNT', saved.account],
+          ['CDK_DEFAULT_REGION', saved.region],
+        ] as const)
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
       }

@@ -107,7 +107,15 @@ describe('service stack', () => {
     it.each(readOnly)('%s reads the table and cannot write it, nor encrypt with its key', (id) => {
       const actions = actionsOfFunction(built.service$, id);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'kms:Decrypt']));
-      for (const w of ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'kms:Encrypt', 'kms:GenerateDataKey*'])
+      for (const w of [
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'kms:Encrypt',
+        'kms:GenerateDataKey*',
+      ])
         expect(actions).not.toContain(w);
     });
 
@@ -128,7 +136,7 @@ describe('service stack', () => {
       for (const id of ownerKey) expect(JSON.stringify(statementsGranting(built.service$, id, 'kms:Decrypt'))).not.toContain(':key/1234abcd');
     });
 
-    it('DeleteItem only on a function\'s own Idempotency-Key records (MintPkp, RefreshDelegation), each in its own IDEMPOTENCY# partition', () => {
+    it("DeleteItem only on a function's own Idempotency-Key records (MintPkp, RefreshDelegation), each in its own IDEMPOTENCY# partition", () => {
       const deleting = ALL_FUNCTIONS.filter((d) => tableActions(d).includes('DeleteItem')).map((d) => d.id);
       expect(deleting.sort()).toEqual(['MintPkp', 'RefreshDelegation']);
       for (const id of deleting) {
@@ -172,7 +180,11 @@ describe('service stack', () => {
     it('has one route per ROUTES entry, every one IAM-authorized, integrated with its own function', () => {
       const t = built.service$;
       const routes = t.findResources('AWS::ApiGatewayV2::Route') as Res;
-      expect(Object.values(routes).map((r) => r.Properties.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+      expect(
+        Object.values(routes)
+          .map((r) => r.Properties.RouteKey)
+          .sort(),
+      ).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
       for (const r of Object.values(routes)) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
       const integrations = t.findResources('AWS::ApiGatewayV2::Integration') as Res;
       for (const route of ROUTES) {
@@ -252,9 +264,7 @@ describe('service stack', () => {
       t.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: dlq.asString() }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     });
@@ -280,7 +290,9 @@ describe('service stack', () => {
       for (const route of ROUTES) expect(JSON.stringify(invokes[0].Resource)).not.toContain(functionLogicalId(t, route.id));
       t.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: {
-          Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } } })],
+          Statement: [
+            Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } } }),
+          ],
         },
       });
     });
@@ -390,7 +402,9 @@ describe('service stack', () => {
 
     it('refuses at synth a schedule the alarm cannot watch (runs more than 12 h apart) or cannot read', () => {
       for (const schedule of ['rate(2 days)', 'rate(13 hours)', 'cron(0 3 * * ? *)']) {
-        expect(() => delegationAlarmPeriod(schedule)).toThrow(expect.objectContaining({ code: 'CONFIG_NOT_DEPLOYABLE', message: expect.stringMatching(/^delegation\.schedule: .*rate\(12 hours\) or more often/) }));
+        expect(() => delegationAlarmPeriod(schedule)).toThrow(
+          expect.objectContaining({ code: 'CONFIG_NOT_DEPLOYABLE', message: expect.stringMatching(/^delegation\.schedule: .*rate\(12 hours\) or more often/) }),
+        );
       }
       expect(() => delegationAlarmPeriod('cron(0 * * * *)')).toThrow(/6 fields/);
     });

@@ -79,10 +79,12 @@ describe('stateful stack', () => {
     const imported = [...new Set([...JSON.stringify(built.service$.toJSON()).matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]))];
     expect(imported.filter((name) => !exported.includes(name))).toEqual([]);
     // The table's name and ARN, and its key's ARN: what the functions' environment and grants name.
-    expect(imported).toEqual(expect.arrayContaining([expect.stringMatching(/Ref.*Table/), expect.stringMatching(/Table.*Arn/), expect.stringMatching(/TableKey.*Arn/)]));
+    expect(imported).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Ref.*Table/), expect.stringMatching(/Table.*Arn/), expect.stringMatching(/TableKey.*Arn/)]),
+    );
   });
 
-  it("exposes the owner key secret as the config names it (referenced, never created)", () => {
+  it('exposes the owner key secret as the config names it (referenced, never created)', () => {
     built.stateful$.resourceCountIs('AWS::SecretsManager::Secret', 0);
     // A name becomes this account's and region's ARN for it, resolved at deploy.
     expect(JSON.stringify(built.stateful.resolve(built.stateful.ownerKeySecret.secretArn))).toContain(`:secret:${exampleConfig().ownerKeySecret}"`);

@@ -125,7 +125,13 @@ describe('cdk synth (CLI, real bundling)', () => {
       ['--enable-source-maps', '-e', "require('./index.js').handler().then((r) => process.stdout.write(JSON.stringify(r)))"],
       { cwd: lone, encoding: 'utf8', timeout: 60_000 },
     );
-    expect(JSON.parse(run.stdout)).toEqual({ lit: 'function', logger: 'function', secrets: 'function', dynamodb: 'function', ethers: expect.stringMatching(/^ethers\/5\./) });
+    expect(JSON.parse(run.stdout)).toEqual({
+      lit: 'function',
+      logger: 'function',
+      secrets: 'function',
+      dynamodb: 'function',
+      ethers: expect.stringMatching(/^ethers\/5\./),
+    });
     console.log(`Lit probe bundle: ${(size / 1024 / 1024).toFixed(2)} MiB unzipped`);
   }, 120_000);
 });

@@ -65,9 +65,15 @@ describe('devnet chain under concurrent load', () => {
   const backgroundErrors: Error[] = [];
 
   beforeAll(async () => {
-    chain = await startChain({ blockIntervalMs: 250, keyPoolSize: POOL_SIZE, keyPoolLowWater: POOL_LOW_WATER, onBackgroundError: (e) => backgroundErrors.push(e) });
+    chain = await startChain({
+      blockIntervalMs: 250,
+      keyPoolSize: POOL_SIZE,
+      keyPoolLowWater: POOL_LOW_WATER,
+      onBackgroundError: (e) => backgroundErrors.push(e),
+    });
     provider = new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, { chainId: chain.chainId, name: 'lit-devnet' });
-    const contract = (name: 'PKPNFT' | 'RateLimitNFT' | 'Multisender'): ethers.Contract => new ethers.Contract(chain.contracts[name].address, chain.contracts[name].abi, provider);
+    const contract = (name: 'PKPNFT' | 'RateLimitNFT' | 'Multisender'): ethers.Contract =>
+      new ethers.Contract(chain.contracts[name].address, chain.contracts[name].abi, provider);
     pkpNft = contract('PKPNFT');
     rateLimitNft = contract('RateLimitNFT');
     multisender = contract('Multisender');
@@ -94,10 +100,14 @@ describe('devnet chain under concurrent load', () => {
       const jobs: ((o: { nonce: number }) => Promise<ethers.providers.TransactionResponse>)[] = [
         ...Array.from({ length: PKP_MINTS }, () => (o: { nonce: number }) => pkpNft.connect(signer).mintNext(2, { ...o, value: mintCost })),
         ...Array.from({ length: CAPACITY_MINTS }, () => (o: { nonce: number }) => rateLimitNft.connect(signer).mint(expiresAt, { ...o, value: capacityCost })),
-        ...Array.from({ length: MULTISENDS }, () => (o: { nonce: number }) =>
-          multisender.connect(signer).sendEth([randomAddress(), wallets[(w + 1) % WALLETS].address], { ...o, value: 2 }),
+        ...Array.from(
+          { length: MULTISENDS },
+          () => (o: { nonce: number }) => multisender.connect(signer).sendEth([randomAddress(), wallets[(w + 1) % WALLETS].address], { ...o, value: 2 }),
         ),
-        ...Array.from({ length: TRANSFERS }, (_, i) => (o: { nonce: number }) => signer.sendTransaction({ ...o, to: wallets[(w + i + 1) % WALLETS].address, value: 1 + i })),
+        ...Array.from(
+          { length: TRANSFERS },
+          (_, i) => (o: { nonce: number }) => signer.sendTransaction({ ...o, to: wallets[(w + i + 1) % WALLETS].address, value: 1 + i }),
+        ),
       ];
       jobs.forEach((job, i) => {
         sends.push(sender.send(job));
@@ -115,7 +125,13 @@ describe('devnet chain under concurrent load', () => {
       chain.mineBlock(),
     ]);
     const sdk = (async () => {
-      const contracts = new LitContracts({ network: 'custom', rpc: chain.rpcUrl, customContext: chain.contracts as never, privateKey: chain.ownerWallet.privateKey, debug: false });
+      const contracts = new LitContracts({
+        network: 'custom',
+        rpc: chain.rpcUrl,
+        customContext: chain.contracts as never,
+        privateKey: chain.ownerWallet.privateKey,
+        debug: false,
+      });
       await contracts.connect();
       const keys: string[] = [];
       for (let i = 0; i < SDK_MINTS; i++) keys.push(`0x${(await contracts.pkpNftContractUtils.write.mint()).pkp.publicKey}`);
@@ -123,7 +139,21 @@ describe('devnet chain under concurrent load', () => {
     })();
 
     const settled = await Promise.allSettled(sends);
-    for (const r of settled) if (r.status === 'rejected') { const rc = (r.reason as { receipt?: ethers.providers.TransactionReceipt }).receipt; const tx = rc && await provider.getTransaction(rc.transactionHash); console.log('FAILED', String(r.reason).slice(0, 120), rc && { to: rc.to, gasUsed: rc.gasUsed.toString(), gasLimit: tx?.gasLimit.toString(), names: { pkp: pkpNft.address, rl: rateLimitNft.address, ms: multisender.address } }); }
+    for (const r of settled)
+      if (r.status === 'rejected') {
+        const rc = (r.reason as { receipt?: ethers.providers.TransactionReceipt }).receipt;
+        const tx = rc && (await provider.getTransaction(rc.transactionHash));
+        console.log(
+          'FAILED',
+          String(r.reason).slice(0, 120),
+          rc && {
+            to: rc.to,
+            gasUsed: rc.gasUsed.toString(),
+            gasLimit: tx?.gasLimit.toString(),
+            names: { pkp: pkpNft.address, rl: rateLimitNft.address, ms: multisender.address },
+          },
+        );
+      }
     const receipts = await Promise.all(sends);
     const revertResults = await Promise.allSettled(reverts);
     await admin;
@@ -138,7 +168,9 @@ describe('devnet chain under concurrent load', () => {
     for (const wallet of wallets) expect(await provider.getTransactionCount(wallet.address, 'pending')).toBe(PER_WALLET);
 
     // Every PKP minted under load has its private key in the vault (the keeper put keys in the vault before the pool).
-    const minted = receipts.flatMap((r) => r.logs.filter((l) => l.address === pkpNft.address).map((l) => pkpNft.interface.parseLog(l))).filter((e) => e.name === 'PKPMinted');
+    const minted = receipts
+      .flatMap((r) => r.logs.filter((l) => l.address === pkpNft.address).map((l) => pkpNft.interface.parseLog(l)))
+      .filter((e) => e.name === 'PKPMinted');
     expect(minted).toHaveLength(WALLETS * PKP_MINTS);
     for (const key of [...minted.map((e) => e.args.pubkey as string), ...sdkKeys]) {
       const privateKey = chain.chainView.pkpPrivateKey(key);

@@ -34,7 +34,14 @@ describe('devnet CLI arguments', () => {
   });
 
   it('--state-dir: the saved devnet keeps its shape unless --nodes/--threshold/--port-base say otherwise', () => {
-    expect(parseCliArgs(['--state-dir', '/tmp/x'])).toEqual({ nodeCount: 3, threshold: 2, requirePayment: true, stateDir: '/tmp/x', shapeFromState: true, litActionFiles: [] });
+    expect(parseCliArgs(['--state-dir', '/tmp/x'])).toEqual({
+      nodeCount: 3,
+      threshold: 2,
+      requirePayment: true,
+      stateDir: '/tmp/x',
+      shapeFromState: true,
+      litActionFiles: [],
+    });
     const fromState = toStartOptions(parseCliArgs(['--state-dir=/tmp/x']));
     expect(fromState).toMatchObject({ stateDir: '/tmp/x' });
     expect(fromState).not.toHaveProperty('nodeCount');
@@ -52,7 +59,17 @@ describe('devnet CLI arguments', () => {
     expect(() => readLitActionFiles([path.join(os.tmpdir(), 'no-such-action.js')])).toThrow(/--lit-action: cannot read .*no-such-action\.js/);
   });
 
-  it.each([[['--lit-action']], [['--lit-action-timeout-ms', '5']], [['--nodes', '0']], [['--threshold', '4']], [['--nodes']], [['--bogus']], [['--port-base', '65535', '--nodes', '3']], [['--state-dir']], [['--state-dir', '--nodes', '2']]])('refuses %j', (argv) => {
+  it.each([
+    [['--lit-action']],
+    [['--lit-action-timeout-ms', '5']],
+    [['--nodes', '0']],
+    [['--threshold', '4']],
+    [['--nodes']],
+    [['--bogus']],
+    [['--port-base', '65535', '--nodes', '3']],
+    [['--state-dir']],
+    [['--state-dir', '--nodes', '2']],
+  ])('refuses %j', (argv) => {
     expect(() => parseCliArgs(argv)).toThrow();
   });
 });
@@ -69,10 +86,14 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
 
   beforeAll(async () => {
     fs.writeFileSync(actionFile, ACTION);
-    child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', '--nodes', '2', '--threshold', '2', '--no-payment', '--lit-action', actionFile], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', '--nodes', '2', '--threshold', '2', '--no-payment', '--lit-action', actionFile],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     let stdout = '';
     config = await new Promise<DevnetConfigJson>((resolve, reject) => {
@@ -98,7 +119,10 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
   it('prints the client config as JSON on stdout and its start time on stderr', () => {
     expect(config.litNodeClientConfig).toMatchObject({ litNetwork: 'custom', checkNodeAttestation: false, debug: false });
     expect(config.litNodeClientConfig.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(config.nodes.map((n) => n.url)).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(config.nodes.map((n) => n.url)).toEqual([
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    ]);
     expect(Object.keys(config.contractsContext.customContext)).toHaveLength(11);
     expect(config.requirePayment).toBe(false);
     expect(config.ownerWallet.privateKey).toMatch(/^0x[0-9a-f]{64}$/);
@@ -108,7 +132,13 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
 
   it('serves the real SDK: mint, session sigs and pkpSign without a capacity delegation', async () => {
     const owner = new ethers.Wallet(config.ownerWallet.privateKey);
-    const contracts = new LitContracts({ network: 'custom', rpc: config.contractsContext.rpc, customContext: config.contractsContext.customContext as never, privateKey: owner.privateKey, debug: false });
+    const contracts = new LitContracts({
+      network: 'custom',
+      rpc: config.contractsContext.rpc,
+      customContext: config.contractsContext.customContext as never,
+      privateKey: owner.privateKey,
+      debug: false,
+    });
     await contracts.connect();
     const pkp = await mintPkp(contracts, [owner.address]);
     const client = createLitNodeClient(config);
@@ -133,7 +163,13 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
     const cid = await litActionCid(ACTION);
     expect(config.litActions).toEqual([{ file: actionFile, cid }]);
     const owner = new ethers.Wallet(config.ownerWallet.privateKey);
-    const contracts = new LitContracts({ network: 'custom', rpc: config.contractsContext.rpc, customContext: config.contractsContext.customContext as never, privateKey: owner.privateKey, debug: false });
+    const contracts = new LitContracts({
+      network: 'custom',
+      rpc: config.contractsContext.rpc,
+      customContext: config.contractsContext.customContext as never,
+      privateKey: owner.privateKey,
+      debug: false,
+    });
     await contracts.connect();
     const pkp = await mintPkp(contracts, []);
     await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
@@ -169,7 +205,10 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
 describe('npm run devnet -- --state-dir (restart, refusal)', () => {
   /** Run the CLI until it prints its config, then SIGTERM it; or until it exits by itself. */
   const run = async (args: string[]): Promise<{ config?: DevnetConfigJson; code: number | null; stderr: string }> => {
-    const proc = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'devnet/cli.ts', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -200,7 +239,13 @@ describe('npm run devnet -- --state-dir (restart, refusal)', () => {
 
       const second = await run(['--state-dir', stateDir, '--block-time-ms', '0']); // no --nodes: the saved shape
       expect(second.code).toBe(0);
-      expect(second.config).toMatchObject({ restored: true, stateDir, threshold: 1, networkPublicKey: first.config!.networkPublicKey, ownerWallet: first.config!.ownerWallet });
+      expect(second.config).toMatchObject({
+        restored: true,
+        stateDir,
+        threshold: 1,
+        networkPublicKey: first.config!.networkPublicKey,
+        ownerWallet: first.config!.ownerWallet,
+      });
       expect(second.config!.nodes.map((n) => n.nodeAddress)).toEqual(first.config!.nodes.map((n) => n.nodeAddress));
       expect(second.config!.contractsContext.customContext.PKPNFT.address).toBe(first.config!.contractsContext.customContext.PKPNFT.address);
 

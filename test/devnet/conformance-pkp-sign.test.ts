@@ -157,21 +157,34 @@ function litBlsCap(o: SiweOpts & { key?: typeof bls; derivedVia?: string; algo?:
 }
 function litBlsCapOf(o: SiweOpts & { key?: typeof bls; derivedVia?: string; algo?: string | null; jsonAddress?: string }): Record<string, unknown> {
   const text = siweText(o, { address: pkpA.address, uri: `lit:session:${sessionPub}`, att: pkpSigningAtt() });
-  return { sig: JSON.stringify({ ProofOfPossession: blsSign(text, o.key) }), derivedVia: o.derivedVia ?? 'lit.bls', signedMessage: text, address: o.jsonAddress ?? o.address ?? pkpA.address, algo: o.algo === undefined ? 'LIT_BLS' : o.algo };
+  return {
+    sig: JSON.stringify({ ProofOfPossession: blsSign(text, o.key) }),
+    derivedVia: o.derivedVia ?? 'lit.bls',
+    signedMessage: text,
+    address: o.jsonAddress ?? o.address ?? pkpA.address,
+    algo: o.algo === undefined ? 'LIT_BLS' : o.algo,
+  };
 }
 
 /** An EOA capability: the wallet's EIP-191 signature over a SIWE for the session key. */
 async function walletCap(wallet: ethers.Wallet, o: SiweOpts & { jsonAddress?: string } = {}): Promise<Record<string, unknown>> {
   const text = siweText(
     { domain: 'localhost', ...o },
-    { address: wallet.address, uri: `lit:session:${sessionPub}`, att: { 'lit-litaction://*': { 'Threshold/Execution': [{}] }, 'lit-pkp://*': { 'Threshold/Signing': [{}] } } },
+    {
+      address: wallet.address,
+      uri: `lit:session:${sessionPub}`,
+      att: { 'lit-litaction://*': { 'Threshold/Execution': [{}] }, 'lit-pkp://*': { 'Threshold/Signing': [{}] } },
+    },
   );
   return { sig: await wallet.signMessage(text), derivedVia: 'web3.eth.personal.sign', signedMessage: text, address: o.jsonAddress ?? wallet.address };
 }
 
 /** A capacity delegation as the SDK's createCapacityDelegationAuthSig makes it. */
 async function delegationCap(delegator: ethers.Wallet, nb: Record<string, unknown>, o: SiweOpts = {}): Promise<Record<string, unknown>> {
-  const text = siweText({ domain: 'localhost', statement: undefined, ...o }, { address: delegator.address, uri: 'lit:capability:delegation', att: { 'lit-ratelimitincrease://*': { 'Auth/Auth': [nb] } } });
+  const text = siweText(
+    { domain: 'localhost', statement: undefined, ...o },
+    { address: delegator.address, uri: 'lit:capability:delegation', att: { 'lit-ratelimitincrease://*': { 'Auth/Auth': [nb] } } },
+  );
   return { sig: await delegator.signMessage(text), derivedVia: 'web3.eth.personal.sign', signedMessage: text, address: delegator.address };
 }
 
@@ -238,9 +251,18 @@ const expectSuccess = (reply: Reply): void => {
 };
 
 /** The two details of "no valid capability" (session_sigs.rs:172-187, 363-367). */
-const NO_VALID_CAPABILITY = ['validation error: Resource id not found in auth_sig capabilities: validation error: Could not find valid capability.', 'Resource id not found in auth_sig capabilities'];
+const NO_VALID_CAPABILITY = [
+  'validation error: Resource id not found in auth_sig capabilities: validation error: Could not find valid capability.',
+  'Resource id not found in auth_sig capabilities',
+];
 function expectNoValidCapability(reply: Reply): void {
-  expectRefusal(reply, { status: 400, kind: 'Validation', code: 'NodeSIWECapabilityInvalid', message: 'Invalid Capability object in SIWE resource ReCap', details: NO_VALID_CAPABILITY });
+  expectRefusal(reply, {
+    status: 400,
+    kind: 'Validation',
+    code: 'NodeSIWECapabilityInvalid',
+    message: 'Invalid Capability object in SIWE resource ReCap',
+    details: NO_VALID_CAPABILITY,
+  });
 }
 
 const SCOPE_TOO_LIMITED = {
@@ -381,7 +403,9 @@ describe('§2.3 request shape and order', () => {
       details: ['Invalid pubkey length.  Expected 65 bytes, got 64'],
     });
     // an odd length is padded with a leading 0: 129 hex digits are 65 bytes
-    expect((await call(body(sessionSig(), { pubkey: `0x${pkpA.publicKey.slice(3)}` }))).body.details).not.toEqual(['Invalid pubkey length.  Expected 65 bytes, got 65']);
+    expect((await call(body(sessionSig(), { pubkey: `0x${pkpA.publicKey.slice(3)}` }))).body.details).not.toEqual([
+      'Invalid pubkey length.  Expected 65 bytes, got 65',
+    ]);
   });
 
   it('6a: a first valid capability whose address is not hex is 500 Conversion (auth_material.rs:88-92)', async () => {
@@ -495,7 +519,10 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
     // a capability with an extra key fails JsonAuthSig's visitor
     const withExtra = JSON.stringify({ ...message, capabilities: [{ ...(message.capabilities as Record<string, unknown>[])[0], extra: true }] });
     const at = Buffer.byteLength(withExtra.slice(0, withExtra.indexOf('"extra"') + '"extra"'.length));
-    cases.push([withExtra, `unknown field \`extra\`, expected one of \`sig\`, \`derivedVia\`, \`signedMessage\`, \`address\`, \`algo\` at line 1 column ${at}`]);
+    cases.push([
+      withExtra,
+      `unknown field \`extra\`, expected one of \`sig\`, \`derivedVia\`, \`signedMessage\`, \`address\`, \`algo\` at line 1 column ${at}`,
+    ]);
     for (const [signedMessage, serde] of cases) {
       expectRefusal(await call(body(sessionSig({ signedMessage }))), {
         status: 400,
@@ -511,15 +538,22 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
 
   it('7: resourceAbilityRequests without lit-pkp and * or the token id in hex: NodeResourceIdNotFound 404; the ability is ignored', async () => {
     for (const resource of [tokenIdOf(pkpA.publicKey), `0x${tokenHex(pkpA)}`, tokenHex(pkpA).toUpperCase()]) {
-      expectRefusal(await call(body(sessionSig({ resourceAbilityRequests: [{ resource: { resource, resourcePrefix: 'lit-pkp' }, ability: 'pkp-signing' }] }))), {
-        status: 404,
-        kind: 'Validation',
-        code: 'NodeResourceIdNotFound',
-        message: 'Could not find the passed resource ID',
-        details: [`validation error: Could not find requested resource PKPNFT(PKPNFTResource { token_id: "${tokenHex(pkpA)}" }) in the resourceAbilityRequests`],
-      });
+      expectRefusal(
+        await call(body(sessionSig({ resourceAbilityRequests: [{ resource: { resource, resourcePrefix: 'lit-pkp' }, ability: 'pkp-signing' }] }))),
+        {
+          status: 404,
+          kind: 'Validation',
+          code: 'NodeResourceIdNotFound',
+          message: 'Could not find the passed resource ID',
+          details: [
+            `validation error: Could not find requested resource PKPNFT(PKPNFTResource { token_id: "${tokenHex(pkpA)}" }) in the resourceAbilityRequests`,
+          ],
+        },
+      );
     }
-    expectSuccess(await call(body(sessionSig({ resourceAbilityRequests: [{ resource: { resource: tokenHex(pkpA), resourcePrefix: 'lit-pkp' }, ability: 'anything' }] }))));
+    expectSuccess(
+      await call(body(sessionSig({ resourceAbilityRequests: [{ resource: { resource: tokenHex(pkpA), resourcePrefix: 'lit-pkp' }, ability: 'anything' }] }))),
+    );
   });
 
   it('8: an issuedAt chrono cannot parse: NodeParserError', async () => {
@@ -528,12 +562,16 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
       kind: 'Parser',
       code: 'NodeParserError',
       message: 'Unable to parse session key signed message',
-      details: ['parser error: Could not parse issued_at of session key signed message: input contains invalid characters', 'Could not parse issued_at of session key signed message'],
+      details: [
+        'parser error: Could not parse issued_at of session key signed message: input contains invalid characters',
+        'Could not parse issued_at of session key signed message',
+      ],
     });
   });
 
   it('9: an issuedAt more than 60 s ahead (whole seconds): NodeIatOutsideGracePeriod 403', async () => {
-    const text = 'Session key issued_at 2025-01-02 10:13:12.345 +00:00 is in the future beyond the grace period of 60 seconds (now is 2025-01-02 10:11:12.345 UTC)';
+    const text =
+      'Session key issued_at 2025-01-02 10:13:12.345 +00:00 is in the future beyond the grace period of 60 seconds (now is 2025-01-02 10:11:12.345 UTC)';
     expectRefusal(await call(body(sessionSig({ issuedAt: isoAt(120_000) }))), {
       status: 403,
       kind: 'Validation',
@@ -550,7 +588,10 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
       kind: 'Parser',
       code: 'NodeParserError',
       message: 'Unable to parse session key signed message',
-      details: ['parser error: Could not parse expiration of session key signed message: premature end of input', 'Could not parse expiration of session key signed message'],
+      details: [
+        'parser error: Could not parse expiration of session key signed message: premature end of input',
+        'Could not parse expiration of session key signed message',
+      ],
     });
   });
 
@@ -578,7 +619,8 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
   });
 
   it('13: an expiration more than 30 days after issuedAt: NodeSIWEMessageError 400', async () => {
-    const text = 'Session key expiration 2025-02-01 10:10:12.346 UTC is beyond the max expiry timestamp of 2025-02-01 10:10:12.345 UTC (issued_at is 2025-01-02 10:10:12.345 UTC)';
+    const text =
+      'Session key expiration 2025-02-01 10:10:12.346 UTC is beyond the max expiry timestamp of 2025-02-01 10:10:12.345 UTC (issued_at is 2025-01-02 10:10:12.345 UTC)';
     expectRefusal(await call(body(sessionSig({ issuedAt: isoAt(-60_000), expiration: isoAt(30 * DAY - 60_000 + 1) }))), {
       status: 400,
       kind: 'Validation',
@@ -598,7 +640,8 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
       message: "User isn't authorized to access to decrypt or receive a JWT for this item",
       details: [`validation error: ${text}`, text],
     });
-    for (const nodeAddress of [`localhost:${PORT}`, ` https://localhost:${PORT} `, `127.0.0.1:${PORT}`]) expectSuccess(await call(body(sessionSig({ nodeAddress }))));
+    for (const nodeAddress of [`localhost:${PORT}`, ` https://localhost:${PORT} `, `127.0.0.1:${PORT}`])
+      expectSuccess(await call(body(sessionSig({ nodeAddress }))));
     expect((await call(body(sessionSig({ nodeAddress: `http://127.0.0.1:${PORT}/` })))).status).toBe(403);
   });
 
@@ -608,7 +651,11 @@ describe('§3 the session sig (session_sigs.rs:126-190), the inner code on the w
       kind: 'Validation',
       code: 'NodeSIWECapabilityInvalid',
       message: 'Invalid Capability object in SIWE resource ReCap',
-      details: ['validation error: Resource id not found in auth_sig capabilities: validation error: Empty capabilites array.', 'Resource id not found in auth_sig capabilities', 'Empty capabilites array.'],
+      details: [
+        'validation error: Resource id not found in auth_sig capabilities: validation error: Empty capabilites array.',
+        'Resource id not found in auth_sig capabilities',
+        'Empty capabilites array.',
+      ],
     });
   });
 
@@ -648,11 +695,23 @@ describe('§4 the capabilities (validators/siwe.rs:288-347)', () => {
     const ctxAtt = pkpSigningAtt()['lit-resolvedauthcontext://*'];
     const att = (pkp: Attenuations): Attenuations => ({ ...pkp, 'lit-resolvedauthcontext://*': ctxAtt });
     expectNoValidCapability(
-      await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ 'lit-pkp://*': { 'Threshold/Execution': [{}] }, [`lit-pkp://${tokenHex(pkpA)}`]: { 'Threshold/Signing': [{}] } }) })] }))),
+      await call(
+        body(
+          sessionSig({
+            capabilities: [
+              litBlsCap({ att: att({ 'lit-pkp://*': { 'Threshold/Execution': [{}] }, [`lit-pkp://${tokenHex(pkpA)}`]: { 'Threshold/Signing': [{}] } }) }),
+            ],
+          }),
+        ),
+      ),
     );
-    expectSuccess(await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ [`lit-pkp://${tokenHex(pkpA)}`]: { 'Threshold/Signing': [{}] } }) })] }))));
+    expectSuccess(
+      await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ [`lit-pkp://${tokenHex(pkpA)}`]: { 'Threshold/Signing': [{}] } }) })] }))),
+    );
     expectSuccess(await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ 'lit-pkp://*': { '*/*': [{}] } }) })] }))));
-    expectNoValidCapability(await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ [`lit-pkp://${tokenHex(pkpB)}`]: { 'Threshold/Signing': [{}] } }) })] }))));
+    expectNoValidCapability(
+      await call(body(sessionSig({ capabilities: [litBlsCap({ att: att({ [`lit-pkp://${tokenHex(pkpB)}`]: { 'Threshold/Signing': [{}] } }) })] }))),
+    );
   });
 
   it('4.4: a session is not bound to one PKP: a session made for PKP A signs for PKP B when B permits the same auth method', async () => {
@@ -718,18 +777,27 @@ describe('§5 PKP permission at sign time (pkp/auth/mod.rs:294-549), scope 1', (
   });
 
   it('the PKP NFT owner passes without any permission or scope', async () => {
-    expectSuccess(await call(body(sessionSig({ capabilities: [litBlsCap({ att: pkpSigningAtt(authContextOf(minter.address)) })] }), { pubkey: pkpC.publicKey })));
+    expectSuccess(
+      await call(body(sessionSig({ capabilities: [litBlsCap({ att: pkpSigningAtt(authContextOf(minter.address)) })] }), { pubkey: pkpC.publicKey })),
+    );
   });
 
   it('the session’s capability address is checked last: the owner’s address there passes', async () => {
     const stranger = randomWallet();
-    expectSuccess(await call(body(sessionSig({ capabilities: [litBlsCap({ address: minter.address, att: pkpSigningAtt(authContextOf(stranger.address)) })] }))));
+    expectSuccess(
+      await call(body(sessionSig({ capabilities: [litBlsCap({ address: minter.address, att: pkpSigningAtt(authContextOf(stranger.address)) })] }))),
+    );
   });
 
   it('a pubkey that is not a minted PKP: 500 NodeContractResolverConversionFailed from ownerOf', async () => {
     const reply = await call(body(sessionSig(), { pubkey: randomWallet().publicKey }));
     expect(reply.status).toBe(500);
-    expect(reply.body).toMatchObject({ errorKind: 'Unexpected', errorCode: 'NodeContractResolverConversionFailed', message: KIND_TEXT.Unexpected, correlationId: CORRELATION });
+    expect(reply.body).toMatchObject({
+      errorKind: 'Unexpected',
+      errorCode: 'NodeContractResolverConversionFailed',
+      message: KIND_TEXT.Unexpected,
+      correlationId: CORRELATION,
+    });
     expect((reply.body.details as string[])[0]).toMatch(/^unexpected error: Error getting owner of PKP: /);
   });
 });
@@ -737,7 +805,12 @@ describe('§5 PKP permission at sign time (pkp/auth/mod.rs:294-549), scope 1', (
 describe('§6 capacity credits (rate_limiting/), when the node rate-limits', () => {
   const RLI = (i: number, o: Partial<{ owner: string; expiresAt: number; rpk: bigint }> = {}): string => {
     const tokenId = String(1000 + i);
-    chain.tokens.set(tokenId, { tokenId, owner: o.owner ?? minter.address, expiresAt: o.expiresAt ?? Math.floor(NOW / 1000) + 86_400, requestsPerKilosecond: o.rpk ?? 1_000_000n });
+    chain.tokens.set(tokenId, {
+      tokenId,
+      owner: o.owner ?? minter.address,
+      expiresAt: o.expiresAt ?? Math.floor(NOW / 1000) + 86_400,
+      requestsPerKilosecond: o.rpk ?? 1_000_000n,
+    });
     return tokenId;
   };
   const rlCtx = (o: Partial<NodeContext> = {}): NodeContext => makeCtx({ rateLimiting: true, ...o });
@@ -760,7 +833,9 @@ describe('§6 capacity credits (rate_limiting/), when the node rate-limits', () 
 
   it('a delegation: Auth/Auth on lit-ratelimitincrease, delegate_to without 0x, nft_id decimal strings', async () => {
     const id = RLI(3);
-    expectSuccess(await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [id], delegate_to: [pkpHex], uses: '5' }), litBlsCap()] })), rlCtx()));
+    expectSuccess(
+      await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [id], delegate_to: [pkpHex], uses: '5' }), litBlsCap()] })), rlCtx()),
+    );
     // delegate_to absent: anybody
     expectSuccess(await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [id] }), litBlsCap()] })), rlCtx()));
   });
@@ -768,13 +843,19 @@ describe('§6 capacity credits (rate_limiting/), when the node rate-limits', () 
   it('delegate_to entries with 0x never match, [] is nobody', async () => {
     const id = RLI(4);
     for (const delegateTo of [[`0x${pkpHex}`], []]) {
-      expect(await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [id], delegate_to: delegateTo }), litBlsCap()] })), rlCtx())).toEqual(EXCEEDED);
+      expect(
+        await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [id], delegate_to: delegateTo }), litBlsCap()] })), rlCtx()),
+      ).toEqual(EXCEEDED);
     }
   });
 
   it('delegate_to that is not an array, or uses that is not a string, panic: the 500 catcher', async () => {
     const id = RLI(5);
-    for (const nb of [{ nft_id: [id], delegate_to: pkpHex }, { nft_id: [id], uses: 5 }, { nft_id: [id], uses: 'many' }]) {
+    for (const nb of [
+      { nft_id: [id], delegate_to: pkpHex },
+      { nft_id: [id], uses: 5 },
+      { nft_id: [id], uses: 'many' },
+    ]) {
       expectRefusal(await call(body(sessionSig({ capabilities: [await delegationCap(minter, nb), litBlsCap()] })), rlCtx()), {
         status: 500,
         kind: 'Unexpected',
@@ -790,7 +871,9 @@ describe('§6 capacity credits (rate_limiting/), when the node rate-limits', () 
     const notTheDelegators = RLI(6, { owner: randomWallet().address });
     expectSuccess(await call(body(sessionSig({ capabilities: [await delegationCap(user, { nft_id: [notTheDelegators] }), litBlsCap()] })), rlCtx()));
     const expired = RLI(7, { expiresAt: Math.floor(NOW / 1000) - 1 });
-    expect(await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [expired, 'x', 7] }), litBlsCap()] })), rlCtx())).toEqual(EXCEEDED);
+    expect(await call(body(sessionSig({ capabilities: [await delegationCap(minter, { nft_id: [expired, 'x', 7] }), litBlsCap()] })), rlCtx())).toEqual(
+      EXCEEDED,
+    );
   });
 
   it('no nft_id: every unexpired NFT owned by the delegation’s SIWE address', async () => {
@@ -856,7 +939,10 @@ describe('§6 capacity credits (rate_limiting/), when the node rate-limits', () 
     let served = 0;
     while ((await call(b, ctx)).status === 200) served++;
     expect(served).toBe(10); // floor(window / 1000 * rpk), the node's own acceptance test rule
-    expect(await call(b, ctx)).toEqual({ status: 400, body: { message: `Rate limit exceeded.  Try again at ${new Date(NOW + 10_000_000).toISOString()}`, errorCode: 'rate_limit_exceeded' } });
+    expect(await call(b, ctx)).toEqual({
+      status: 400,
+      body: { message: `Rate limit exceeded.  Try again at ${new Date(NOW + 10_000_000).toISOString()}`, errorCode: 'rate_limit_exceeded' },
+    });
   });
 });
 
@@ -870,11 +956,17 @@ describe('§2.3 rows 12-14 signing: the deterministic subset', () => {
     const shares = replies.map((r) => r.body.signatureShare as Record<string, unknown>);
     const signing = shares.filter((s) => s.result === 'success');
     expect(signing).toHaveLength(2);
-    expect(shares.filter((s) => s.result === 'fail')).toEqual([{ digest: 'fail', result: 'fail', share_index: 0, signature_share: '', big_r: '', public_key: '', sig_type: '' }]);
+    expect(shares.filter((s) => s.result === 'fail')).toEqual([
+      { digest: 'fail', result: 'fail', share_index: 0, signature_share: '', big_r: '', public_key: '', sig_type: '' },
+    ]);
 
     // what the SDK does with them (parse-pkp-sign-response.js, get-signatures.js)
     const parsed = signing.map((s) => {
-      const clean = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'result').map(([k, v]) => [k.replace(/(_\w)/g, (m) => m[1].toUpperCase()), typeof v === 'string' ? v.replace(/"/g, '') : v]));
+      const clean = Object.fromEntries(
+        Object.entries(s)
+          .filter(([k]) => k !== 'result')
+          .map(([k, v]) => [k.replace(/(_\w)/g, (m) => m[1].toUpperCase()), typeof v === 'string' ? v.replace(/"/g, '') : v]),
+      );
       return { ...clean, dataSigned: clean.digest, sigName: 'sig' };
     });
     const combined = await combineEcdsaShares(parsed);
@@ -920,7 +1012,9 @@ describe('§2.3 rows 12-14 signing: the deterministic subset', () => {
       kind: 'Unexpected',
       code: 'NodeUnknownError',
       message: 'Unknown error occured',
-      details: ['unexpected error: ECDSA signing failed: unexpected error: unexpected error: Could not convert message to sign into ScalarPrimitive: crypto error'],
+      details: [
+        'unexpected error: ECDSA signing failed: unexpected error: unexpected error: Could not convert message to sign into ScalarPrimitive: crypto error',
+      ],
     });
   });
 

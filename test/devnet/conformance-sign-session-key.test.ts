@@ -50,7 +50,12 @@ async function walletAuthMethod(wallet: ethers.Wallet, o: WalletSiwe = {}, raw?:
     ...(o.expirationTime === null ? {} : { expirationTime: o.expirationTime ?? iso(DAY) }),
     ...(o.notBefore ? { notBefore: o.notBefore } : {}),
   }).prepareMessage();
-  const authSig: Record<string, unknown> = { sig: await wallet.signMessage(message), derivedVia: 'web3.eth.personal.sign', signedMessage: message, address: wallet.address };
+  const authSig: Record<string, unknown> = {
+    sig: await wallet.signMessage(message),
+    derivedVia: 'web3.eth.personal.sign',
+    signedMessage: message,
+    address: wallet.address,
+  };
   return { authMethodType: 1, accessToken: JSON.stringify(raw ? raw(authSig) : authSig) };
 }
 
@@ -159,10 +164,25 @@ describe('HTTP layer (Rocket routes and catchers)', () => {
 
   it('R4: a missing field or a wrong type is the node’s 422 NodeBadInput (kind Unexpected, no correlation id)', async () => {
     const valid = await body();
-    for (const broken of [{ ...valid, siweMessage: undefined }, { ...valid, authMethods: 'x' }, { ...valid, curveType: 'ECDSA' }, { ...valid, epoch: -1 }, { ...valid, epoch: null }]) {
+    for (const broken of [
+      { ...valid, siweMessage: undefined },
+      { ...valid, authMethods: 'x' },
+      { ...valid, curveType: 'ECDSA' },
+      { ...valid, epoch: -1 },
+      { ...valid, epoch: null },
+    ]) {
       const reply = await signSessionKey(broken);
       expect(reply.status).toBe(422);
-      expect(reply.body).toEqual(publicError({ kind: 'Unexpected', code: 'NodeBadInput', status: 422, message: expect.stringContaining('your JSON body is wrong') as unknown as string, details: ['caught rocket 422: bad input error'], correlated: false }));
+      expect(reply.body).toEqual(
+        publicError({
+          kind: 'Unexpected',
+          code: 'NodeBadInput',
+          status: 422,
+          message: expect.stringContaining('your JSON body is wrong') as unknown as string,
+          details: ['caught rocket 422: bad input error'],
+          correlated: false,
+        }),
+      );
     }
   });
 
@@ -188,7 +208,12 @@ describe('HTTP layer (Rocket routes and catchers)', () => {
 
 describe('handshake', () => {
   it('H1: answers with the real node’s fields: empty serverPublicKey, the network key three times, the client SDK version, no epoch', async () => {
-    const reply = await postToNode(node, '/web/handshake/', { clientPublicKey: 'test', challenge: '00'.repeat(32), epoch: 99 }, { 'x-lit-sdk-version': '7.4.0' });
+    const reply = await postToNode(
+      node,
+      '/web/handshake/',
+      { clientPublicKey: 'test', challenge: '00'.repeat(32), epoch: 99 },
+      { 'x-lit-sdk-version': '7.4.0' },
+    );
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({
       serverPublicKey: '',
@@ -203,7 +228,11 @@ describe('handshake', () => {
   });
 
   it('H2: needs an X-Request-Id or X-Correlation-Id header', async () => {
-    const res = await fetch(`${node}/web/handshake/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientPublicKey: 'test' }) });
+    const res = await fetch(`${node}/web/handshake/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientPublicKey: 'test' }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
       errorKind: 'Validation',
@@ -233,12 +262,21 @@ describe('sign_session_key: request checks before the handler context', () => {
   it('S1: curveType other than BLS is NodeInvalidCurveType, without a correlation id', async () => {
     const reply = await signSessionKey(await body({ curveType: 'K256' }));
     expect(reply.body).toEqual(
-      publicError({ kind: 'Validation', code: 'NodeInvalidCurveType', status: 400, message: KIND_TEXT.Validation, details: ['Invalid curve_type: K256 - only BLS curve type is allowed for this endpoint'], correlated: false }),
+      publicError({
+        kind: 'Validation',
+        code: 'NodeInvalidCurveType',
+        status: 400,
+        message: KIND_TEXT.Validation,
+        details: ['Invalid curve_type: K256 - only BLS curve type is allowed for this endpoint'],
+        correlated: false,
+      }),
     );
   });
 
   it('S2: a request-level authSig is NodeInvalidAuthSigForSessionKey', async () => {
-    const reply = await signSessionKey(await body({ authSig: { sig: '0x', derivedVia: 'web3.eth.personal.sign', signedMessage: 'x', address: owner.address } }));
+    const reply = await signSessionKey(
+      await body({ authSig: { sig: '0x', derivedVia: 'web3.eth.personal.sign', signedMessage: 'x', address: owner.address } }),
+    );
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ errorKind: 'Validation', errorCode: 'NodeInvalidAuthSigForSessionKey', message: KIND_TEXT.Validation });
     expect(reply.body.correlationId).toBeUndefined();
@@ -251,17 +289,37 @@ describe('sign_session_key: the session SIWE', () => {
     const variants = [good.replace(pkpWallet.address, pkpWallet.address.toLowerCase()), `${good}\n`, good.replace(/^Nonce: .*$/m, 'Nonce: abc1234')];
     for (const siweMessage of variants) {
       const reply = await signSessionKey(await body({ siweMessage }));
-      expect(reply.body).toEqual(publicError({ kind: 'Parser', code: 'NodeSIWEMessageError', status: 400, message: SIWE_ERROR, details: [SIWE_ERROR, expect.any(String)] as unknown as string[] }));
+      expect(reply.body).toEqual(
+        publicError({
+          kind: 'Parser',
+          code: 'NodeSIWEMessageError',
+          status: 400,
+          message: SIWE_ERROR,
+          details: [SIWE_ERROR, expect.any(String)] as unknown as string[],
+        }),
+      );
     }
   });
 
   it('S4: a statement naming lit-resolvedauthcontext is NodeInvalidAuthContextResource (401)', async () => {
     const reply = await signSessionKey(await body({}, { statement: 'give me lit-resolvedauthcontext://*' }));
-    expect(reply.body).toEqual(publicError({ kind: 'Validation', code: 'NodeInvalidAuthContextResource', status: 401, message: KIND_TEXT.Validation, details: ["Can't define Auth Context resources in capability"] }));
+    expect(reply.body).toEqual(
+      publicError({
+        kind: 'Validation',
+        code: 'NodeInvalidAuthContextResource',
+        status: 401,
+        message: KIND_TEXT.Validation,
+        details: ["Can't define Auth Context resources in capability"],
+      }),
+    );
   });
 
   it('T1: a URI other than the session key is NodeSIWEMessageError (Parser)', async () => {
-    expectSiweError(await signSessionKey(await body({}, { uri: 'lit:session:other' })), 'Parser', /^URI in SIWE message lit:session:other does not match URI in request lit:session:/);
+    expectSiweError(
+      await signSessionKey(await body({}, { uri: 'lit:session:other' })),
+      'Parser',
+      /^URI in SIWE message lit:session:other does not match URI in request lit:session:/,
+    );
   });
 
   it('T2: issuedAt more than 60 s ahead is refused; 30 s ahead is accepted', async () => {
@@ -281,13 +339,21 @@ describe('sign_session_key: the session SIWE', () => {
   });
 
   it('T5: an expiration more than 60 s past is refused; 30 s past is within the grace period', async () => {
-    expectSiweError(await signSessionKey(await body({}, { issuedAt: iso(-DAY), expirationTime: iso(-120_000) })), 'Validation', /is in the past beyond the grace period of 60 seconds/);
+    expectSiweError(
+      await signSessionKey(await body({}, { issuedAt: iso(-DAY), expirationTime: iso(-120_000) })),
+      'Validation',
+      /is in the past beyond the grace period of 60 seconds/,
+    );
     expect((await signSessionKey(await body({}, { issuedAt: iso(-DAY), expirationTime: iso(-30_000) }))).status).toBe(200);
   });
 
   it('T6: a lifetime over 30 days is refused; exactly 30 days is accepted', async () => {
     const issuedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-    expectSiweError(await signSessionKey(await body({}, { issuedAt, expirationTime: new Date(Date.parse(issuedAt) + 31 * DAY).toISOString() })), 'Validation', /is beyond the max expiry timestamp of/);
+    expectSiweError(
+      await signSessionKey(await body({}, { issuedAt, expirationTime: new Date(Date.parse(issuedAt) + 31 * DAY).toISOString() })),
+      'Validation',
+      /is beyond the max expiry timestamp of/,
+    );
     expect((await signSessionKey(await body({}, { issuedAt, expirationTime: new Date(Date.parse(issuedAt) + 30 * DAY).toISOString() }))).status).toBe(200);
   });
 
@@ -313,7 +379,11 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
   const withMethod = async (method: { authMethodType: number; accessToken: string }) => signSessionKey(await body({ authMethods: [method] }));
 
   it('W1: an access token that is not a JsonAuthSig (not JSON, an unknown key, a missing key) is NodeWalletSignatureJSONError (502)', async () => {
-    const tokens = ['not json', (await walletAuthMethod(owner, {}, (a) => ({ ...a, extra: 1 }))).accessToken, (await walletAuthMethod(owner, {}, ({ derivedVia: _d, ...a }) => a)).accessToken];
+    const tokens = [
+      'not json',
+      (await walletAuthMethod(owner, {}, (a) => ({ ...a, extra: 1 }))).accessToken,
+      (await walletAuthMethod(owner, {}, ({ derivedVia: _d, ...a }) => a)).accessToken,
+    ];
     for (const accessToken of tokens) {
       const reply = await withMethod({ authMethodType: 1, accessToken });
       expect(reply.status).toBe(502);
@@ -328,7 +398,10 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
   });
 
   it('W3: an address that is not 20 bytes of hex is NodeAuthSigAddressConversionError (400); any case is accepted', async () => {
-    expect((await withMethod(await walletAuthMethod(owner, {}, (a) => ({ ...a, address: 'jkl' })))).body).toMatchObject({ status: 400, errorCode: 'NodeAuthSigAddressConversionError' });
+    expect((await withMethod(await walletAuthMethod(owner, {}, (a) => ({ ...a, address: 'jkl' })))).body).toMatchObject({
+      status: 400,
+      errorCode: 'NodeAuthSigAddressConversionError',
+    });
     expect((await withMethod(await walletAuthMethod(owner, {}, (a) => ({ ...a, address: owner.address.toLowerCase() })))).status).toBe(200);
   });
 
@@ -340,8 +413,20 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
 
   it('W5: a signed message that siwe-rs cannot parse is a 500 with no errorCode', async () => {
     const message = 'I am not a SIWE message';
-    const reply = await withMethod({ authMethodType: 1, accessToken: JSON.stringify({ sig: await owner.signMessage(message), derivedVia: 'web3.eth.personal.sign', signedMessage: message, address: owner.address }) });
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Unexpected', details: ['parser error: Parse error on SIWE: Formatting Error: Missing Preamble Line', 'Parse error on SIWE'] });
+    const reply = await withMethod({
+      authMethodType: 1,
+      accessToken: JSON.stringify({
+        sig: await owner.signMessage(message),
+        derivedVia: 'web3.eth.personal.sign',
+        signedMessage: message,
+        address: owner.address,
+      }),
+    });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Unexpected',
+      details: ['parser error: Parse error on SIWE: Formatting Error: Missing Preamble Line', 'Parse error on SIWE'],
+    });
     expect(reply.body.errorCode).toBeUndefined();
   });
 
@@ -349,7 +434,13 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
     for (const uri of ['lit:session:abc', 'lit:capability:delegation']) {
       const reply = await withMethod(await walletAuthMethod(owner, { uri }));
       expect(reply.body).toEqual(
-        publicError({ kind: 'Validation', code: 'NodeInvalidAuthSig', status: 401, message: "auth_sig passed is invalid or couldn't be verified", details: [`validation error: Invalid URI for top level auth sig: ${uri}`] }),
+        publicError({
+          kind: 'Validation',
+          code: 'NodeInvalidAuthSig',
+          status: 401,
+          message: "auth_sig passed is invalid or couldn't be verified",
+          details: [`validation error: Invalid URI for top level auth sig: ${uri}`],
+        }),
       );
     }
   });
@@ -357,21 +448,34 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
   it('W7: the session time rules, reported through the SIWE validation wrapper; no expiration is refused; Not Before is not checked', async () => {
     const expired = await withMethod(await walletAuthMethod(owner, { issuedAt: iso(-DAY), expirationTime: iso(-120_000) }));
     expect(expired.body).toMatchObject({ status: 400, errorKind: 'Validation', errorCode: 'NodeSIWEMessageError' });
-    expect(expired.body.details![0]).toMatch(/^validation error: SIWE validation failed: validation error: Session key expiration .* is in the past beyond the grace period/);
+    expect(expired.body.details![0]).toMatch(
+      /^validation error: SIWE validation failed: validation error: Session key expiration .* is in the past beyond the grace period/,
+    );
     const noExpiry = await withMethod(await walletAuthMethod(owner, { expirationTime: null }));
-    expect(noExpiry.body).toMatchObject({ status: 400, errorKind: 'Parser', errorCode: 'NodeSIWEMessageError', details: expect.arrayContaining(['Session key expiration time is not set']) });
+    expect(noExpiry.body).toMatchObject({
+      status: 400,
+      errorKind: 'Parser',
+      errorCode: 'NodeSIWEMessageError',
+      details: expect.arrayContaining(['Session key expiration time is not set']),
+    });
     expect((await withMethod(await walletAuthMethod(owner, { issuedAt: iso(-DAY), expirationTime: iso(-30_000) }))).status).toBe(200);
     expect((await withMethod(await walletAuthMethod(owner, { notBefore: iso(3_600_000) }))).status).toBe(200);
   });
 
   it('W8: a SIWE naming another address than its signer is a 500 with no errorCode', async () => {
     const reply = await withMethod(await walletAuthMethod(owner, { address: stranger.address }));
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Unexpected', details: ['validation error: Error verifying SIWE signature: Recovered key does not match address or contract wallet support is not enabled.'] });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Unexpected',
+      details: ['validation error: Error verifying SIWE signature: Recovered key does not match address or contract wallet support is not enabled.'],
+    });
   });
 
   it('S5: an auth method type the node does not know is a 500 with no errorCode', async () => {
     const reply = await withMethod({ authMethodType: 99, accessToken: 'x' });
-    expect(reply.body).toEqual(publicError({ kind: 'Unexpected', status: 500, message: KIND_TEXT.Unexpected, details: ['validation error: Unsupported auth method type: 99'] }));
+    expect(reply.body).toEqual(
+      publicError({ kind: 'Unexpected', status: 500, message: KIND_TEXT.Unexpected, details: ['validation error: Unsupported auth method type: 99'] }),
+    );
   });
 
   it('S6: an auth method the real node verifies with an outside service (Google, Discord, WebAuthn, Stytch) is refused as not emulated', async () => {
@@ -384,17 +488,29 @@ describe('sign_session_key: the EthWallet auth method (wallet_sig.rs)', () => {
 
 describe('sign_session_key: the PKP', () => {
   it('P1: a pkpPublicKey that is not hex is a 500 (kind Conversion, no errorCode)', async () => {
-    expect((await signSessionKey(await body({ pkpPublicKey: '0xzz' }))).body).toMatchObject({ status: 500, errorKind: 'Conversion', message: KIND_TEXT.Conversion });
+    expect((await signSessionKey(await body({ pkpPublicKey: '0xzz' }))).body).toMatchObject({
+      status: 500,
+      errorKind: 'Conversion',
+      message: KIND_TEXT.Conversion,
+    });
   });
 
   it('P2: a pkpPublicKey shorter than 33 bytes is a 500 (kind Parser, no errorCode)', async () => {
     const reply = await signSessionKey(await body({ pkpPublicKey: '0x04abcd' }));
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Parser', details: ['Error hex decoding pkpPublicKey', 'validation error: Invalid pubkey length.  Expected generally 33 or 64 bytes.'] });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Parser',
+      details: ['Error hex decoding pkpPublicKey', 'validation error: Invalid pubkey length.  Expected generally 33 or 64 bytes.'],
+    });
     expect(reply.body.errorCode).toBeUndefined();
   });
 
   it('P3: a SIWE address that is not the PKP’s is NodeSIWEMessageError (Parser)', async () => {
-    expectSiweError(await signSessionKey(await body({}, { address: stranger.address })), 'Parser', /^Address in SIWE message [0-9a-f]{40} does not match PKP ETH address [0-9a-f]{40}$/);
+    expectSiweError(
+      await signSessionKey(await body({}, { address: stranger.address })),
+      'Parser',
+      /^Address in SIWE message [0-9a-f]{40} does not match PKP ETH address [0-9a-f]{40}$/,
+    );
   });
 
   it('P4: without pkpPublicKey the PKP is the first auth method’s (getTokenIdsForAuthMethod), and the SIWE address is not compared', async () => {
@@ -410,7 +526,11 @@ describe('sign_session_key: the PKP', () => {
 describe('sign_session_key: Lit Actions are run or refused, never ignored', () => {
   it('L1: code and litActionIpfsId together are a 500', async () => {
     const reply = await signSessionKey(await body({ code: Buffer.from('true').toString('base64'), litActionIpfsId: 'QmX' }));
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Unexpected', details: ["Can't provide both code & lit_action_ipfs_id", "Can't provide both code & lit_action_ipfs_id"] });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Unexpected',
+      details: ["Can't provide both code & lit_action_ipfs_id", "Can't provide both code & lit_action_ipfs_id"],
+    });
   });
 
   it('L2: code that is not base64 is a 500 (kind Conversion)', async () => {
@@ -447,19 +567,22 @@ const b64 = (code: string): string => Buffer.from(code, 'utf8').toString('base64
 /** The resolved auth context the node wrote into the session's ReCap. */
 const resolvedAuthContext = (reply: RawReply): Record<string, unknown> => {
   const siwe = reply.body.siweMessage as string;
-  const recap = siwe.split('\n').find((l) => l.startsWith('- urn:recap:'))!.slice(2);
+  const recap = siwe
+    .split('\n')
+    .find((l) => l.startsWith('- urn:recap:'))!
+    .slice(2);
   return decodeRecap(recap).att['lit-resolvedauthcontext://*']['Auth/Auth'][0].auth_context as Record<string, unknown>;
 };
 
 describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518), run in the sandbox', () => {
   afterEach(() => network.controls.setLitActionLimits({ timeoutMs: 30_000, memoryLimitMb: 256 }));
 
-  it('L3: a CID is computed as the node computes it (the node tests\' own actions and CIDs)', async () => {
+  it("L3: a CID is computed as the node computes it (the node tests' own actions and CIDs)", async () => {
     expect(await litActionCid(NODE_VALID_ACTION)).toBe(NODE_VALID_ACTION_CID);
     expect(await litActionCid(NODE_CUSTOM_RESOURCE_ACTION)).toBe(NODE_CUSTOM_RESOURCE_ACTION_CID);
   });
 
-  it('L4: the node\'s valid action (inline code) signs; its CID joins actionIpfsIdStack and its response is the customAuthResource', async () => {
+  it("L4: the node's valid action (inline code) signs; its CID joins actionIpfsIdStack and its response is the customAuthResource", async () => {
     const reply = await signSessionKey(await body({ code: b64(NODE_VALID_ACTION) }));
     expect(reply.status).toBe(200);
     expect(resolvedAuthContext(reply)).toMatchObject({ actionIpfsIdStack: [NODE_VALID_ACTION_CID], actionIpfsIds: [], customAuthResource: 'true' });
@@ -468,19 +591,28 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
   it('L5: success is a substring test: a response containing "true" passes and is kept whole', async () => {
     const reply = await signSessionKey(await body({ code: b64(NODE_CUSTOM_RESOURCE_ACTION) }));
     expect(reply.status).toBe(200);
-    expect(resolvedAuthContext(reply)).toMatchObject({ actionIpfsIdStack: [NODE_CUSTOM_RESOURCE_ACTION_CID], customAuthResource: "(true, 'Anything your want to use in executeJs')" });
+    expect(resolvedAuthContext(reply)).toMatchObject({
+      actionIpfsIdStack: [NODE_CUSTOM_RESOURCE_ACTION_CID],
+      customAuthResource: "(true, 'Anything your want to use in executeJs')",
+    });
   });
 
   it('L6: an action that answers false, sets no response, or is empty fails authentication: NodeLitActionsSessionSigAuthenticationFailed (401)', async () => {
     for (const code of ['LitActions.setResponse({response:"false"})', 'const x = 1;', '   ']) {
       const reply = await signSessionKey(await body({ code: b64(code) }));
       expect(reply.body).toEqual(
-        publicError({ kind: 'Validation', code: 'NodeLitActionsSessionSigAuthenticationFailed', status: 401, message: KIND_TEXT.Validation, details: Array(2).fill('Authentication failed for session_sig signing via Lit Action') }),
+        publicError({
+          kind: 'Validation',
+          code: 'NodeLitActionsSessionSigAuthenticationFailed',
+          status: 401,
+          message: KIND_TEXT.Validation,
+          details: Array(2).fill('Authentication failed for session_sig signing via Lit Action'),
+        }),
       );
     }
   });
 
-  it('L7: an action that throws, synchronously or in its async body, is the node\'s 400 {success:false, error, logs}', async () => {
+  it("L7: an action that throws, synchronously or in its async body, is the node's 400 {success:false, error, logs}", async () => {
     const sync = await signSessionKey(await body({ code: b64('console.log("checking"); throw new Error("not on the list")') }));
     expect(sync.status).toBe(400);
     expect(sync.body).toEqual({ success: false, error: expect.stringMatching(/^Uncaught Error: not on the list/), logs: 'checking\n' });
@@ -488,7 +620,7 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
     expect(inPromise.body).toEqual({ success: false, error: expect.stringMatching(/^Uncaught \(in promise\) Error: later/), logs: '' });
   });
 
-  it('L8: an action may not sign in sign_session_key (no auth_sig there), as the node\'s own test expects', async () => {
+  it("L8: an action may not sign in sign_session_key (no auth_sig there), as the node's own test expects", async () => {
     const reply = await signSessionKey(await body({ code: b64(NODE_SIGNING_ACTION), jsParams: { publicKey: pkpWallet.publicKey, sigName: 'sig1' } }));
     expect(reply.status).toBe(400);
     expect(reply.body.error).toContain('You can not sign without providing an auth_sig.');
@@ -498,7 +630,13 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
     network.controls.setLitActionLimits({ timeoutMs: 300 });
     const reply = await signSessionKey(await body({ code: b64('console.log("spinning"); while (true) {}') }));
     expect(reply.body).toEqual({
-      ...publicError({ kind: 'Timeout', code: 'NodeJsTimeoutError', status: 502, message: 'There was a timeout error executing the Javascript for this action', details: ['timeout error: Your function exceeded the maximum runtime of 300ms and was terminated.'] }),
+      ...publicError({
+        kind: 'Timeout',
+        code: 'NodeJsTimeoutError',
+        status: 502,
+        message: 'There was a timeout error executing the Javascript for this action',
+        details: ['timeout error: Your function exceeded the maximum runtime of 300ms and was terminated.'],
+      }),
       logs: 'spinning\n',
     });
   });
@@ -528,7 +666,7 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
     expect(reply.body).toEqual({ success: false, error: 'Error building main worker: Could not convert params to map', logs: '' });
   });
 
-  it('L13: by CID: code registered on the devnet runs; a CID nobody serves is the node\'s IPFS error (500, kind IPFS)', async () => {
+  it("L13: by CID: code registered on the devnet runs; a CID nobody serves is the node's IPFS error (500, kind IPFS)", async () => {
     const cid = await network.controls.registerLitAction(NODE_VALID_ACTION);
     expect(cid).toBe(NODE_VALID_ACTION_CID);
     const reply = await signSessionKey(await body({ litActionIpfsId: cid }));
@@ -537,30 +675,47 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
     const unknown = await litActionCid('LitActions.setResponse({response:"true"}) // nowhere');
     const missing = await signSessionKey(await body({ litActionIpfsId: unknown }));
     expect(missing.body).toEqual(
-      publicError({ kind: 'IPFS', status: 500, message: 'An IPFS related error has occured.', details: [`Error getting ipfs file: ${unknown}`, 'Error getting code from ipfs url. Status code: 404 Not Found'] }),
+      publicError({
+        kind: 'IPFS',
+        status: 500,
+        message: 'An IPFS related error has occured.',
+        details: [`Error getting ipfs file: ${unknown}`, 'Error getting code from ipfs url. Status code: 404 Not Found'],
+      }),
     );
   });
 
-  it('L14: with no auth method, the action\'s CID alone must be permitted for the PKP (scope 2 or 1), or NodeAuthSigScopeTooLimited', async () => {
+  it("L14: with no auth method, the action's CID alone must be permitted for the PKP (scope 2 or 1), or NodeAuthSigScopeTooLimited", async () => {
     const code = 'Lit.Actions.setResponse({response:"true"}) // L14';
     const cid = await litActionCid(code);
     const before = await signSessionKey(await body({ authMethods: [], code: b64(code) }));
-    expect(before.body).toMatchObject({ status: 401, errorCode: 'NodeAuthSigScopeTooLimited', details: ['None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [2].'] });
+    expect(before.body).toMatchObject({
+      status: 401,
+      errorCode: 'NodeAuthSigScopeTooLimited',
+      details: ['None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [2].'],
+    });
     chain.permitAction(tokenId, cid, [2]);
     const after = await signSessionKey(await body({ authMethods: [], code: b64(code) }));
     expect(after.status).toBe(200);
     expect(resolvedAuthContext(after)).toMatchObject({ authMethodContexts: [], actionIpfsIdStack: [cid] });
   });
 
-  it('L15: the action runs isolated: no host objects, no code generation from strings (the node\'s V8 flag)', async () => {
-    const isolated = await signSessionKey(await body({ code: b64('Lit.Actions.setResponse({ response: String(typeof process === "undefined" && typeof require === "undefined" && typeof globalThis.Buffer === "undefined") })') }));
+  it("L15: the action runs isolated: no host objects, no code generation from strings (the node's V8 flag)", async () => {
+    const isolated = await signSessionKey(
+      await body({
+        code: b64(
+          'Lit.Actions.setResponse({ response: String(typeof process === "undefined" && typeof require === "undefined" && typeof globalThis.Buffer === "undefined") })',
+        ),
+      }),
+    );
     expect(isolated.status).toBe(200);
     const evalCall = await signSessionKey(await body({ code: b64('eval("1"); Lit.Actions.setResponse({response:"true"})') }));
     expect(evalCall.body).toMatchObject({ success: false, error: expect.stringContaining('EvalError: Code generation from strings disallowed') });
   });
 
   it('L16: an action that calls what the devnet does not emulate gets a coded 501, even if it catches the error and answers true', async () => {
-    const reply = await signSessionKey(await body({ code: b64('try { ethers.utils.getAddress("0x0") } catch (e) {} Lit.Actions.setResponse({response:"true"})') }));
+    const reply = await signSessionKey(
+      await body({ code: b64('try { ethers.utils.getAddress("0x0") } catch (e) {} Lit.Actions.setResponse({response:"true"})') }),
+    );
     expect(reply.body).toMatchObject({ status: 501, errorCode: 'DevnetNotEmulated', details: [expect.stringContaining('ethers')] });
   });
 });
@@ -568,7 +723,12 @@ describe('sign_session_key: Lit Action authentication (web_client.rs:1350-1518),
 describe('sign_session_key: the nonce (siwe_db)', () => {
   it('N1: a hash that is no block of the chain is NodeInvalidBlockhash (502)', async () => {
     const reply = await signSessionKey(await body({}, { nonce: ethers.utils.hexlify(ethers.utils.randomBytes(32)) }));
-    expect(reply.body).toMatchObject({ status: 502, errorKind: 'Validation', errorCode: 'NodeInvalidBlockhash', details: ['Error fetching block from hash', 'validation error: Invalid block hash'] });
+    expect(reply.body).toMatchObject({
+      status: 502,
+      errorKind: 'Validation',
+      errorCode: 'NodeInvalidBlockhash',
+      details: ['Error fetching block from hash', 'validation error: Invalid block hash'],
+    });
   });
 
   it('N2: a block more than 30 days old is NodeSIWEMessageError', async () => {
@@ -587,7 +747,11 @@ describe('sign_session_key: the nonce (siwe_db)', () => {
 
   it('N4: a nonce that is not hex is a 500 with no errorCode', async () => {
     const reply = await signSessionKey(await body({}, { nonce: 'notahexnonce' }));
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Validation', details: ['Error fetching block from hash', expect.stringMatching(/^conversion error: failed to decode hex/)] });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Validation',
+      details: ['Error fetching block from hash', expect.stringMatching(/^conversion error: failed to decode hex/)],
+    });
   });
 });
 
@@ -605,7 +769,12 @@ describe('sign_session_key: the ReCap', () => {
   it('C3: a statement that does not end with the ReCap’s statement is NodeSIWECapabilityInvalid (Parser)', async () => {
     const siweMessage = sessionSiwe().replace("'Threshold': 'Signing'", "'Threshold': 'Decryption'");
     const reply = await signSessionKey(await body({ siweMessage }));
-    expect(reply.body).toMatchObject({ status: 400, errorKind: 'Parser', errorCode: 'NodeSIWECapabilityInvalid', message: 'Invalid Capability object in SIWE resource ReCap' });
+    expect(reply.body).toMatchObject({
+      status: 400,
+      errorKind: 'Parser',
+      errorCode: 'NodeSIWECapabilityInvalid',
+      message: 'Invalid Capability object in SIWE resource ReCap',
+    });
     expect(reply.body.details![0]).toMatch(/^incorrect statement in siwe message, expected to end with: I further authorize/);
   });
 
@@ -626,21 +795,37 @@ describe('sign_session_key: permission (check_pkp_auth, scope 2)', () => {
     const noScope = ethers.Wallet.createRandom();
     chain.permitWallet(tokenId, noScope.address, []);
     const reply = await signSessionKey(await body({ authMethods: [await walletAuthMethod(noScope)] }));
-    expect(reply.body).toEqual(publicError({ kind: 'Validation', code: 'NodeAuthSigScopeTooLimited', status: 401, message: SCOPE_TOO_LIMITED, details: ['None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [2].'] }));
+    expect(reply.body).toEqual(
+      publicError({
+        kind: 'Validation',
+        code: 'NodeAuthSigScopeTooLimited',
+        status: 401,
+        message: SCOPE_TOO_LIMITED,
+        details: ['None of the AuthMethods, AuthSig or Lit Actions meet the requires scope [2].'],
+      }),
+    );
     const anything = ethers.Wallet.createRandom();
     chain.permitWallet(tokenId, anything.address, [1]);
     expect((await signSessionKey(await body({ authMethods: [await walletAuthMethod(anything)] }))).status).toBe(200);
   });
 
   it('A3: a valid wallet that is neither owner nor permitted is NodeAuthSigScopeTooLimited; so is no auth method at all', async () => {
-    expect((await signSessionKey(await body({ authMethods: [await walletAuthMethod(stranger)] }))).body).toMatchObject({ status: 401, errorCode: 'NodeAuthSigScopeTooLimited' });
+    expect((await signSessionKey(await body({ authMethods: [await walletAuthMethod(stranger)] }))).body).toMatchObject({
+      status: 401,
+      errorCode: 'NodeAuthSigScopeTooLimited',
+    });
     expect((await signSessionKey(await body({ authMethods: [] }))).body).toMatchObject({ status: 401, errorCode: 'NodeAuthSigScopeTooLimited' });
   });
 
   it('A4: a PKP that was never minted is a 500 NodeContractResolverConversionFailed (ownerOf reverts)', async () => {
     const unminted = ethers.Wallet.createRandom();
     const reply = await signSessionKey(await body({ pkpPublicKey: unminted.publicKey }, { address: unminted.address }));
-    expect(reply.body).toMatchObject({ status: 500, errorKind: 'Unexpected', errorCode: 'NodeContractResolverConversionFailed', message: KIND_TEXT.Unexpected });
+    expect(reply.body).toMatchObject({
+      status: 500,
+      errorKind: 'Unexpected',
+      errorCode: 'NodeContractResolverConversionFailed',
+      message: KIND_TEXT.Unexpected,
+    });
   });
 });
 
@@ -651,7 +836,15 @@ describe('sign_session_key: what the node signs and returns', () => {
     const request = await body({}, { nonce: nonce.toUpperCase().replace('0X', '0x'), issuedAt: iso(-1000) });
     const reply = await signSessionKey(request);
     expect(reply.status).toBe(200);
-    const r = reply.body as unknown as { result: string; curveType: string; shareIndex: number; siweMessage: string; dataSigned: string; signatureShare: { ProofOfPossession: string }; blsRootPubkey: string };
+    const r = reply.body as unknown as {
+      result: string;
+      curveType: string;
+      shareIndex: number;
+      siweMessage: string;
+      dataSigned: string;
+      signatureShare: { ProofOfPossession: string };
+      blsRootPubkey: string;
+    };
     expect(Object.keys(r)).toEqual(['result', 'signatureShare', 'shareIndex', 'curveType', 'siweMessage', 'dataSigned', 'blsRootPubkey']);
     expect(r).toMatchObject({ result: 'success', curveType: 'BLS', shareIndex: 0, blsRootPubkey: network.networkPublicKey });
     const m = new SiweMessage(r.siweMessage);

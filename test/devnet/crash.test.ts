@@ -43,7 +43,10 @@ describeOnLinux('a devnet process killed with SIGKILL', () => {
 
   it('takes its anvil with it, and its state directory comes back with the PKP minted just before', async () => {
     // The CLI run by node itself (no tsx wrapper process): the process killed is anvil's parent.
-    cli = spawn(process.execPath, ['--import', 'tsx', 'devnet/cli.ts', '--state-dir', stateDir, '--nodes', '1', '--block-time-ms', '500'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    cli = spawn(process.execPath, ['--import', 'tsx', 'devnet/cli.ts', '--state-dir', stateDir, '--nodes', '1', '--block-time-ms', '500'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<void>((resolve) => cli!.once('exit', () => resolve()));
     let stderr = '';
     cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

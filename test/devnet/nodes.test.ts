@@ -175,8 +175,16 @@ describe('devnet nodes (in-memory chain view)', () => {
       ]);
       const message = Buffer.from(results[0].dataSigned, 'hex');
       const networkKey = Buffer.from(network.networkPublicKey, 'hex');
-      for (const subset of [[0, 1], [1, 2], [0, 2], [0, 1, 2]]) {
-        const combined = await wasm.blsCombine('Bls12381G2', subset.map((i) => shares[i]));
+      for (const subset of [
+        [0, 1],
+        [1, 2],
+        [0, 2],
+        [0, 1, 2],
+      ]) {
+        const combined = await wasm.blsCombine(
+          'Bls12381G2',
+          subset.map((i) => shares[i]),
+        );
         await expect(wasm.blsVerify('Bls12381G2', networkKey, message, combined)).resolves.toBeUndefined();
       }
       // One share alone is not the network's signature, nor is a signature over the request's SIWE.
@@ -227,10 +235,18 @@ describe('devnet nodes (in-memory chain view)', () => {
       chain.tokens.set('1', { tokenId: '1', owner: pkpWallet.address, expiresAt: Math.floor(Date.now() / 1000) + 86_400, requestsPerKilosecond: 10n });
       // The LIT_BLS capability as the SDK's signSessionKey makes it: a threshold of shares combined, over the SIWE the nodes rebuilt.
       const body = await signSessionKeyBody(`lit:session:${sessionPublicKey}`);
-      const replies = (await Promise.all(network.nodes.slice(0, 2).map((n) => postToNode(n.url, '/web/sign_session_key/v1', body)))).map((r) => r.body as unknown as SignSessionKeyReply);
+      const replies = (await Promise.all(network.nodes.slice(0, 2).map((n) => postToNode(n.url, '/web/sign_session_key/v1', body)))).map(
+        (r) => r.body as unknown as SignSessionKeyReply,
+      );
       const shares = replies.map((r) => Buffer.from(r.signatureShare.ProofOfPossession, 'hex'));
       const combined = Buffer.from(await wasm.blsCombine('Bls12381G2', shares)).toString('hex');
-      litBls = { sig: JSON.stringify({ ProofOfPossession: combined }), algo: 'LIT_BLS', derivedVia: 'lit.bls', signedMessage: replies[0].siweMessage, address: pkpWallet.address };
+      litBls = {
+        sig: JSON.stringify({ ProofOfPossession: combined }),
+        algo: 'LIT_BLS',
+        derivedVia: 'lit.bls',
+        signedMessage: replies[0].siweMessage,
+        address: pkpWallet.address,
+      };
     });
 
     afterAll(() => chain.tokens.clear());
@@ -251,13 +267,17 @@ describe('devnet nodes (in-memory chain view)', () => {
 
     it('answers on every node; only a threshold subset signs, the others send the fail share; the SDK combines the shares into a signature recovering to the PKP', async () => {
       const replies = await Promise.all(
-        network.nodes.map((n) => postToNode(n.url, '/web/pkp/sign/v1', { toSign: Array.from(digest), pubkey: pkpPublicKey, authSig: sessionSigFor(n.url), epoch: 1 })),
+        network.nodes.map((n) =>
+          postToNode(n.url, '/web/pkp/sign/v1', { toSign: Array.from(digest), pubkey: pkpPublicKey, authSig: sessionSigFor(n.url), epoch: 1 }),
+        ),
       );
       expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
       for (const r of replies) expect(r.body).toMatchObject({ success: true, signedData: Array.from(digest) });
       const shares = replies.map((r) => r.body.signatureShare as SignedMessageShare);
       expect(shares.filter((s) => s.result === 'success')).toHaveLength(network.threshold);
-      expect(shares.filter((s) => s.result !== 'success')).toEqual([{ digest: 'fail', result: 'fail', share_index: 0, signature_share: '', big_r: '', public_key: '', sig_type: '' }]);
+      expect(shares.filter((s) => s.result !== 'success')).toEqual([
+        { digest: 'fail', result: 'fail', share_index: 0, signature_share: '', big_r: '', public_key: '', sig_type: '' },
+      ]);
 
       // What the SDK's pkpSign does with the replies, fail share included.
       const { signature } = await getSignatures({

@@ -57,10 +57,12 @@ describe('offline guard', () => {
   it('lets loopback through, by fetch and by http.get', async () => {
     expect(await (await fetch(loopbackUrl)).text()).toBe('ok');
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      http.get(loopbackUrl, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      }).on('error', reject);
+      http
+        .get(loopbackUrl, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        })
+        .on('error', reject);
     });
     expect(status).toBe(200);
     expect(guard.blocked).toEqual([]);

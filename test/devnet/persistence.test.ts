@@ -20,11 +20,20 @@ import { DevnetStateDir, KEYS_FILE, LOCK_FILE, MANIFEST_FILE, PKP_KEYS_FILE, USA
 import { CHAIN_STATE_FILE } from '../../devnet/chain';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { litContractsFor, mintCapacityToken, mintPkp, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
+import {
+  litContractsFor,
+  mintCapacityToken,
+  mintPkp,
+  type MintedPkp,
+  type SessionSigs,
+  type AuthSig,
+  inAnHour,
+  digestOf,
+  pkpSessionSigs,
+} from './helpers/lit-fixtures';
 import { occupiedPort } from '../helpers/ports';
 
 jest.setTimeout(180_000);
-
 
 /** One provider object per process: the SDK installs it as a non-configurable globalThis.localStorage. */
 const storage = new MemoryStorage();
@@ -182,7 +191,11 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
   it('registers the nodes where they listen now, under their old addresses, in Staking', async () => {
     const d = devnet!;
     const staking = new ethers.Contract(d.contractsContext.customContext.Staking.address, d.contractsContext.customContext.Staking.abi, d.chain.provider);
-    const [, minNodeCount, validators] = (await staking.getActiveUnkickedValidatorStructsAndCounts()) as [unknown, ethers.BigNumber, { port: number; nodeAddress: string }[]];
+    const [, minNodeCount, validators] = (await staking.getActiveUnkickedValidatorStructsAndCounts()) as [
+      unknown,
+      ethers.BigNumber,
+      { port: number; nodeAddress: string }[],
+    ];
     expect(minNodeCount.toNumber()).toBe(2);
     expect(validators.map((v) => [v.port, v.nodeAddress])).toEqual(d.nodes.map((n) => [n.port, n.nodeAddress]));
   });
@@ -222,7 +235,13 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     const d = devnet!;
     await withClient(d, async (client) => {
       const fresh = (
-        await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId, delegateeAddresses: [pkp.ethAddress], uses: '10', expiration: inAnHour() })
+        await client.createCapacityDelegationAuthSig({
+          dAppOwnerWallet: owner,
+          capacityTokenId,
+          delegateeAddresses: [pkp.ethAddress],
+          uses: '10',
+          expiration: inAnHour(),
+        })
       ).capacityDelegationAuthSig as AuthSig;
       storage.clear();
       d.controls.resetCounts();
@@ -241,7 +260,13 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     expect(Object.keys(savedKeys)).toContain(second.publicKey.toLowerCase());
     await withClient(d, async (client) => {
       const fresh = (
-        await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId, delegateeAddresses: [second.ethAddress], uses: '1', expiration: inAnHour() })
+        await client.createCapacityDelegationAuthSig({
+          dAppOwnerWallet: owner,
+          capacityTokenId,
+          delegateeAddresses: [second.ethAddress],
+          uses: '1',
+          expiration: inAnHour(),
+        })
       ).capacityDelegationAuthSig as AuthSig;
       storage.clear();
       expect(await signsAs(client, second, await sessionSigs(client, owner, second, fresh), 'second pkp')).toBe(second.ethAddress);
@@ -313,7 +338,9 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
     });
 
     it('refuses keys that do not match the manifest (another owner key)', async () => {
-      const dir = copy((d) => writeJson(path.join(d, KEYS_FILE), { ...readJson(path.join(d, KEYS_FILE)), ownerPrivateKey: ethers.Wallet.createRandom().privateKey }));
+      const dir = copy((d) =>
+        writeJson(path.join(d, KEYS_FILE), { ...readJson(path.join(d, KEYS_FILE)), ownerPrivateKey: ethers.Wallet.createRandom().privateKey }),
+      );
       const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));
       expect([error.code, error.file]).toEqual(['DEVNET_STATE_CORRUPT', path.join(dir, KEYS_FILE)]);
       expect(error.message).toMatch(/owner key is not the owner address/);
@@ -354,7 +381,7 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
 
     it.each([
       ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2)), /not valid JSON/],
-      ['not anvil\'s state', () => JSON.stringify({ version: 1 }), /not a valid devnet state file/],
+      ["not anvil's state", () => JSON.stringify({ version: 1 }), /not a valid devnet state file/],
     ])('refuses a damaged chain state (%s) without crashing the process: DEVNET_STATE_CORRUPT naming it', async (_, damage, message) => {
       const stateFile = (d: string): string => path.join(d, CHAIN_DIR, CHAIN_STATE_FILE);
       const dir = copy((d) => fs.writeFileSync(stateFile(d), damage(fs.readFileSync(stateFile(d), 'utf8'))));
@@ -391,7 +418,7 @@ describe('devnet persistence (startDevnet({ stateDir }))', () => {
       untouched(dir);
     });
 
-    it('refuses a directory holding files that are not a devnet\'s', async () => {
+    it("refuses a directory holding files that are not a devnet's", async () => {
       const dir = tmpDir('foreign');
       fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
       const error = await refusal(startDevnet({ stateDir: dir, blockTimeMs: 0 }));

@@ -27,7 +27,18 @@ const actionAll: RequestedResource = { kind: 'lit-action', id: '*', ability: 'li
 function freezeClock(nowMs: number): void {
   jest.useFakeTimers({
     now: nowMs,
-    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
   });
 }
 
@@ -123,7 +134,7 @@ describe.each([3, 5])('repeat issuance on a devnet of %i nodes', (nodeCount) => 
     expect(signSessionKeyRounds()).toBe(rounds);
   });
 
-  it('verifies a wallet sig once: repeats make no SDK signature check, the node round\'s check is remembered', async () => {
+  it("verifies a wallet sig once: repeats make no SDK signature check, the node round's check is remembered", async () => {
     const check = jest.spyOn(client, 'checkNeedToResignSessionKey');
     const scope = new ScopeStorage();
     const issue = () => bindScopeStorage(scope, () => issuer.getPkpSessionSigs(params([pkpAll], new Date(Date.now() + 5 * MINUTE))));
@@ -144,7 +155,11 @@ describe.each([3, 5])('repeat issuance on a devnet of %i nodes', (nodeCount) => 
     });
     const local = (scope: ScopeStorage, resources: RequestedResource[]) =>
       bindScopeStorage(scope, () =>
-        signWithStoredWalletSig(client, { resourceAbilityRequests: toLitResourceAbilityRequests(sdk, resources), capabilityAuthSigs: [delegation], expiration: new Date(Date.now() + MINUTE).toISOString() }),
+        signWithStoredWalletSig(client, {
+          resourceAbilityRequests: toLitResourceAbilityRequests(sdk, resources),
+          capabilityAuthSigs: [delegation],
+          expiration: new Date(Date.now() + MINUTE).toISOString(),
+        }),
       );
     const checkSays = (scope: ScopeStorage, resources: RequestedResource[]) =>
       bindScopeStorage(scope, () => {

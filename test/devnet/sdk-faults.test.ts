@@ -59,8 +59,9 @@ describe('devnet faults with the real Lit SDK', () => {
     const tokenId = await mintCapacityToken(contracts);
     client = createLitNodeClient(devnet, { storageProvider: { provider: storage } } as never);
     await client.connect();
-    delegation = (await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: tokenId, delegateeAddresses: [pkp.ethAddress], uses: '1000' }))
-      .capacityDelegationAuthSig;
+    delegation = (
+      await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: tokenId, delegateeAddresses: [pkp.ethAddress], uses: '1000' })
+    ).capacityDelegationAuthSig;
   });
 
   afterEach(async () => {

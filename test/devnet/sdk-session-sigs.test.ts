@@ -12,7 +12,19 @@ import { createLitNodeClient, disconnectLitNodeClient, startDevnet, type Devnet 
 import { sessionSigningDigest } from '../../devnet/nodes';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
 import { MemoryStorage } from './helpers/memory-storage';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, type MintedPkp, type SessionSigs, type AuthSig, inAnHour, digestOf, pkpSessionSigs } from './helpers/lit-fixtures';
+import {
+  ethWalletAuthMethod,
+  litContractsFor,
+  mintCapacityToken,
+  mintPkp,
+  pkpSigningRequests,
+  type MintedPkp,
+  type SessionSigs,
+  type AuthSig,
+  inAnHour,
+  digestOf,
+  pkpSessionSigs,
+} from './helpers/lit-fixtures';
 import { pkpSignBody, postToNode } from './helpers/raw-node';
 
 // The SDK's own wasm (the copy lit-node-client 7.4.0 uses), to check the network's BLS signature independently.
@@ -22,7 +34,6 @@ const wasm = require('@lit-protocol/lit-node-client/node_modules/@lit-protocol/w
 };
 
 jest.setTimeout(120_000);
-
 
 const storage = new MemoryStorage();
 
@@ -51,9 +62,18 @@ describe('devnet with the real Lit SDK', () => {
       })
     ).capacityDelegationAuthSig as AuthSig;
 
-  const sessionSigsFor = async (target: MintedPkp, opts: { authWallet?: ethers.Wallet; delegation?: AuthSig | null; expiration?: string } = {}): Promise<SessionSigs> => {
+  const sessionSigsFor = async (
+    target: MintedPkp,
+    opts: { authWallet?: ethers.Wallet; delegation?: AuthSig | null; expiration?: string } = {},
+  ): Promise<SessionSigs> => {
     storage.clear();
-    return pkpSessionSigs(client, opts.authWallet ?? owner, target.publicKey, opts.delegation === null ? null : (opts.delegation ?? delegation), opts.expiration);
+    return pkpSessionSigs(
+      client,
+      opts.authWallet ?? owner,
+      target.publicKey,
+      opts.delegation === null ? null : (opts.delegation ?? delegation),
+      opts.expiration,
+    );
   };
 
   const sign = (target: MintedPkp, sessionSigs: SessionSigs, text = 'hello devnet') =>
@@ -130,7 +150,7 @@ describe('devnet with the real Lit SDK', () => {
     });
   });
 
-  describe('sign_session_key refusals (the real node\'s codes, through the SDK)', () => {
+  describe("sign_session_key refusals (the real node's codes, through the SDK)", () => {
     it('refuses a wallet that is neither the PKP owner nor permitted: NodeAuthSigScopeTooLimited', async () => {
       await expect(sessionSigsFor(pkp, { authWallet: stranger })).rejects.toThrow(/NodeAuthSigScopeTooLimited/);
     });
@@ -139,11 +159,16 @@ describe('devnet with the real Lit SDK', () => {
       storage.clear();
       const expired = await ethWalletAuthMethod(client, owner, new Date(Date.now() - 120_000).toISOString());
       await expect(
-        client.getPkpSessionSigs({ pkpPublicKey: pkp.publicKey, authMethods: [expired], resourceAbilityRequests: pkpSigningRequests(), expiration: inAnHour() }),
+        client.getPkpSessionSigs({
+          pkpPublicKey: pkp.publicKey,
+          authMethods: [expired],
+          resourceAbilityRequests: pkpSigningRequests(),
+          expiration: inAnHour(),
+        }),
       ).rejects.toThrow(/NodeExpWrongOrTooLarge/);
     });
 
-    it('refuses a tampered auth sig with the real node\'s codeless 500 (the signature no longer verifies)', async () => {
+    it("refuses a tampered auth sig with the real node's codeless 500 (the signature no longer verifies)", async () => {
       storage.clear();
       const method = await ethWalletAuthMethod(client, owner);
       const authSig = JSON.parse(method.accessToken) as AuthSig;
@@ -185,7 +210,10 @@ describe('devnet with the real Lit SDK', () => {
     let actionDelegation: AuthSig;
     let allowlistCid: string;
 
-    const actionSessionSigs = (params: { litActionCode?: string; litActionIpfsId?: string; jsParams: Record<string, unknown> }, target = actionPkp): Promise<SessionSigs> => {
+    const actionSessionSigs = (
+      params: { litActionCode?: string; litActionIpfsId?: string; jsParams: Record<string, unknown> },
+      target = actionPkp,
+    ): Promise<SessionSigs> => {
       storage.clear();
       return client.getLitActionSessionSigs({
         pkpPublicKey: target.publicKey,
@@ -211,7 +239,7 @@ describe('devnet with the real Lit SDK', () => {
       expect(ethers.utils.recoverAddress(digestOf('hello devnet'), result.signature)).toBe(actionPkp.ethAddress);
     });
 
-    it('code by CID (litActionIpfsId, through getPkpSessionSigs): the nodes fetch it from the devnet\'s IPFS', async () => {
+    it("code by CID (litActionIpfsId, through getPkpSessionSigs): the nodes fetch it from the devnet's IPFS", async () => {
       storage.clear();
       const sigs = (await client.getPkpSessionSigs({
         pkpPublicKey: actionPkp.publicKey,
@@ -226,7 +254,9 @@ describe('devnet with the real Lit SDK', () => {
     });
 
     it('an action that answers false gives no session: NodeLitActionsSessionSigAuthenticationFailed', async () => {
-      await expect(actionSessionSigs({ litActionIpfsId: allowlistCid, jsParams: { user: 'mallory' } })).rejects.toThrow(/NodeLitActionsSessionSigAuthenticationFailed/);
+      await expect(actionSessionSigs({ litActionIpfsId: allowlistCid, jsParams: { user: 'mallory' } })).rejects.toThrow(
+        /NodeLitActionsSessionSigAuthenticationFailed/,
+      );
     });
 
     it('an action the PKP does not permit is refused even when it answers true: NodeAuthSigScopeTooLimited', async () => {
@@ -234,7 +264,7 @@ describe('devnet with the real Lit SDK', () => {
       await expect(actionSessionSigs({ litActionCode: b64(other), jsParams: { user: 'alice' } })).rejects.toThrow(/NodeAuthSigScopeTooLimited/);
     });
 
-    it('an action permitted with scope 2 only makes a session that cannot sign (scope 1 needed), as the node\'s test', async () => {
+    it("an action permitted with scope 2 only makes a session that cannot sign (scope 1 needed), as the node's test", async () => {
       const personalOnly = `${ALLOWLIST} // scope 2 only`;
       const cid = await devnet.controls.registerLitAction(personalOnly);
       await ownerContracts.addPermittedAction({ ipfsId: cid, pkpTokenId: actionPkp.tokenId, authMethodScopes: [2] });

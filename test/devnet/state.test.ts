@@ -123,7 +123,8 @@ describe('DevnetStateDir', () => {
   it('saves capacity uses shortly after a change, and at close', async () => {
     const dir = path.join(tmpDir(), 'state');
     const state = DevnetStateDir.open(dir, { nodeCount: 1 });
-    const saved = (): Record<string, unknown> => (JSON.parse(fs.readFileSync(path.join(dir, USAGE_FILE), 'utf8')) as { counts: Record<string, unknown> }).counts;
+    const saved = (): Record<string, unknown> =>
+      (JSON.parse(fs.readFileSync(path.join(dir, USAGE_FILE), 'utf8')) as { counts: Record<string, unknown> }).counts;
     try {
       state.usage.tryConsume('a', 0, undefined);
       expect(saved()).toEqual({});

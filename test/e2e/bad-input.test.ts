@@ -77,8 +77,14 @@ describe('bad input to POST /session-sigs over HTTP', () => {
   const cases: [string, Case][] = [
     // Not JSON, or not the right kind of JSON.
     ['truncated JSON', { raw: () => '{"pkpPublicKey": ', contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
-    ['JSON with a trailing comma', { raw: () => `${JSON.stringify(valid()).slice(0, -1)},}`, contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
-    ['a JavaScript object literal (unquoted keys)', { raw: () => "{pkpPublicKey: '0x04'}", contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    [
+      'JSON with a trailing comma',
+      { raw: () => `${JSON.stringify(valid()).slice(0, -1)},}`, contentType: 'application/json', status: 400, code: 'INVALID_JSON' },
+    ],
+    [
+      'a JavaScript object literal (unquoted keys)',
+      { raw: () => "{pkpPublicKey: '0x04'}", contentType: 'application/json', status: 400, code: 'INVALID_JSON' },
+    ],
     ['invalid UTF-8 bytes', { raw: () => Buffer.from([0x7b, 0xff, 0xfe, 0x22, 0x7d]), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
     ['an empty body', { raw: () => '', contentType: 'application/json', status: 400, code: 'INVALID_REQUEST', field: 'body' }],
     ['no body and no content type', { raw: () => Buffer.alloc(0), status: 400, code: 'INVALID_REQUEST', field: 'body' }],
@@ -90,76 +96,319 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     ['true', { body: () => true, status: 400, code: 'INVALID_REQUEST', field: 'body' }],
     ['an empty object', { body: () => ({}), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
     // Wrong content type: the body must be JSON whatever the header says, and these are not.
-    ['a form-encoded body (application/x-www-form-urlencoded)', { raw: () => `pkpPublicKey=${pkp.publicKey}&ability=pkp-signing`, contentType: 'application/x-www-form-urlencoded', status: 400, code: 'INVALID_JSON' }],
+    [
+      'a form-encoded body (application/x-www-form-urlencoded)',
+      { raw: () => `pkpPublicKey=${pkp.publicKey}&ability=pkp-signing`, contentType: 'application/x-www-form-urlencoded', status: 400, code: 'INVALID_JSON' },
+    ],
     ['plain text (text/plain)', { raw: () => 'session sigs for my PKP please', contentType: 'text/plain', status: 400, code: 'INVALID_JSON' }],
-    ['binary bytes (application/octet-stream, sent base64 by the gateway)', { raw: () => Buffer.from([0, 1, 2, 3, 0xff, 0x80, 0x7b]), contentType: 'application/octet-stream', status: 400, code: 'INVALID_JSON' }],
-    ['XML (application/xml)', { raw: () => `<request><pkpPublicKey>${pkp.publicKey}</pkpPublicKey></request>`, contentType: 'application/xml', status: 400, code: 'INVALID_JSON' }],
+    [
+      'binary bytes (application/octet-stream, sent base64 by the gateway)',
+      { raw: () => Buffer.from([0, 1, 2, 3, 0xff, 0x80, 0x7b]), contentType: 'application/octet-stream', status: 400, code: 'INVALID_JSON' },
+    ],
+    [
+      'XML (application/xml)',
+      { raw: () => `<request><pkpPublicKey>${pkp.publicKey}</pkpPublicKey></request>`, contentType: 'application/xml', status: 400, code: 'INVALID_JSON' },
+    ],
     // Missing fields and wrong types.
-    ['missing pkpPublicKey', { body: () => ({ resourceAbilityRequests: valid().resourceAbilityRequests }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['missing resourceAbilityRequests', { body: () => ({ pkpPublicKey: pkp.publicKey }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' }],
+    [
+      'missing pkpPublicKey',
+      { body: () => ({ resourceAbilityRequests: valid().resourceAbilityRequests }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
+    [
+      'missing resourceAbilityRequests',
+      { body: () => ({ pkpPublicKey: pkp.publicKey }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' },
+    ],
     ['pkpPublicKey as a number', { body: () => ({ ...valid(), pkpPublicKey: 4 }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
     ['pkpPublicKey null', { body: () => ({ ...valid(), pkpPublicKey: null }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
     ['pkpPublicKey as an array', { body: () => ({ ...valid(), pkpPublicKey: [pkp.publicKey] }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['resourceAbilityRequests as an object', { body: () => ({ ...valid(), resourceAbilityRequests: { resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' } }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' }],
-    ['resourceAbilityRequests empty', { body: () => ({ ...valid(), resourceAbilityRequests: [] }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' }],
-    ['33 resource ability requests (max 32)', { body: () => ({ ...valid(), resourceAbilityRequests: Array.from({ length: 33 }, () => ({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' })) }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' }],
+    [
+      'resourceAbilityRequests as an object',
+      {
+        body: () => ({ ...valid(), resourceAbilityRequests: { resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' } }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests',
+      },
+    ],
+    [
+      'resourceAbilityRequests empty',
+      { body: () => ({ ...valid(), resourceAbilityRequests: [] }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests' },
+    ],
+    [
+      '33 resource ability requests (max 32)',
+      {
+        body: () => ({
+          ...valid(),
+          resourceAbilityRequests: Array.from({ length: 33 }, () => ({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' })),
+        }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests',
+      },
+    ],
     ['an entry that is a string', { body: () => rar('pkp-signing'), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0]' }],
-    ['an entry without resource', { body: () => rar({ ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource' }],
-    ['resource as a string', { body: () => rar({ resource: 'lit-pkp://*', ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource' }],
-    ['resource id as a number', { body: () => rar({ resource: { kind: 'pkp', id: 1 }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.id' }],
+    [
+      'an entry without resource',
+      { body: () => rar({ ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource' },
+    ],
+    [
+      'resource as a string',
+      {
+        body: () => rar({ resource: 'lit-pkp://*', ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource',
+      },
+    ],
+    [
+      'resource id as a number',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: 1 }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.id',
+      },
+    ],
     // Invalid keys and ids.
-    ['pkpPublicKey without 0x', { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(2) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['pkpPublicKey compressed (0x02/0x03…)', { body: () => ({ ...valid(), pkpPublicKey: ethers.utils.computePublicKey(pkp.publicKey, true) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['pkpPublicKey one hex digit short', { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['pkpPublicKey with a non-hex digit', { body: () => ({ ...valid(), pkpPublicKey: `${pkp.publicKey.slice(0, -1)}g` }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['pkpPublicKey as the PKP eth address', { body: () => ({ ...valid(), pkpPublicKey: pkp.ethAddress }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    [
+      'pkpPublicKey without 0x',
+      { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(2) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
+    [
+      'pkpPublicKey compressed (0x02/0x03…)',
+      {
+        body: () => ({ ...valid(), pkpPublicKey: ethers.utils.computePublicKey(pkp.publicKey, true) }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'pkpPublicKey',
+      },
+    ],
+    [
+      'pkpPublicKey one hex digit short',
+      { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
+    [
+      'pkpPublicKey with a non-hex digit',
+      { body: () => ({ ...valid(), pkpPublicKey: `${pkp.publicKey.slice(0, -1)}g` }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
+    [
+      'pkpPublicKey as the PKP eth address',
+      { body: () => ({ ...valid(), pkpPublicKey: pkp.ethAddress }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
     ['pkpPublicKey as the token id', { body: () => ({ ...valid(), pkpPublicKey: pkp.tokenId }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['a resource id naming another PKP', { body: () => rar({ resource: { kind: 'pkp', id: otherKey() }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.id' }],
-    ['a pkp resource id that is no id at all', { body: () => rar({ resource: { kind: 'pkp', id: 'my-pkp' }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.id' }],
-    ['a lit-action id that is not an IPFS CID', { body: () => rar({ resource: { kind: 'lit-action', id: 'https://example.com/action.js' }, ability: 'lit-action-execution' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.id' }],
-    ['an empty resource id', { body: () => rar({ resource: { kind: 'pkp', id: '' }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.id' }],
+    [
+      'a resource id naming another PKP',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: otherKey() }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.id',
+      },
+    ],
+    [
+      'a pkp resource id that is no id at all',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: 'my-pkp' }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.id',
+      },
+    ],
+    [
+      'a lit-action id that is not an IPFS CID',
+      {
+        body: () => rar({ resource: { kind: 'lit-action', id: 'https://example.com/action.js' }, ability: 'lit-action-execution' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.id',
+      },
+    ],
+    [
+      'an empty resource id',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '' }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.id',
+      },
+    ],
     // Unknown abilities and resources.
-    ['an unknown ability', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-admin' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].ability' }],
-    ['an ability of another resource kind', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'lit-action-execution' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].ability' }],
-    ['an unknown resource kind', { body: () => rar({ resource: { kind: 'wallet', id: '*' }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.kind' }],
-    ['a Lit resource prefix as the kind', { body: () => rar({ resource: { kind: 'lit-pkp', id: '*' }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.kind' }],
-    ['the same entry twice', { body: () => ({ ...valid(), resourceAbilityRequests: [valid().resourceAbilityRequests, valid().resourceAbilityRequests].flat() }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[1]' }],
+    [
+      'an unknown ability',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-admin' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].ability',
+      },
+    ],
+    [
+      'an ability of another resource kind',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'lit-action-execution' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].ability',
+      },
+    ],
+    [
+      'an unknown resource kind',
+      {
+        body: () => rar({ resource: { kind: 'wallet', id: '*' }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.kind',
+      },
+    ],
+    [
+      'a Lit resource prefix as the kind',
+      {
+        body: () => rar({ resource: { kind: 'lit-pkp', id: '*' }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.kind',
+      },
+    ],
+    [
+      'the same entry twice',
+      {
+        body: () => ({ ...valid(), resourceAbilityRequests: [valid().resourceAbilityRequests, valid().resourceAbilityRequests].flat() }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[1]',
+      },
+    ],
     // Expiration.
     ['expiration in the past', { body: () => ({ ...valid(), expiration: inSeconds(-60) }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
     ['expiration in 2001', { body: () => ({ ...valid(), expiration: '2001-09-09T01:46:40Z' }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
-    ['expiration without a time zone', { body: () => ({ ...valid(), expiration: inSeconds(600).replace('Z', '') }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
+    [
+      'expiration without a time zone',
+      { body: () => ({ ...valid(), expiration: inSeconds(600).replace('Z', '') }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' },
+    ],
     ['expiration as words', { body: () => ({ ...valid(), expiration: 'in ten minutes' }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
-    ['expiration as epoch seconds', { body: () => ({ ...valid(), expiration: Math.floor(Date.now() / 1000) + 600 }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
+    [
+      'expiration as epoch seconds',
+      { body: () => ({ ...valid(), expiration: Math.floor(Date.now() / 1000) + 600 }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' },
+    ],
     ['expiration in month 13', { body: () => ({ ...valid(), expiration: '2099-13-01T00:00:00Z' }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
     ['expiration at hour 25', { body: () => ({ ...valid(), expiration: '2099-01-01T25:00:00Z' }), status: 400, code: 'INVALID_REQUEST', field: 'expiration' }],
-    ['expiration two days away (app maximum one day)', { body: () => ({ ...valid(), expiration: inSeconds(2 * 86_400) }), status: 403, code: 'EXPIRATION_TOO_LONG' }],
+    [
+      'expiration two days away (app maximum one day)',
+      { body: () => ({ ...valid(), expiration: inSeconds(2 * 86_400) }), status: 403, code: 'EXPIRATION_TOO_LONG' },
+    ],
     ['expiration in the year 9999', { body: () => ({ ...valid(), expiration: '9999-12-31T23:59:59Z' }), status: 403, code: 'EXPIRATION_TOO_LONG' }],
     // `*` where the caller may not use it.
     ["'*' for a caller without wildcard rights", { caller: NO_WILDCARD, body: () => valid(), status: 403, code: 'WILDCARD_NOT_ALLOWED' }],
     // Extra unknown fields are refused, at every level.
     ['an unknown top-level field', { body: () => ({ ...valid(), admin: true }), status: 400, code: 'INVALID_REQUEST', field: 'admin' }],
-    ['a misspelt field (resourceAbilityRequest)', { body: () => ({ pkpPublicKey: pkp.publicKey, resourceAbilityRequest: valid().resourceAbilityRequests }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequest' }],
-    ['an unknown field in an entry', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', uses: 5 }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].uses' }],
-    ['an unknown field in a resource', { body: () => rar({ resource: { kind: 'pkp', id: '*', prefix: 'lit-pkp' }, ability: 'pkp-signing' }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].resource.prefix' }],
-    ['a __proto__ field', { raw: () => JSON.stringify(valid()).replace(/^\{/, '{"__proto__":{"admin":true},'), contentType: 'application/json', status: 400, code: 'INVALID_REQUEST', field: '__proto__' }],
+    [
+      'a misspelt field (resourceAbilityRequest)',
+      {
+        body: () => ({ pkpPublicKey: pkp.publicKey, resourceAbilityRequest: valid().resourceAbilityRequests }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequest',
+      },
+    ],
+    [
+      'an unknown field in an entry',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', uses: 5 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].uses',
+      },
+    ],
+    [
+      'an unknown field in a resource',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '*', prefix: 'lit-pkp' }, ability: 'pkp-signing' }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].resource.prefix',
+      },
+    ],
+    [
+      'a __proto__ field',
+      {
+        raw: () => JSON.stringify(valid()).replace(/^\{/, '{"__proto__":{"admin":true},'),
+        contentType: 'application/json',
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: '__proto__',
+      },
+    ],
     // Caller auth methods (validated before the policy looks at them).
-    ['authMethods as an object', { body: () => ({ ...valid(), authMethods: { authMethodType: 1, accessToken: 'x' } }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods' }],
+    [
+      'authMethods as an object',
+      { body: () => ({ ...valid(), authMethods: { authMethodType: 1, accessToken: 'x' } }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods' },
+    ],
     ['authMethods empty', { body: () => ({ ...valid(), authMethods: [] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods' }],
-    ['authMethodType as a string', { body: () => ({ ...valid(), authMethods: [{ authMethodType: '1', accessToken: 'x' }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].authMethodType' }],
-    ['an accessToken over 8192 characters', { body: () => ({ ...valid(), authMethods: [{ authMethodType: 1, accessToken: 'a'.repeat(8_193) }] }), status: 400, code: 'INVALID_REQUEST', field: 'authMethods[0].accessToken' }],
+    [
+      'authMethodType as a string',
+      {
+        body: () => ({ ...valid(), authMethods: [{ authMethodType: '1', accessToken: 'x' }] }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'authMethods[0].authMethodType',
+      },
+    ],
+    [
+      'an accessToken over 8192 characters',
+      {
+        body: () => ({ ...valid(), authMethods: [{ authMethodType: 1, accessToken: 'a'.repeat(8_193) }] }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'authMethods[0].accessToken',
+      },
+    ],
     // Duplicate keys: JSON.parse keeps the last one, a proxy in front may read the first.
-    ['a duplicate key (a bad key first, the good one last)', { raw: () => JSON.stringify(valid()).replace(/^\{/, '{"pkpPublicKey":"0x02bad",'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
-    ['a duplicate key in a resource, spelt with a \\u escape', { raw: () => JSON.stringify(valid()).replace('"id":"*"', '"id":"*","\\u0069d":"*"'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' }],
+    [
+      'a duplicate key (a bad key first, the good one last)',
+      { raw: () => JSON.stringify(valid()).replace(/^\{/, '{"pkpPublicKey":"0x02bad",'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' },
+    ],
+    [
+      'a duplicate key in a resource, spelt with a \\u escape',
+      { raw: () => JSON.stringify(valid()).replace('"id":"*"', '"id":"*","\\u0069d":"*"'), contentType: 'application/json', status: 400, code: 'INVALID_JSON' },
+    ],
     // Keys of the right shape that are no key: a malformed request, not a policy refusal.
-    ['pkpPublicKey of the right shape but not a point of secp256k1', { body: () => ({ ...valid(), pkpPublicKey: '0x04' + '11'.repeat(64) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
-    ['pkpPublicKey one digit off the PKP (no longer on the curve)', { body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) + (pkp.publicKey.endsWith('0') ? '1' : '0') }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' }],
+    [
+      'pkpPublicKey of the right shape but not a point of secp256k1',
+      { body: () => ({ ...valid(), pkpPublicKey: '0x04' + '11'.repeat(64) }), status: 400, code: 'INVALID_REQUEST', field: 'pkpPublicKey' },
+    ],
+    [
+      'pkpPublicKey one digit off the PKP (no longer on the curve)',
+      {
+        body: () => ({ ...valid(), pkpPublicKey: pkp.publicKey.slice(0, -1) + (pkp.publicKey.endsWith('0') ? '1' : '0') }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'pkpPublicKey',
+      },
+    ],
     // Hostile field names are named by position, never echoed.
-    ['an unknown field named <script>…</script>', { body: () => ({ ...valid(), '<script>alert(document.cookie)</script>': 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
+    [
+      'an unknown field named <script>…</script>',
+      { body: () => ({ ...valid(), '<script>alert(document.cookie)</script>': 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' },
+    ],
     ['an unknown field with a 4 KB name', { body: () => ({ ...valid(), ['k'.repeat(4096)]: 1 }), status: 400, code: 'INVALID_REQUEST', field: '#3' }],
-    ['an unknown field in an entry, named with a newline', { body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', 'a\nb': 1 }), status: 400, code: 'INVALID_REQUEST', field: 'resourceAbilityRequests[0].#3' }],
+    [
+      'an unknown field in an entry, named with a newline',
+      {
+        body: () => rar({ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing', 'a\nb': 1 }),
+        status: 400,
+        code: 'INVALID_REQUEST',
+        field: 'resourceAbilityRequests[0].#3',
+      },
+    ],
     // Size.
-    [`a body over maxBodyBytes (${MAX_BODY_BYTES})`, { body: () => ({ ...valid(), padding: 'x'.repeat(MAX_BODY_BYTES) }), status: 413, code: 'BODY_TOO_LARGE' }],
-    ['a body one byte over maxBodyBytes', { raw: () => JSON.stringify(valid()).padEnd(MAX_BODY_BYTES + 1, ' '), contentType: 'application/json', status: 413, code: 'BODY_TOO_LARGE' }],
+    [
+      `a body over maxBodyBytes (${MAX_BODY_BYTES})`,
+      { body: () => ({ ...valid(), padding: 'x'.repeat(MAX_BODY_BYTES) }), status: 413, code: 'BODY_TOO_LARGE' },
+    ],
+    [
+      'a body one byte over maxBodyBytes',
+      { raw: () => JSON.stringify(valid()).padEnd(MAX_BODY_BYTES + 1, ' '), contentType: 'application/json', status: 413, code: 'BODY_TOO_LARGE' },
+    ],
   ];
 
   async function send(c: Case): Promise<HttpResult> {
@@ -183,9 +432,13 @@ describe('bad input to POST /session-sigs over HTTP', () => {
     answered.set(res.body.error.requestId, c.code);
   });
 
-  it('a body over API Gateway\'s 10 MB payload limit: the gateway answers 413 and the function never runs', async () => {
+  it("a body over API Gateway's 10 MB payload limit: the gateway answers 413 and the function never runs", async () => {
     const before = stack.functions.invocations('IssueSessionSigs');
-    const res = await request(stack, 'POST', '/session-sigs', { caller: stack.callers.app, rawBody: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json' } });
+    const res = await request(stack, 'POST', '/session-sigs', {
+      caller: stack.callers.app,
+      rawBody: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+      headers: { 'content-type': 'application/json' },
+    });
     expectGatewayError(res, 413, 'Request Entity Too Large');
     expect(stack.functions.invocations('IssueSessionSigs')).toBe(before);
   });
@@ -206,14 +459,21 @@ describe('bad input to POST /session-sigs over HTTP', () => {
       });
     const body = JSON.stringify(valid());
     const post = (target: string, headers = '') =>
-      raw(`POST ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
+      raw(
+        `POST ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`,
+      );
     const cases: [string, Promise<{ status: number; body: string }>, number, string][] = [
       ['a dot-dot path', post('/x/../session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
       ['a percent-encoded dot-dot path', post('/x/%2e%2e/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
       ['an absolute-form target', post(`http://127.0.0.1:${stack.port}/session-sigs`, `x-local-caller-arn: ${stack.callers.app}\r\n`), 404, 'Not Found'],
       ['an empty caller header', post('/session-sigs', 'x-local-caller-arn: \r\n'), 403, 'Forbidden'],
       ['a blank caller header', post('/session-sigs', 'x-local-caller-arn:    \t \r\n'), 403, 'Forbidden'],
-      ['headers over 10 KB', post('/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\nx-pad: ${'p'.repeat(12 * 1024)}\r\n`), 431, 'Request Header Fields Too Large'],
+      [
+        'headers over 10 KB',
+        post('/session-sigs', `x-local-caller-arn: ${stack.callers.app}\r\nx-pad: ${'p'.repeat(12 * 1024)}\r\n`),
+        431,
+        'Request Header Fields Too Large',
+      ],
       ['a malformed request line', raw('POST /session-sigs HTTP/9\r\n\r\n'), 400, 'Bad Request'],
     ];
     for (const [name, pending, status, message] of cases) {
@@ -325,7 +585,8 @@ describe('bad input to POST /session-sigs over HTTP', () => {
 
     it('POST /delegation/refresh: the same key with the same body replays, with another body is 422 IDEMPOTENCY_KEY_REUSED', async () => {
       const key = `refresh-${Date.now()}`;
-      const refresh = (body: unknown) => request(stack, 'POST', '/delegation/refresh', { caller: stack.callers.admin, body, headers: { 'idempotency-key': key } });
+      const refresh = (body: unknown) =>
+        request(stack, 'POST', '/delegation/refresh', { caller: stack.callers.admin, body, headers: { 'idempotency-key': key } });
       const first = await refresh({ force: false });
       expect(first.status).toBe(200);
       expect(first.headers['idempotent-replayed']).toBe('false');

@@ -46,7 +46,9 @@ function startCli(args: string[], launcher: Launcher = 'npm'): CliRun {
   });
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   running.add(child);
   void exited.then(() => running.delete(child));
   return { child, pid: child.pid!, stdout: () => out, stderr: () => err, exited };
@@ -194,7 +196,9 @@ async function session(args: string[], launcher: Launcher): Promise<Session> {
   expect(curlLines.map((l) => /"jsParams":\{"user":"(\w+)"\}/.exec(l)?.[1] ?? 'owner')).toEqual(['owner', ...actionUsers]);
   // Each action curl's outcome: sigs for alice, LIT_ACTION_DENIED for mallory.
   const outcomes = await Promise.all(curlLines.slice(1).map(async (l) => JSON.parse((await runCurl(l)).stdout)));
-  expect(outcomes.map((o) => (o.sessionSigs && Object.keys(o.sessionSigs).length > 0 ? 'sigs' : o.error?.code))).toEqual(actionUsers.map((u) => (u === 'alice' ? 'sigs' : 'LIT_ACTION_DENIED')));
+  expect(outcomes.map((o) => (o.sessionSigs && Object.keys(o.sessionSigs).length > 0 ? 'sigs' : o.error?.code))).toEqual(
+    actionUsers.map((u) => (u === 'alice' ? 'sigs' : 'LIT_ACTION_DENIED')),
+  );
   const printedPkp = /^\s*PKP\s+(0x04[0-9a-fA-F….]+)/m.exec(out)?.[1];
   expect(printedPkp).toBeDefined();
   // Progress went to stderr while it started (what started, how long it took).
@@ -230,7 +234,16 @@ async function session(args: string[], launcher: Launcher): Promise<Session> {
   expect(await canListen(port)).toBe(true);
   expectLogKeptOnlyInDataDir(run.stdout(), args.includes('--data-dir'));
 
-  return { url, port, printedPkp: printedPkp!, pkp, delegationVersion: delegation.body.version, walletSigSource: issued.walletSigSource, tree, stdout: run.stdout() };
+  return {
+    url,
+    port,
+    printedPkp: printedPkp!,
+    pkp,
+    delegationVersion: delegation.body.version,
+    walletSigSource: issued.walletSigSource,
+    tree,
+    stdout: run.stdout(),
+  };
 }
 
 describe('npm start (local/cli.ts)', () => {
@@ -291,15 +304,27 @@ describe('npm start (local/cli.ts)', () => {
     expect(run.walletSigSource).toBe('nodes');
   });
 
-  it('--config with a file cdk synth would refuse: exit 1 with synth\'s message, before anything starts', async () => {
+  it("--config with a file cdk synth would refuse: exit 1 with synth's message, before anything starts", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lss-cli-config-'));
     try {
       const example = JSON.parse(readFileSync(join(ROOT, 'config', 'service.json'), 'utf8'));
       const cases: [string, unknown, RegExp][] = [
-        ['retention.json', { ...example, observability: { ...example.observability, logRetentionDays: 17 } }, /observability\.logRetentionDays: 17 is not a retention CloudWatch Logs accepts.*CONFIG_NOT_DEPLOYABLE/],
-        ['schedule.json', { ...example, delegation: { ...example.delegation, schedule: 'rate(1 day)' } }, /delegation\.schedule: 'rate\(1 day\)' leaves up to 24\.0 h.*CONFIG_NOT_DEPLOYABLE/],
+        [
+          'retention.json',
+          { ...example, observability: { ...example.observability, logRetentionDays: 17 } },
+          /observability\.logRetentionDays: 17 is not a retention CloudWatch Logs accepts.*CONFIG_NOT_DEPLOYABLE/,
+        ],
+        [
+          'schedule.json',
+          { ...example, delegation: { ...example.delegation, schedule: 'rate(1 day)' } },
+          /delegation\.schedule: 'rate\(1 day\)' leaves up to 24\.0 h.*CONFIG_NOT_DEPLOYABLE/,
+        ],
         // The issue-14 outage: a 60 s margin with an hourly refresher leaves issuance at 503 for up to an hour of every cycle.
-        ['margin.json', { ...example, delegation: { ...example.delegation, refreshMarginSeconds: 60 } }, /delegation\.refreshMarginSeconds \(60\) must be at least 7380 for 'rate\(1 hour\)'.*CONFIG_NOT_DEPLOYABLE/],
+        [
+          'margin.json',
+          { ...example, delegation: { ...example.delegation, refreshMarginSeconds: 60 } },
+          /delegation\.refreshMarginSeconds \(60\) must be at least 7380 for 'rate\(1 hour\)'.*CONFIG_NOT_DEPLOYABLE/,
+        ],
         ['invalid.json', { ...example, lit: { network: 'mainnet' } }, /is invalid:\n\s+- lit\.network: must be one of datil-dev, datil-test, datil, custom/],
         ['not-json.json', '{ "serviceName": ', /is not valid JSON/],
       ];
@@ -333,7 +358,10 @@ describe('npm start (local/cli.ts)', () => {
       const exit = await run.exited;
       clearInterval(sampler);
       expect(exit.code).toBe(1);
-      const failed = run.stderr().split('\n').filter((l) => l.startsWith('failed: '));
+      const failed = run
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('failed: '));
       expect(failed).toHaveLength(1);
       expect(failed[0]).toMatch(/^failed: [^:]*HTTP[^:]*: /i);
       expect(failed[0]).toContain(String(port));

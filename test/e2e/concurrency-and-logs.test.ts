@@ -81,7 +81,11 @@ describe('concurrency and logs over HTTP', () => {
     const byId = new Map(issuedNow.map((r) => [r.requestId, r]));
     results.forEach((r, i) => {
       const id = r.headers['apigw-requestid'];
-      expect(byId.get(id)).toMatchObject({ caller: plan[i].caller, pkpPublicKey: plan[i].pkp.publicKey.toLowerCase(), walletSigSource: r.body.walletSigSource });
+      expect(byId.get(id)).toMatchObject({
+        caller: plan[i].caller,
+        pkpPublicKey: plan[i].pkp.publicKey.toLowerCase(),
+        walletSigSource: r.body.walletSigSource,
+      });
     });
     expect(new Set(results.map((r) => r.headers['apigw-requestid'])).size).toBe(CONCURRENT);
   });
@@ -93,8 +97,23 @@ describe('concurrency and logs over HTTP', () => {
     const refreshed = await record(request(stack, 'POST', '/delegation/refresh', { caller: stack.callers.admin, body: { force: true } }));
     expect(refreshed.body).toMatchObject({ outcome: 'refreshed' });
     await noteDelegationSig();
-    expectServiceError(await record(request(stack, 'POST', '/session-sigs', { caller: 'arn:aws:iam::000000000000:user/mallory', body: { pkpPublicKey: pkps[0].publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] } })), 403, 'CALLER_NOT_ALLOWED');
-    expectServiceError(await record(request(stack, 'POST', '/session-sigs', { caller: stack.callers.app, rawBody: '{"pkpPublicKey":', headers: { 'content-type': 'application/json' } })), 400, 'INVALID_JSON');
+    expectServiceError(
+      await record(
+        request(stack, 'POST', '/session-sigs', {
+          caller: 'arn:aws:iam::000000000000:user/mallory',
+          body: { pkpPublicKey: pkps[0].publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] },
+        }),
+      ),
+      403,
+      'CALLER_NOT_ALLOWED',
+    );
+    expectServiceError(
+      await record(
+        request(stack, 'POST', '/session-sigs', { caller: stack.callers.app, rawBody: '{"pkpPublicKey":', headers: { 'content-type': 'application/json' } }),
+      ),
+      400,
+      'INVALID_JSON',
+    );
     // Issued after the forced refresh: sigs carrying the new delegation.
     expectIssuedFor(stack, await record(issue(stack, stack.callers.app, pkps[1])), pkps[1]);
     await stack.refreshNow(true);

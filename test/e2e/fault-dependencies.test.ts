@@ -156,8 +156,12 @@ describe('dependency faults over HTTP', () => {
     it('CURRENT removed: the refresher continues after the history (version N + 1), and never rewrites a history item', async () => {
       const before = await currentDelegation();
       const version = Number(before!.version.N);
-      const historyKey = (v: number) => ({ [TABLE_KEYS.partitionKey]: { S: DELEGATION_PARTITION }, [TABLE_KEYS.sortKey]: { S: `V#${String(v).padStart(10, '0')}` } });
-      const history = async (v: number) => (await stack.dynamodb.client.send(new GetItemCommand({ TableName: stack.dynamodb.tableName, Key: historyKey(v), ConsistentRead: true }))).Item;
+      const historyKey = (v: number) => ({
+        [TABLE_KEYS.partitionKey]: { S: DELEGATION_PARTITION },
+        [TABLE_KEYS.sortKey]: { S: `V#${String(v).padStart(10, '0')}` },
+      });
+      const history = async (v: number) =>
+        (await stack.dynamodb.client.send(new GetItemCommand({ TableName: stack.dynamodb.tableName, Key: historyKey(v), ConsistentRead: true }))).Item;
       const firstBefore = await history(1);
       expect(firstBefore).toBeDefined();
 

@@ -66,7 +66,10 @@ describe('Lit node faults over HTTP', () => {
     await stack.devnet.controls.setNodeDown(1, true);
     const below = await deep();
     expect(below.status).toBe(503);
-    expect(below.body).toMatchObject({ status: 'not-ready', checks: { delegation: { ok: true }, lit: { ok: false, answered: 1, nodes: 3, threshold: 2, issues: 'cached-scopes-only' } } });
+    expect(below.body).toMatchObject({
+      status: 'not-ready',
+      checks: { delegation: { ok: true }, lit: { ok: false, answered: 1, nodes: 3, threshold: 2, issues: 'cached-scopes-only' } },
+    });
     await stack.devnet.controls.setNodeDown(0, true);
     expect((await deep()).body.checks.lit).toMatchObject({ ok: false, answered: 0, issues: 'none' });
     await restoreNodes(stack);
@@ -100,7 +103,16 @@ describe('Lit node faults over HTTP', () => {
     expect(plainUp.status).toBe(200);
     expect(plainUp.body.checks.lit).toMatchObject({ ok: true, answered: 3, issues: 'any-scope' });
     expect((await deep()).status).toBe(200);
-    expectIssuedThroughNodes(last(await pollUntil(() => issue(stack, freshCaller('health-back')), (r) => r.status === 200, 10, 1000)));
+    expectIssuedThroughNodes(
+      last(
+        await pollUntil(
+          () => issue(stack, freshCaller('health-back')),
+          (r) => r.status === 200,
+          10,
+          1000,
+        ),
+      ),
+    );
   });
 
   it('nodes below the threshold: 503 LIT_UNAVAILABLE (retryable) and no secret; a cached scope is still served; recovery when they return', async () => {
@@ -148,7 +160,7 @@ describe('Lit node faults over HTTP', () => {
     expect(r.text).not.toMatch(/devnet: injected fault/);
   });
 
-  it('a node down before a fresh environment\'s first request: a new scope and a cached one both 200, with sigs for every node; back, the node is used again and sigs issued without it sign through it', async () => {
+  it("a node down before a fresh environment's first request: a new scope and a cached one both 200, with sigs for every node; back, the node is used again and sigs issued without it sign through it", async () => {
     await stack.functions.recycle('IssueSessionSigs');
     await stack.devnet.controls.setNodeDown(0, true);
     const coldStartsBefore = stack.functions.coldStarts('IssueSessionSigs');
@@ -210,7 +222,12 @@ describe('Lit node faults over HTTP', () => {
 
     await restoreNodes(stack);
     const coldStarts = stack.functions.coldStarts('IssueSessionSigs');
-    const tries = await pollUntil(() => issue(stack, freshCaller('cold-below-back')), (r) => r.status === 200, 15, 1000);
+    const tries = await pollUntil(
+      () => issue(stack, freshCaller('cold-below-back')),
+      (r) => r.status === 200,
+      15,
+      1000,
+    );
     expectIssuedThroughNodes(tries[tries.length - 1]);
     expect(stack.functions.coldStarts('IssueSessionSigs')).toBe(coldStarts); // no new environment needed
   });
@@ -231,7 +248,12 @@ describe('Lit node faults over HTTP', () => {
     expect(rehandshaken[rehandshaken.length - 1]).toBeGreaterThanOrEqual(stack.devnet.nodes.length);
 
     // Bounded tries: the first issuance after the re-handshake should already work.
-    const tries = await pollUntil(() => issue(stack, freshCaller('epoch')), (r) => r.status === 200, 5, 1000);
+    const tries = await pollUntil(
+      () => issue(stack, freshCaller('epoch')),
+      (r) => r.status === 200,
+      5,
+      1000,
+    );
     expectIssuedThroughNodes(tries[tries.length - 1]);
     // The cached scope still works in the new epoch, too.
     const cached = await issue(stack, warmCaller);

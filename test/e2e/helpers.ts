@@ -182,8 +182,15 @@ export async function scopeItemCount(stack: LocalStack): Promise<number> {
  * Secret material the stack holds: the owner key, every stored scope's session secret key and
  * wallet sig (and its inner ProofOfPossession), every delegation auth sig (current and history).
  */
-export async function storedSecrets(stack: LocalStack): Promise<{ ownerKeys: string[]; sessionSecretKeys: string[]; walletSigs: string[]; delegationSigs: string[] }> {
-  const found = { ownerKeys: [stack.devnet.ownerWallet.privateKey], sessionSecretKeys: [] as string[], walletSigs: [] as string[], delegationSigs: [] as string[] };
+export async function storedSecrets(
+  stack: LocalStack,
+): Promise<{ ownerKeys: string[]; sessionSecretKeys: string[]; walletSigs: string[]; delegationSigs: string[] }> {
+  const found = {
+    ownerKeys: [stack.devnet.ownerWallet.privateKey],
+    sessionSecretKeys: [] as string[],
+    walletSigs: [] as string[],
+    delegationSigs: [] as string[],
+  };
   for (const item of await scanTable(stack)) {
     const entries = item.entries?.M ?? {};
     const sessionKey = entries['lit-session-key']?.S;

@@ -28,7 +28,8 @@ describe('issuing session sigs over HTTP', () => {
       pkpCount: 2,
       refreshEveryMs: 0,
       devnet: { nodeCount: 3, threshold: 2, blockTimeMs: 1000 },
-      configure: (config, ctx) => withCallers(config, ctx.callers.app, [{ principal: SECOND_CALLER }, { principal: 'arn:aws:iam::000000000000:user/local-app-abilities' }]),
+      configure: (config, ctx) =>
+        withCallers(config, ctx.callers.app, [{ principal: SECOND_CALLER }, { principal: 'arn:aws:iam::000000000000:user/local-app-abilities' }]),
     });
     [pkpA, pkpB] = stack.pkps;
     app = stack.callers.app;
@@ -122,7 +123,9 @@ describe('issuing session sigs over HTTP', () => {
       const authMethod = await ethWalletAuthMethod(client, new ethers.Wallet(stack.devnet.ownerWallet.privateKey));
       const expiration = new Date(Date.now() + 600_000).toISOString();
       const sigsFor = (p: LocalPkp) =>
-        bindScopeStorage(shared, () => client.getPkpSessionSigs({ pkpPublicKey: p.publicKey, authMethods: [authMethod], resourceAbilityRequests: pkpSigningRequests(), expiration }));
+        bindScopeStorage(shared, () =>
+          client.getPkpSessionSigs({ pkpPublicKey: p.publicKey, authMethods: [authMethod], resourceAbilityRequests: pkpSigningRequests(), expiration }),
+        );
       const a = await sigsFor(pkpA);
       expect(walletSigPkpAddresses(a as never)).toEqual(new Set([ethers.utils.getAddress(pkpA.ethAddress)]));
       const b = await sigsFor(pkpB);
@@ -145,7 +148,9 @@ describe('issuing session sigs over HTTP', () => {
 
   it('a stored wallet sig is reused only for what it covers: new abilities in the same scope make a node round, then are cached', async () => {
     const caller = 'arn:aws:iam::000000000000:user/local-app-abilities';
-    const decryption = { resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: '*' }, ability: 'access-control-condition-decryption' }] };
+    const decryption = {
+      resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: '*' }, ability: 'access-control-condition-decryption' }],
+    };
     const sources: string[] = [];
     for (const extra of [{}, {}, decryption, decryption]) {
       const before = signRounds(stack);

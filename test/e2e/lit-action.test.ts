@@ -100,11 +100,15 @@ describe('Lit Action authentication over HTTP', () => {
     expect(res.body.error.details).toMatchObject({ errorCode: 'NodeAuthSigScopeTooLimited' });
   });
 
-  it('the policy refuses, before any node round: a CID outside the caller\'s list, inline code the caller may not send, any action for a caller without litActions', async () => {
+  it("the policy refuses, before any node round: a CID outside the caller's list, inline code the caller may not send, any action for a caller without litActions", async () => {
     const before = signRounds(stack);
     const otherCid = await litActionCid('Lit.Actions.setResponse({ response: "true" }); // not in the policy');
     expectServiceError(await issue(stack, stack.callers.app, stack.pkp, byCid('alice', otherCid)), 403, 'LIT_ACTION_NOT_ALLOWED');
-    expectServiceError(await issue(stack, stack.callers.app, stack.pkp, { litActionCode: b64(example.code), jsParams: { user: 'alice' } }), 403, 'LIT_ACTION_NOT_ALLOWED');
+    expectServiceError(
+      await issue(stack, stack.callers.app, stack.pkp, { litActionCode: b64(example.code), jsParams: { user: 'alice' } }),
+      403,
+      'LIT_ACTION_NOT_ALLOWED',
+    );
     expectServiceError(await issue(stack, PLAIN, stack.pkp, byCid('alice')), 403, 'LIT_ACTION_NOT_ALLOWED');
     expect(signRounds(stack)).toBe(before);
   });
@@ -134,7 +138,7 @@ describe('Lit Action authentication over HTTP', () => {
     expect(walletSigOf(owner)).not.toBe(walletSigOf(alice));
   });
 
-  it('audit records name the action\'s CID and whether it was inline, never a jsParams value', async () => {
+  it("audit records name the action's CID and whether it was inline, never a jsParams value", async () => {
     const records = await auditRecords(stack, startedAt);
     const withAction = records.filter((r) => r.litActionCid !== undefined);
     expect(withAction.map((r) => r.litActionCid)).toEqual(expect.arrayContaining([example.cid, await litActionCid(THROWS)]));

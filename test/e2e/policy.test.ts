@@ -65,7 +65,15 @@ describe('the caller policy over HTTP', () => {
       configure: (config, ctx) =>
         withCallers(config, ctx.callers.app, [
           // Only PKP A, only pkp-signing, by id; no wildcard, no own auth methods, short lifetimes, refused above.
-          { principal: NARROW, pkps: [ctx.pkps[0].publicKey], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], allowWildcardResources: false, allowCallerAuthMethods: false, maxExpirationSeconds: NARROW_MAX_SECONDS, overMaxExpiration: 'refuse' },
+          {
+            principal: NARROW,
+            pkps: [ctx.pkps[0].publicKey],
+            abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+            allowWildcardResources: false,
+            allowCallerAuthMethods: false,
+            maxExpirationSeconds: NARROW_MAX_SECONDS,
+            overMaxExpiration: 'refuse',
+          },
           { principal: CLAMPED, maxExpirationSeconds: NARROW_MAX_SECONDS, overMaxExpiration: 'clamp' },
           { principal: LIMITED, rateLimitPerMinute: LIMIT },
           { principal: WILD_A, pkps: [ctx.pkps[0].publicKey], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], allowWildcardResources: true },
@@ -103,8 +111,10 @@ describe('the caller policy over HTTP', () => {
     // owner holds (test/devnet/sdk-session-sigs.test.ts shows it). The service names A's token id instead.
     const r = await issue(stack, WILD_A, pkpA);
     expectIssuedFor(stack, r, pkpA);
-    const granted = Object.values(r.body.sessionSigs as Record<string, { signedMessage: string }>).map(
-      (s) => (JSON.parse(s.signedMessage) as { resourceAbilityRequests: { resource: { resource: string } }[] }).resourceAbilityRequests.map((q) => q.resource.resource),
+    const granted = Object.values(r.body.sessionSigs as Record<string, { signedMessage: string }>).map((s) =>
+      (JSON.parse(s.signedMessage) as { resourceAbilityRequests: { resource: { resource: string } }[] }).resourceAbilityRequests.map(
+        (q) => q.resource.resource,
+      ),
     );
     expect(new Set(granted.flat())).toEqual(new Set([ethers.utils.keccak256(pkpA.publicKey).slice(2)]));
     const signed = await signWithSessionSigs(stack.info().devnet, pkpA.publicKey, r.body.sessionSigs, 'wild-a signs with A');
@@ -119,7 +129,7 @@ describe('the caller policy over HTTP', () => {
     refused(await request(stack, 'POST', '/pkps', { caller: STRANGER }), 403, 'CALLER_NOT_ALLOWED', false);
   });
 
-  it('a PKP outside the caller\'s list: 403 PKP_NOT_ALLOWED (another policy PKP, an unknown key, and the admin who has none)', async () => {
+  it("a PKP outside the caller's list: 403 PKP_NOT_ALLOWED (another policy PKP, an unknown key, and the admin who has none)", async () => {
     refused(await request(stack, 'POST', '/session-sigs', { caller: NARROW, body: issueBody(pkpB, pkpB.tokenId) }), 403, 'PKP_NOT_ALLOWED');
     const unknownKey = ethers.utils.computePublicKey(ethers.utils.randomBytes(32)); // 0x04 + 128 hex: valid, but nobody's PKP here
     refused(await request(stack, 'POST', '/session-sigs', { caller: app, body: issueBody({ publicKey: unknownKey }) }), 403, 'PKP_NOT_ALLOWED');
@@ -145,14 +155,20 @@ describe('the caller policy over HTTP', () => {
   });
 
   it('caller-supplied authMethods without the right: 403 AUTH_METHODS_NOT_ALLOWED', async () => {
-    const body = { ...issueBody(pkpA, pkpA.tokenId), authMethods: [{ authMethodType: 1, accessToken: '{"sig":"0x00","derivedVia":"web3.eth.personal.sign","signedMessage":"x","address":"0x0"}' }] };
+    const body = {
+      ...issueBody(pkpA, pkpA.tokenId),
+      authMethods: [{ authMethodType: 1, accessToken: '{"sig":"0x00","derivedVia":"web3.eth.personal.sign","signedMessage":"x","address":"0x0"}' }],
+    };
     refused(await request(stack, 'POST', '/session-sigs', { caller: NARROW, body }), 403, 'AUTH_METHODS_NOT_ALLOWED');
     // The app caller has no such right either (the bootstrap policy does not grant it).
     refused(await request(stack, 'POST', '/session-sigs', { caller: app, body }), 403, 'AUTH_METHODS_NOT_ALLOWED');
   });
 
   it(`expiration above the caller's maximum: 403 EXPIRATION_TOO_LONG when refusing; within it, issued as asked`, async () => {
-    const tooLong = await request(stack, 'POST', '/session-sigs', { caller: NARROW, body: { ...issueBody(pkpA, pkpA.tokenId), expiration: inSeconds(2 * 3600) } });
+    const tooLong = await request(stack, 'POST', '/session-sigs', {
+      caller: NARROW,
+      body: { ...issueBody(pkpA, pkpA.tokenId), expiration: inSeconds(2 * 3600) },
+    });
     refused(tooLong, 403, 'EXPIRATION_TOO_LONG');
     expect(tooLong.body.error.details).toEqual({ maxExpirationSeconds: NARROW_MAX_SECONDS });
 

@@ -43,7 +43,12 @@ describe('scale: scopes per role, and fail-fast on stalled dependencies', () => 
   };
   /** Bounded retries after a stall ends (attempts, not time). */
   const recovers = async (caller: string) => {
-    const tries = await pollUntil(() => issue(stack, caller), (r) => r.status === 200, 10, 500);
+    const tries = await pollUntil(
+      () => issue(stack, caller),
+      (r) => r.status === 200,
+      10,
+      500,
+    );
     expectIssued(tries[tries.length - 1]);
   };
 

@@ -27,7 +27,11 @@ describe('the local stack on its own', () => {
   });
 
   it('the scheduled refresher runs by itself and replaces an expired delegation', async () => {
-    const version = async () => Number((await stack.dynamodb.client.send(new GetItemCommand({ TableName: stack.dynamodb.tableName, Key: delegationKey, ConsistentRead: true }))).Item!.version.N);
+    const version = async () =>
+      Number(
+        (await stack.dynamodb.client.send(new GetItemCommand({ TableName: stack.dynamodb.tableName, Key: delegationKey, ConsistentRead: true }))).Item!.version
+          .N,
+      );
     const before = await version();
     const runsBefore = stack.functions.invocations('DelegationRefresher');
     await stack.dynamodb.client.send(
@@ -39,13 +43,28 @@ describe('the local stack on its own', () => {
       }),
     );
     // Bounded polling on state, not on time: the schedule fires every second.
-    const seen = await pollUntil(() => stack.request('GET', '/delegation', { caller: stack.callers.app }), (r) => r.body?.valid === true && r.body.version === before + 1, 30, 500);
+    const seen = await pollUntil(
+      () => stack.request('GET', '/delegation', { caller: stack.callers.app }),
+      (r) => r.body?.valid === true && r.body.version === before + 1,
+      30,
+      500,
+    );
     expect(seen[seen.length - 1].body).toMatchObject({ valid: true, version: before + 1 });
     expect(stack.functions.invocations('DelegationRefresher')).toBeGreaterThan(runsBefore);
     // It keeps running, and leaves a valid delegation alone.
     const scheduled = () => logs.filter((l) => l.source === 'scheduler').map((l) => JSON.parse(l.text));
-    await pollUntil(async () => scheduled(), (runs) => runs.some((r) => r.outcome === 'still-valid'), 20, 500);
-    expect(scheduled()).toEqual(expect.arrayContaining([expect.objectContaining({ message: 'scheduled refresh', outcome: 'refreshed', version: before + 1 }), expect.objectContaining({ outcome: 'still-valid', version: before + 1 })]));
+    await pollUntil(
+      async () => scheduled(),
+      (runs) => runs.some((r) => r.outcome === 'still-valid'),
+      20,
+      500,
+    );
+    expect(scheduled()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ message: 'scheduled refresh', outcome: 'refreshed', version: before + 1 }),
+        expect.objectContaining({ outcome: 'still-valid', version: before + 1 }),
+      ]),
+    );
     expect(await version()).toBe(before + 1);
   });
 

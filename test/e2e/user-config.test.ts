@@ -25,7 +25,13 @@ function theirConfig(): ServiceConfig {
   raw.ownerKeySecret = 'my-team/lit-owner-key';
   raw.delegation.schedule = 'rate(2 hours)';
   raw.api.maxBodyBytes = 2048;
-  raw.policy.callers.splice(1, 0, { principal: REPORTING, pkps: [THEIR_PKP_2], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], maxExpirationSeconds: 600, allowWildcardResources: true });
+  raw.policy.callers.splice(1, 0, {
+    principal: REPORTING,
+    pkps: [THEIR_PKP_2],
+    abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+    maxExpirationSeconds: 600,
+    allowWildcardResources: true,
+  });
   raw.policy.callers[0].allowWildcardResources = true;
   return parseServiceConfig(raw);
 }
@@ -74,9 +80,16 @@ describe('the local stack running a user config', () => {
     const [first, second] = stack.pkpMapping!.map((m) => m.local);
     expectIssuedFor(stack, await request(stack, 'POST', '/session-sigs', { caller: REPORTING, body: issueBody(second) }), second);
     expectServiceError(await request(stack, 'POST', '/session-sigs', { caller: REPORTING, body: issueBody(first) }), 403, 'PKP_NOT_ALLOWED');
-    expectServiceError(await request(stack, 'POST', '/session-sigs', { caller: REPORTING, body: { ...issueBody(second), expiration: inSeconds(1200) } }), 403, 'EXPIRATION_TOO_LONG');
+    expectServiceError(
+      await request(stack, 'POST', '/session-sigs', { caller: REPORTING, body: { ...issueBody(second), expiration: inSeconds(1200) } }),
+      403,
+      'EXPIRATION_TOO_LONG',
+    );
     // The example's app-backend entry clamps above its 3600 s maximum.
-    const clamped = await request(stack, 'POST', '/session-sigs', { caller: 'arn:aws:sts::123456789012:assumed-role/app-backend-eu/i-1', body: { ...issueBody(first), expiration: inSeconds(7200) } });
+    const clamped = await request(stack, 'POST', '/session-sigs', {
+      caller: 'arn:aws:sts::123456789012:assumed-role/app-backend-eu/i-1',
+      body: { ...issueBody(first), expiration: inSeconds(7200) },
+    });
     expectIssuedFor(stack, clamped, first);
     expect(clamped.body.expirationClamped).toBe(true);
   });
@@ -88,7 +101,10 @@ describe('the local stack running a user config', () => {
   });
 
   it('their admin pattern may use the admin routes; /_local/info shows the PKP mapping', async () => {
-    const refreshed = await request(stack, 'POST', '/delegation/refresh', { caller: 'arn:aws:sts::123456789012:assumed-role/lit-session-admin/ops', body: { force: false } });
+    const refreshed = await request(stack, 'POST', '/delegation/refresh', {
+      caller: 'arn:aws:sts::123456789012:assumed-role/lit-session-admin/ops',
+      body: { force: false },
+    });
     expect(refreshed.status).toBe(200);
     const info = await request(stack, 'GET', '/_local/info');
     expect(info.body.pkpMapping.map((m: { configured: string }) => m.configured)).toEqual([THEIR_PKP_1, THEIR_PKP_2]);

@@ -9,7 +9,15 @@ import { listAuditDay } from '../../functions/commons/adapters/dynamodb';
 import { ethers } from 'ethers';
 import { startDevnet, createLitNodeClient, disconnectLitNodeClient, type Devnet } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from '../devnet/helpers/offline-guard';
-import { ethWalletAuthMethod, litContractsFor, mintCapacityToken, mintPkp, pkpSigningRequests, transferPkp, type MintedPkp } from '../devnet/helpers/lit-fixtures';
+import {
+  ethWalletAuthMethod,
+  litContractsFor,
+  mintCapacityToken,
+  mintPkp,
+  pkpSigningRequests,
+  transferPkp,
+  type MintedPkp,
+} from '../devnet/helpers/lit-fixtures';
 import { bindScopeStorage, ScopeStorage } from '../../functions/commons/session-storage';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager';
@@ -22,7 +30,10 @@ const APP = 'arn:aws:sts::123456789012:assumed-role/app-backend/i-0abc';
 const STRANGER = 'arn:aws:iam::123456789012:user/mallory';
 const SECRET_NAME = 'lit-session-service/owner-key';
 
-type Handler = (event: ApiEvent, context: { awsRequestId: string; getRemainingTimeInMillis: () => number }) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
+type Handler = (
+  event: ApiEvent,
+  context: { awsRequestId: string; getRemainingTimeInMillis: () => number },
+) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
 
 /**
  * Every line written to stdout/stderr or through console.* while the handlers run (Powertools'
@@ -121,13 +132,24 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
 
     const addresses = Object.fromEntries(Object.entries(devnet.contractsContext.customContext).map(([k, v]) => [k, v.address]));
     const serviceConfig = {
-      lit: { network: 'custom', custom: { rpcUrl: devnet.contractsContext.rpc, contracts: addresses, blockhashUrl: devnet.blockhashUrl }, connectTimeoutMs: 10_000, connectAttempts: 3 },
+      lit: {
+        network: 'custom',
+        custom: { rpcUrl: devnet.contractsContext.rpc, contracts: addresses, blockhashUrl: devnet.blockhashUrl },
+        connectTimeoutMs: 10_000,
+        connectAttempts: 3,
+      },
       delegation: { capacityTokenId, validitySeconds: 3600, refreshMarginSeconds: 600, uses: '1000', delegatees: 'policy-pkps', schedule: 'rate(1 hour)' },
       session: { defaultExpirationSeconds: 600 },
       policy: {
         callers: [
           { principal: ADMIN, pkps: [], abilities: [], admin: true },
-          { principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/*', pkps: [pkp.publicKey, pkpB.publicKey, lockedPkp.publicKey], abilities: [{ resource: 'pkp', ability: 'pkp-signing' }], allowWildcardResources: true, rateLimitPerMinute: 100 },
+          {
+            principal: 'arn:aws:sts::123456789012:assumed-role/app-backend/*',
+            pkps: [pkp.publicKey, pkpB.publicKey, lockedPkp.publicKey],
+            abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+            allowWildcardResources: true,
+            rateLimitPerMinute: 100,
+          },
         ],
       },
       maxBodyBytes: 16_384,
@@ -175,7 +197,13 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   });
 
   it('issue before any delegation exists: 503 NO_VALID_DELEGATION with Retry-After', async () => {
-    const r = await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] }));
+    const r = await call(
+      h.issue,
+      event('POST', '/session-sigs', APP, {
+        pkpPublicKey: pkp.publicKey,
+        resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }],
+      }),
+    );
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('NO_VALID_DELEGATION');
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
@@ -186,7 +214,14 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     await expect(scheduled({})).resolves.toMatchObject({ outcome: 'still-valid', version: 1 });
     const r = await call(h.getDelegation, event('GET', '/delegation', APP));
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ version: 1, capacityTokenId, delegatees: [pkp.ethAddress, pkpB.ethAddress, lockedPkp.ethAddress].map((a) => ethers.utils.getAddress(a)).sort(), uses: '1000', ownerAddress: owner.address, valid: true });
+    expect(r.body).toMatchObject({
+      version: 1,
+      capacityTokenId,
+      delegatees: [pkp.ethAddress, pkpB.ethAddress, lockedPkp.ethAddress].map((a) => ethers.utils.getAddress(a)).sort(),
+      uses: '1000',
+      ownerAddress: owner.address,
+      valid: true,
+    });
     expect(Date.parse(r.body.capacityExpiresAt)).toBeGreaterThan(Date.now());
     expect(JSON.stringify(r.body)).not.toMatch(/"sig"|signedMessage/);
   });
@@ -237,7 +272,9 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
       const authMethod = await ethWalletAuthMethod(client, owner);
       const expiration = new Date(Date.now() + 600_000).toISOString();
       const sigsFor = (p: MintedPkp) =>
-        bindScopeStorage(shared, () => client.getPkpSessionSigs({ pkpPublicKey: p.publicKey, authMethods: [authMethod], resourceAbilityRequests: pkpSigningRequests(), expiration }));
+        bindScopeStorage(shared, () =>
+          client.getPkpSessionSigs({ pkpPublicKey: p.publicKey, authMethods: [authMethod], resourceAbilityRequests: pkpSigningRequests(), expiration }),
+        );
       expect(walletSigPkpAddresses(await sigsFor(pkp))).toEqual(new Set([ethers.utils.getAddress(pkp.ethAddress)]));
       expect(walletSigPkpAddresses(await sigsFor(pkpB))).toEqual(new Set([ethers.utils.getAddress(pkp.ethAddress)]));
     } finally {
@@ -247,7 +284,13 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
 
   it("two PKPs issued alternately, in sequence and concurrently, never get each other's wallet sig", async () => {
     const issueFor = (p: MintedPkp) =>
-      call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: p.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] }));
+      call(
+        h.issue,
+        event('POST', '/session-sigs', APP, {
+          pkpPublicKey: p.publicKey,
+          resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }],
+        }),
+      );
     const expectBuiltOn = (p: MintedPkp, r: { status?: number; body: { sessionSigs: Record<string, { signedMessage: string }> } }) => {
       expect(r.status).toBe(200);
       expect(walletSigPkpAddresses(r.body.sessionSigs)).toEqual(new Set([ethers.utils.getAddress(p.ethAddress)]));
@@ -282,8 +325,12 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   it('refuses by policy before reaching Lit: stranger 403, unlisted PKP 403, missing caller 401, bad body 400', async () => {
     const rar = [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }];
     const rounds = devnet.controls.totalCounts().sign_session_key;
-    expect((await call(h.issue, event('POST', '/session-sigs', STRANGER, { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: rar }))).body.error.code).toBe('CALLER_NOT_ALLOWED');
-    expect((await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: otherPkp.publicKey, resourceAbilityRequests: rar }))).body.error.code).toBe('PKP_NOT_ALLOWED');
+    expect((await call(h.issue, event('POST', '/session-sigs', STRANGER, { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: rar }))).body.error.code).toBe(
+      'CALLER_NOT_ALLOWED',
+    );
+    expect((await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: otherPkp.publicKey, resourceAbilityRequests: rar }))).body.error.code).toBe(
+      'PKP_NOT_ALLOWED',
+    );
     expect((await call(h.issue, event('POST', '/session-sigs', undefined, { pkpPublicKey: pkp.publicKey, resourceAbilityRequests: rar }))).status).toBe(401);
     const bad = await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: pkp.publicKey }));
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST', details: { field: 'resourceAbilityRequests' } } } });
@@ -291,7 +338,13 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
   });
 
   it('a node refusal becomes 502 LIT_NODE_ERROR with the node error code and no node text', async () => {
-    const r = await call(h.issue, event('POST', '/session-sigs', APP, { pkpPublicKey: lockedPkp.publicKey, resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }] }));
+    const r = await call(
+      h.issue,
+      event('POST', '/session-sigs', APP, {
+        pkpPublicKey: lockedPkp.publicKey,
+        resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'pkp-signing' }],
+      }),
+    );
     expect(r.status).toBe(502);
     expect(r.body.error).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeAuthSigScopeTooLimited', errorKind: 'Validation' } });
     expect(JSON.stringify(r.body)).not.toMatch(/permitted|0x[0-9a-f]{40}/i);
@@ -301,7 +354,17 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     const day = new Date().toISOString().slice(0, 10);
     const records = await listAuditDay({ client: ddb.client, tableName: ddb.tableName }, day);
     const outcomes = records.map((r) => `${r.outcome?.S}:${r.errorCode?.S ?? r.walletSigSource?.S}`);
-    expect(outcomes).toEqual(expect.arrayContaining(['failed:NO_VALID_DELEGATION', 'issued:nodes', 'issued:cache', 'refused:CALLER_NOT_ALLOWED', 'refused:PKP_NOT_ALLOWED', 'refused:INVALID_REQUEST', 'failed:LIT_NODE_ERROR']));
+    expect(outcomes).toEqual(
+      expect.arrayContaining([
+        'failed:NO_VALID_DELEGATION',
+        'issued:nodes',
+        'issued:cache',
+        'refused:CALLER_NOT_ALLOWED',
+        'refused:PKP_NOT_ALLOWED',
+        'refused:INVALID_REQUEST',
+        'failed:LIT_NODE_ERROR',
+      ]),
+    );
     expect(JSON.stringify(records)).not.toMatch(/"sig"|signedMessage|secretKey/);
   });
 
@@ -339,7 +402,14 @@ describe('handlers against DynamoDB Local, a Secrets Manager stand-in and the de
     expect((await call(h.health, event('GET', '/health', APP, undefined, { deep: 'true' }))).status).toBe(403);
     const deep = await call(h.health, event('GET', '/health', ADMIN, undefined, { deep: 'true' }));
     expect(deep.status).toBe(200);
-    expect(deep.body.checks.lit).toEqual({ ok: true, answered: devnet.nodes.length, nodes: devnet.nodes.length, threshold: devnet.threshold, issues: 'any-scope', checkedAt: expect.any(String) });
+    expect(deep.body.checks.lit).toEqual({
+      ok: true,
+      answered: devnet.nodes.length,
+      nodes: devnet.nodes.length,
+      threshold: devnet.threshold,
+      issues: 'any-scope',
+      checkedAt: expect.any(String),
+    });
     expect(devnet.controls.totalCounts().handshake - handshakes).toBe(devnet.nodes.length);
   });
 

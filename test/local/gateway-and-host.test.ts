@@ -17,9 +17,38 @@ jest.setTimeout(120_000);
 
 const needs = { ownerKey: false, table: {}, lit: false } as const;
 const ROUTES: RouteDef[] = [
-  { id: 'Echo', method: 'POST', path: '/echo', entry: 'test/local/fixtures/echo-handler.ts', description: 'echo', admin: false, needs, timeoutSeconds: 5, memoryMb: 256 },
-  { id: 'Misbehave', method: 'POST', path: '/misbehave', entry: 'test/local/fixtures/misbehaving-handler.ts', description: 'misbehave', admin: false, needs, timeoutSeconds: 1, memoryMb: 256 },
-  { id: 'FailingInit', method: 'GET', path: '/init', entry: 'test/local/fixtures/failing-init-handler.ts', description: 'init', admin: false, needs, memoryMb: 256 },
+  {
+    id: 'Echo',
+    method: 'POST',
+    path: '/echo',
+    entry: 'test/local/fixtures/echo-handler.ts',
+    description: 'echo',
+    admin: false,
+    needs,
+    timeoutSeconds: 5,
+    memoryMb: 256,
+  },
+  {
+    id: 'Misbehave',
+    method: 'POST',
+    path: '/misbehave',
+    entry: 'test/local/fixtures/misbehaving-handler.ts',
+    description: 'misbehave',
+    admin: false,
+    needs,
+    timeoutSeconds: 1,
+    memoryMb: 256,
+  },
+  {
+    id: 'FailingInit',
+    method: 'GET',
+    path: '/init',
+    entry: 'test/local/fixtures/failing-init-handler.ts',
+    description: 'init',
+    admin: false,
+    needs,
+    memoryMb: 256,
+  },
 ];
 const DEFAULT_CALLER = 'arn:aws:iam::000000000000:user/default-caller';
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/app/i-1';
@@ -39,7 +68,13 @@ describe('local API Gateway and Lambda environments', () => {
       environment: (def) => ({ FIXTURE_VALUE: `value-for-${def.id}`, FIXTURE_FAIL_INIT: 'yes' }),
       onLog: (l) => logs.push(l),
     });
-    gateway = await startGateway({ routes: ROUTES, invoke: (id, e) => host.invoke(id, e), defaultCaller: DEFAULT_CALLER, onLog: (l) => logs.push(l), localRoutes: { '/_local/info': () => ({ hello: 'local' }) } });
+    gateway = await startGateway({
+      routes: ROUTES,
+      invoke: (id, e) => host.invoke(id, e),
+      defaultCaller: DEFAULT_CALLER,
+      onLog: (l) => logs.push(l),
+      localRoutes: { '/_local/info': () => ({ hello: 'local' }) },
+    });
   });
 
   afterAll(async () => {
@@ -65,7 +100,12 @@ describe('local API Gateway and Lambda environments', () => {
       queryStringParameters: { x: '1,2', y: 'z' },
       body: '{"a":1}',
       isBase64Encoded: false,
-      requestContext: { http: { method: 'POST', path: '/echo', sourceIp: '127.0.0.1' }, authorizer: { iam: { userArn: CALLER, accountId: '123456789012' } }, stage: '$default', routeKey: 'POST /echo' },
+      requestContext: {
+        http: { method: 'POST', path: '/echo', sourceIp: '127.0.0.1' },
+        authorizer: { iam: { userArn: CALLER, accountId: '123456789012' } },
+        stage: '$default',
+        routeKey: 'POST /echo',
+      },
     });
     expect(out.event.requestContext.requestId).toBe(res.headers.get('apigw-requestid'));
     expect(out.event.headers['x-custom']).toBe('kept');
@@ -100,7 +140,10 @@ describe('local API Gateway and Lambda environments', () => {
         resolve({ status: Number(all.slice(9, 12)), headers: all.slice(0, split), body: all.slice(split + 4) });
       });
     });
-  const rawPost = (target: string, extraHeaders = '') => rawRequest(`POST ${target} HTTP/1.1\r\nhost: 127.0.0.1:${gateway.port}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n${extraHeaders}connection: close\r\n\r\n{}`);
+  const rawPost = (target: string, extraHeaders = '') =>
+    rawRequest(
+      `POST ${target} HTTP/1.1\r\nhost: 127.0.0.1:${gateway.port}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n${extraHeaders}connection: close\r\n\r\n{}`,
+    );
 
   it('an empty, blank or repeated caller header is an unsigned request (403), never the default caller', async () => {
     const before = host.invocations('Echo');
@@ -118,15 +161,30 @@ describe('local API Gateway and Lambda environments', () => {
     expect(out.event.requestContext.authorizer.iam.userArn).toBe(spaced);
   });
 
-  it('routes on the path exactly as sent: no dot-segment or percent-decoding, no absolute-form targets; rawPath is the client\'s', async () => {
+  it("routes on the path exactly as sent: no dot-segment or percent-decoding, no absolute-form targets; rawPath is the client's", async () => {
     const before = host.invocations('Echo');
-    for (const target of ['/x/../echo', '/./echo', '/%2e%2e/echo', '/x/%2e%2e/echo', '/%65cho', '//echo', '/echo/', `http://127.0.0.1:${gateway.port}/echo`, '*']) {
+    for (const target of [
+      '/x/../echo',
+      '/./echo',
+      '/%2e%2e/echo',
+      '/x/%2e%2e/echo',
+      '/%65cho',
+      '//echo',
+      '/echo/',
+      `http://127.0.0.1:${gateway.port}/echo`,
+      '*',
+    ]) {
       const res = await rawPost(target);
       expect({ target, status: res.status, body: JSON.parse(res.body) }).toEqual({ target, status: 404, body: { message: 'Not Found' } });
     }
     expect(host.invocations('Echo')).toBe(before);
     const out = JSON.parse((await rawPost('/echo?a=%41&b=1+2&a=x')).body);
-    expect(out.event).toMatchObject({ rawPath: '/echo', rawQueryString: 'a=%41&b=1+2&a=x', queryStringParameters: { a: 'A,x', b: '1 2' }, requestContext: { http: { path: '/echo' } } });
+    expect(out.event).toMatchObject({
+      rawPath: '/echo',
+      rawQueryString: 'a=%41&b=1+2&a=x',
+      queryStringParameters: { a: 'A,x', b: '1 2' },
+      requestContext: { http: { path: '/echo' } },
+    });
   });
 
   it('passes text and JSON bodies as text, and base64-encodes every other content type, as HTTP APIs do', async () => {
@@ -137,16 +195,32 @@ describe('local API Gateway and Lambda environments', () => {
       expect(decoded).toBe(body);
       return out.event.isBase64Encoded;
     };
-    for (const t of ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'text/plain', 'text/html; charset=utf-8', 'text/xml'])
+    for (const t of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'application/problem+json',
+      'text/plain',
+      'text/html; charset=utf-8',
+      'text/xml',
+    ])
       expect({ t, base64: await encoding(t) }).toEqual({ t, base64: false });
-    for (const t of ['application/x-www-form-urlencoded', 'application/xml', 'application/javascript', 'application/octet-stream', 'multipart/form-data; boundary=x', 'application/jsonx', 'image/png'])
+    for (const t of [
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'application/javascript',
+      'application/octet-stream',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'image/png',
+    ])
       expect({ t, base64: await encoding(t) }).toEqual({ t, base64: true });
     // fetch sends a string body as text/plain unless told otherwise: a body with no content type needs a raw request.
     const none = JSON.parse((await rawRequest(`POST /echo HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`)).body);
     expect(none.event).toMatchObject({ isBase64Encoded: true, body: Buffer.from('{}').toString('base64') });
   });
 
-  it('answers what Node\'s HTTP parser refuses as JSON too: malformed request 400, headers over 10 KB 431', async () => {
+  it("answers what Node's HTTP parser refuses as JSON too: malformed request 400, headers over 10 KB 431", async () => {
     const before = host.invocations('Echo');
     const malformed = await rawRequest('THIS IS NOT HTTP\r\n\r\n');
     expect(malformed.status).toBe(400);
@@ -183,16 +257,28 @@ describe('local API Gateway and Lambda environments', () => {
     const other = await eventFor('arn:aws:sts::123456789012:assumed-role/app-backend/i-0def');
     expect(other.requestContext.authorizer.iam.userId.split(':')[0]).toBe(role.requestContext.authorizer.iam.userId.split(':')[0]);
     const user = (await eventFor('arn:aws:iam::123456789012:user/alice')).requestContext.authorizer.iam;
-    expect(user).toMatchObject({ accessKey: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/), userId: expect.stringMatching(/^AIDA[A-Z2-7]{17}$/), accountId: '123456789012' });
+    expect(user).toMatchObject({
+      accessKey: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/),
+      userId: expect.stringMatching(/^AIDA[A-Z2-7]{17}$/),
+      accountId: '123456789012',
+    });
     expect(user.callerId).toBe(user.userId);
-    expect((await eventFor('arn:aws:sts::123456789012:federated-user/bob')).requestContext.authorizer.iam).toMatchObject({ userId: '123456789012:bob', accessKey: expect.stringMatching(/^ASIA/) });
-    expect((await eventFor('arn:aws:iam::123456789012:root')).requestContext.authorizer.iam).toMatchObject({ userId: '123456789012', callerId: '123456789012' });
+    expect((await eventFor('arn:aws:sts::123456789012:federated-user/bob')).requestContext.authorizer.iam).toMatchObject({
+      userId: '123456789012:bob',
+      accessKey: expect.stringMatching(/^ASIA/),
+    });
+    expect((await eventFor('arn:aws:iam::123456789012:root')).requestContext.authorizer.iam).toMatchObject({
+      userId: '123456789012',
+      callerId: '123456789012',
+    });
     for (const partition of ['aws-cn', 'aws-us-gov']) {
       const iam = (await eventFor(`arn:${partition}:sts::210987654321:assumed-role/r/s`)).requestContext.authorizer.iam;
       expect(iam).toMatchObject({ accountId: '210987654321', userId: expect.stringMatching(/^AROA[A-Z2-7]{17}:s$/) });
     }
     expect(role.requestContext.time).toMatch(/^\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
-    expect(Math.abs(Date.parse(role.requestContext.time.replace(/^(\d{2})\/(\w{3})\/(\d{4}):/, '$2 $1 $3 ')) - role.requestContext.timeEpoch)).toBeLessThan(1_000);
+    expect(Math.abs(Date.parse(role.requestContext.time.replace(/^(\d{2})\/(\w{3})\/(\d{4}):/, '$2 $1 $3 ')) - role.requestContext.timeEpoch)).toBeLessThan(
+      1_000,
+    );
     expect(role.requestContext).toMatchObject({ domainName: '127.0.0.1', domainPrefix: '127' });
     expect(role.headers.host).toBe(`127.0.0.1:${gateway.port}`);
   });
@@ -287,7 +373,12 @@ describe('local API Gateway and Lambda environments', () => {
 
   it('queued invocations wait for an environment; the timeout counts from when one takes them', async () => {
     // One environment, a 1 s timeout, three 600 ms invocations at once: 1.8 s in all, none timed out.
-    const single = new FunctionHost({ functions: ROUTES, bundles: await bundleFunctions(ROUTES, path.join(dir, 'bundles')), environment: () => ({}), maxEnvironments: 1 });
+    const single = new FunctionHost({
+      functions: ROUTES,
+      bundles: await bundleFunctions(ROUTES, path.join(dir, 'bundles')),
+      environment: () => ({}),
+      maxEnvironments: 1,
+    });
     try {
       const outcomes = await Promise.all(Array.from({ length: 3 }, () => single.invoke('Misbehave', { body: JSON.stringify({ do: 'sleep', ms: 600 }) })));
       expect(outcomes.map((o) => o.kind)).toEqual(['result', 'result', 'result']);
@@ -300,11 +391,13 @@ describe('local API Gateway and Lambda environments', () => {
   it('writes one access-log line per request with the route, caller and status', () => {
     const access = logs.filter((l) => l.source === 'api').map((l) => JSON.parse(l.text));
     expect(access.length).toBeGreaterThan(10);
-    expect(access).toEqual(expect.arrayContaining([
-      expect.objectContaining({ routeKey: 'POST /echo', caller: CALLER, status: 200 }),
-      expect.objectContaining({ routeKey: 'POST /echo', caller: '-', status: 403 }),
-      expect.objectContaining({ routeKey: 'POST /misbehave', status: 503, integrationError: 'timeout' }),
-      expect.objectContaining({ routeKey: 'POST /misbehave', status: 500, integrationError: 'RangeError' }),
-    ]));
+    expect(access).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ routeKey: 'POST /echo', caller: CALLER, status: 200 }),
+        expect.objectContaining({ routeKey: 'POST /echo', caller: '-', status: 403 }),
+        expect.objectContaining({ routeKey: 'POST /misbehave', status: 503, integrationError: 'timeout' }),
+        expect.objectContaining({ routeKey: 'POST /misbehave', status: 500, integrationError: 'RangeError' }),
+      ]),
+    );
   });
 });

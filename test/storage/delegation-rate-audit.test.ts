@@ -11,7 +11,8 @@ import { countingClient, dynamoDbLocalPerFile } from './fixtures';
 
 const local = dynamoDbLocalPerFile();
 
-const adapters = (extra: Partial<Parameters<typeof createDynamoAdapters>[0]> = {}) => createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client, ...extra });
+const adapters = (extra: Partial<Parameters<typeof createDynamoAdapters>[0]> = {}) =>
+  createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client, ...extra });
 
 function delegation(version: number, overrides: Partial<DelegationRecord> = {}): DelegationRecord {
   const issuedAt = 1_900_000_000 + version;
@@ -69,7 +70,13 @@ describe('DelegationStore', () => {
     const { delegations } = adapters();
     const rec = delegation(1);
     await delegations.putIfVersion(rec, undefined);
-    const out = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)', ExpressionAttributeValues: { ':pk': { S: 'DELEGATION' }, ':v': { S: 'V#' } } }));
+    const out = await local.ddb.client.send(
+      new QueryCommand({
+        TableName: local.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+        ExpressionAttributeValues: { ':pk': { S: 'DELEGATION' }, ':v': { S: 'V#' } },
+      }),
+    );
     expect(out.Items).toHaveLength(1);
     const h = out.Items![0];
     expect(h.sk.S).toBe('V#0000000001');
@@ -108,7 +115,11 @@ describe('DelegationStore', () => {
 
     // A CURRENT written again at an old version (a bug or a restore) leaves that version's history as it was.
     const history = async (v: number) =>
-      (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: `V#${String(v).padStart(10, '0')}` } } }))).Item;
+      (
+        await local.ddb.client.send(
+          new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: 'DELEGATION' }, sk: { S: `V#${String(v).padStart(10, '0')}` } } }),
+        )
+      ).Item;
     const before = await history(2);
     expect(await delegations.putIfVersion(delegation(2, { capacityTokenId: 'rewritten' }), undefined)).toBe(true);
     expect(await history(2)).toEqual(before);
@@ -148,7 +159,9 @@ describe('RateLimiter', () => {
     expect((await rateLimiter.consume('caller-a', 1, windowStart)).allowed).toBe(false);
     expect((await rateLimiter.consume('caller-b', 1, windowStart)).allowed).toBe(true);
     const pk = `RATE#${createHash('sha256').update('caller-a').digest('hex')}`;
-    const item = await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: pk }, sk: { S: `W#${windowStart / 60_000}` } } }));
+    const item = await local.ddb.client.send(
+      new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: pk }, sk: { S: `W#${windowStart / 60_000}` } } }),
+    );
     expect(item.Item!.count.N).toBe('1');
     expect(Number(item.Item![TABLE_KEYS.ttlAttribute].N)).toBe((windowStart + 60_000) / 1000 + 300);
   });
@@ -233,6 +246,8 @@ describe('AuditLog', () => {
 
   test('storage failure is STORAGE_UNAVAILABLE', async () => {
     const { auditLog } = createDynamoAdapters({ tableName: 'missing', client: local.ddb.client });
-    await expect(auditLog.record({ requestId: 'r', caller: 'c', resources: [], outcome: 'issued', at: Date.now() })).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    await expect(auditLog.record({ requestId: 'r', caller: 'c', resources: [], outcome: 'issued', at: Date.now() })).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+    });
   });
 });

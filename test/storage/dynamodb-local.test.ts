@@ -104,7 +104,11 @@ describe('persistent data, fixed ports and restart', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as net.AddressInfo;
     try {
-      await expect(startDynamoDbLocal({ port })).rejects.toMatchObject({ name: 'DynamoDbLocalError', code: 'PORT_IN_USE', message: expect.stringContaining(String(port)) });
+      await expect(startDynamoDbLocal({ port })).rejects.toMatchObject({
+        name: 'DynamoDbLocalError',
+        code: 'PORT_IN_USE',
+        message: expect.stringContaining(String(port)),
+      });
       // pgrep exits 1 when no process matches: the failed launcher is gone.
       expect(spawnSync('pgrep', ['-f', `Dloopback.port=${port} `]).status).toBe(1);
     } finally {

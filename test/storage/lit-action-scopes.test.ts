@@ -18,7 +18,7 @@ const local = dynamoDbLocalPerFile();
 const CID_A = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
 const CID_B = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz';
 /** NO_AUTH_METHOD_SESSION_SIG_LIT_ACTION_CODE of the real node's tests: its CID is CID_A. */
-const CODE_A = "\n    if (customAccessToken === 'lit') {\n        LitActions.setResponse({response:\"true\"});\n    }\n";
+const CODE_A = '\n    if (customAccessToken === \'lit\') {\n        LitActions.setResponse({response:"true"});\n    }\n';
 
 async function setup() {
   const adapters = createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client });
@@ -82,7 +82,9 @@ describe('Lit Action session scopes on DynamoDB', () => {
     expect((await issue({ litActionCode: Buffer.from(CODE_A).toString('base64'), jsParams: { ...alice } })).walletSigSource).toBe('cache');
     expect(issuer.nodeRounds).toBe(3);
     // Unchanged by the reuse: no scope took another's wallet sig.
-    expect((await Promise.all([scopeItem(`action:${CID_A}:${jsParamsDigest(alice)}`), scopeItem(`action:${CID_B}:${jsParamsDigest(alice)}`)])).map(walletSigOf)).toEqual([sigs[0], sigs[2]]);
+    expect(
+      (await Promise.all([scopeItem(`action:${CID_A}:${jsParamsDigest(alice)}`), scopeItem(`action:${CID_B}:${jsParamsDigest(alice)}`)])).map(walletSigOf),
+    ).toEqual([sigs[0], sigs[2]]);
   });
 
   test("a request without an action keeps the scope key it always had (sha256 of PKP, the caller's IAM role and the owner's identity)", async () => {
@@ -90,8 +92,11 @@ describe('Lit Action session scopes on DynamoDB', () => {
     await issue({ litActionIpfsId: CID_A, jsParams: {} });
     await issue({});
     const ownerIdentity = `owner:${OWNER.address.toLowerCase()}`;
-    const digest = createHash('sha256').update([PKP_A, rateLimitSubject(CALLER), ownerIdentity].join('\u0000'), 'utf8').digest('hex');
-    const item = (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: `SCOPE#${digest}` }, sk: { S: 'STORAGE' } } }))).Item;
+    const digest = createHash('sha256')
+      .update([PKP_A, rateLimitSubject(CALLER), ownerIdentity].join('\u0000'), 'utf8')
+      .digest('hex');
+    const item = (await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: `SCOPE#${digest}` }, sk: { S: 'STORAGE' } } })))
+      .Item;
     expect(item?.authIdentity?.S).toBe(ownerIdentity);
     expect(walletSigOf(item)).not.toBe(walletSigOf(await scopeItem(`action:${CID_A}:${jsParamsDigest({})}`)));
   });

@@ -6,7 +6,13 @@
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { ethers } from 'ethers';
-import { createDynamoAdapters, DynamoDelegationStore, DynamoRateLimiter, DynamoSessionScopeStore, listAuditDay } from '../../functions/commons/adapters/dynamodb';
+import {
+  createDynamoAdapters,
+  DynamoDelegationStore,
+  DynamoRateLimiter,
+  DynamoSessionScopeStore,
+  listAuditDay,
+} from '../../functions/commons/adapters/dynamodb';
 import { AUDIT_SHARDS, auditDayPartitions, rateShardCount, rateShardLimit } from '../../functions/commons/adapters/dynamodb/keys';
 import { DelegationCache, DELEGATION_CACHE_MAX_AGE_MS } from '../../functions/commons/domain/delegation-cache';
 import { isDelegationUsable } from '../../functions/commons/domain/delegation-limits';
@@ -22,7 +28,9 @@ describe('sharded audit records', () => {
     const { auditLog } = createDynamoAdapters({ tableName: local.tableName, client: local.ddb.client });
     const base = Date.UTC(2031, 2, 3, 10, 0, 0);
     const ids = Array.from({ length: 50 }, (_, i) => `req-${i}-${Math.random().toString(36).slice(2)}`);
-    await Promise.all(ids.map((requestId, i) => auditLog.record({ requestId, caller: 'arn:aws:iam::123456789012:role/app', resources: [], outcome: 'issued', at: base + i })));
+    await Promise.all(
+      ids.map((requestId, i) => auditLog.record({ requestId, caller: 'arn:aws:iam::123456789012:role/app', resources: [], outcome: 'issued', at: base + i })),
+    );
 
     const listed = await listAuditDay({ client: local.ddb.client, tableName: local.tableName }, '2031-03-03');
     expect(listed.map((r) => r.requestId.S).sort()).toEqual([...ids].sort());
@@ -30,7 +38,9 @@ describe('sharded audit records', () => {
     const partitions = new Set(listed.map((r) => r.pk.S));
     expect(partitions.size).toBeGreaterThan(10); // 50 ids over 32 shards: a single hot key is what this replaces
     for (const p of partitions) expect(auditDayPartitions('2031-03-03')).toContain(p);
-    const unsharded = await local.ddb.client.send(new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2031-03-03' } } }));
+    const unsharded = await local.ddb.client.send(
+      new QueryCommand({ TableName: local.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'AUDIT#2031-03-03' } } }),
+    );
     expect(unsharded.Items).toEqual([]);
     expect(await listAuditDay({ client: local.ddb.client, tableName: local.tableName }, '2031-03-04')).toEqual([]);
   });
@@ -83,7 +93,10 @@ describe('delegation cache', () => {
     const store = new DynamoDelegationStore({ client: counting.client, tableName: local.tableName, now: () => now, keepHistory: false });
     const cache = new DelegationCache(store, { now: () => now });
     /** What issuing accepts (issue-session-sigs.ts): usable now, outlives the sigs, names the PKP. */
-    const accept = (pkp: string, sigsUntilMs = now + 600_000) => (r: DelegationRecord) => isDelegationUsable(r, now) && r.expiresAt * 1000 >= sigsUntilMs && delegationCovers(r, pkp);
+    const accept =
+      (pkp: string, sigsUntilMs = now + 600_000) =>
+      (r: DelegationRecord) =>
+        isDelegationUsable(r, now) && r.expiresAt * 1000 >= sigsUntilMs && delegationCovers(r, pkp);
     return { store, cache, reads, accept, tick: (ms: number) => void (now += ms), at: () => now };
   }
 
@@ -138,7 +151,11 @@ describe('sharded rate limits', () => {
     expect(rateShardCount(6_000)).toBe(1);
     expect(rateShardCount(6_001)).toBe(2);
     expect(rateShardCount(60_000)).toBe(10);
-    for (const [limit, shards] of [[60_000, 10], [12_345, 3], [7, 3]] as const) {
+    for (const [limit, shards] of [
+      [60_000, 10],
+      [12_345, 3],
+      [7, 3],
+    ] as const) {
       const shares = Array.from({ length: shards }, (_, i) => rateShardLimit(limit, i, shards));
       expect(shares.reduce((a, b) => a + b, 0)).toBe(limit);
       expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
@@ -146,7 +163,10 @@ describe('sharded rate limits', () => {
   });
 
   test('4 environments, 60 concurrent requests, limit 20 over 5 counters: never more than 20 allowed (no slack above the limit)', async () => {
-    const envs = Array.from({ length: 4 }, () => new DynamoRateLimiter({ client: local.ddb.client, tableName: local.tableName, now: () => T, shardCount: () => 5 }));
+    const envs = Array.from(
+      { length: 4 },
+      () => new DynamoRateLimiter({ client: local.ddb.client, tableName: local.tableName, now: () => T, shardCount: () => 5 }),
+    );
     const decisions = await Promise.all(Array.from({ length: 60 }, (_, i) => envs[i % 4].consume('arn:aws:iam::123456789012:role/hot', 20, T)));
     const allowed = decisions.filter((d) => d.allowed).length;
     expect(allowed).toBeLessThanOrEqual(20);
@@ -178,7 +198,9 @@ describe('sharded rate limits', () => {
     const window = `W#${Math.floor(T / 60_000)}`;
     const counts = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
-        const out = await local.ddb.client.send(new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: i === 0 ? `RATE#${sha}` : `RATE#${sha}#${i}` }, sk: { S: window } } }));
+        const out = await local.ddb.client.send(
+          new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: i === 0 ? `RATE#${sha}` : `RATE#${sha}#${i}` }, sk: { S: window } } }),
+        );
         return Number(out.Item?.count?.N ?? 0);
       }),
     );
@@ -232,10 +254,28 @@ describe('scopes in an environment’s memory', () => {
     const s = scope();
     const first = await walletSig(Date.now() + HOUR);
     const loaded = await envA.load(s);
-    expect(await envA.save(loaded, new Map([[SDK_STORAGE_KEYS.SESSION_KEY, sessionKey('a')], [SDK_STORAGE_KEYS.WALLET_SIGNATURE, first]]), ttl())).toBe(true);
+    expect(
+      await envA.save(
+        loaded,
+        new Map([
+          [SDK_STORAGE_KEYS.SESSION_KEY, sessionKey('a')],
+          [SDK_STORAGE_KEYS.WALLET_SIGNATURE, first],
+        ]),
+        ttl(),
+      ),
+    ).toBe(true);
     const stale = await envA.load(s); // from memory, version 1
     const winner = await walletSig(Date.now() + 2 * HOUR);
-    expect(await table.save(await table.load(s), new Map([[SDK_STORAGE_KEYS.SESSION_KEY, sessionKey('b')], [SDK_STORAGE_KEYS.WALLET_SIGNATURE, winner]]), ttl())).toBe(true);
+    expect(
+      await table.save(
+        await table.load(s),
+        new Map([
+          [SDK_STORAGE_KEYS.SESSION_KEY, sessionKey('b')],
+          [SDK_STORAGE_KEYS.WALLET_SIGNATURE, winner],
+        ]),
+        ttl(),
+      ),
+    ).toBe(true);
     expect(await envA.save(stale, new Map([[SDK_STORAGE_KEYS.SESSION_KEY, sessionKey('c')]]), ttl())).toBe(false);
     expect((await envA.load(s)).entries.get(SDK_STORAGE_KEYS.WALLET_SIGNATURE)).toBe(winner);
     expect(envA.stats()).toMatchObject({ hits: 1, reads: 2 });

@@ -60,7 +60,10 @@ describe('SessionScopeStore', () => {
     const { store } = stores();
     const s = scope();
     const expiresAt = Math.floor((Date.now() + HOUR) / 1000);
-    const entries = new Map([[SESSION_KEY, sessionKey('rt')], ['other', '']]);
+    const entries = new Map([
+      [SESSION_KEY, sessionKey('rt')],
+      ['other', ''],
+    ]);
     expect(await store.save(await store.load(s), entries, expiresAt)).toBe(true);
 
     const loaded = await store.load(s);
@@ -101,7 +104,12 @@ describe('SessionScopeStore', () => {
   test('scopes that differ in one field only are isolated', async () => {
     const { store } = stores();
     const base = scope();
-    const variants = [base, { ...base, caller: `${base.caller}-2` }, { ...base, authIdentity: 'authMethods:abc' }, { ...base, pkpPublicKey: `${base.pkpPublicKey.slice(0, -1)}b` }];
+    const variants = [
+      base,
+      { ...base, caller: `${base.caller}-2` },
+      { ...base, authIdentity: 'authMethods:abc' },
+      { ...base, pkpPublicKey: `${base.pkpPublicKey.slice(0, -1)}b` },
+    ];
     const exp = Math.floor((Date.now() + HOUR) / 1000);
     for (const [i, v] of variants.entries()) expect(await store.save(await store.load(v), new Map([['who', String(i)]]), exp)).toBe(true);
     for (const [i, v] of variants.entries()) expect((await store.load(v)).entries.get('who')).toBe(String(i));
@@ -139,7 +147,12 @@ describe('SessionScopeStore', () => {
   test('a malformed stored item is STORAGE_UNAVAILABLE, not a crash', async () => {
     const { store } = stores();
     const s = scope();
-    await local.ddb.client.send(new PutItemCommand({ TableName: local.tableName, Item: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' }, version: { N: '1' }, entries: { S: 'not a map' } } }));
+    await local.ddb.client.send(
+      new PutItemCommand({
+        TableName: local.tableName,
+        Item: { pk: { S: `SCOPE#${scopeDigest(s)}` }, sk: { S: 'STORAGE' }, version: { N: '1' }, entries: { S: 'not a map' } },
+      }),
+    );
     await expect(store.load(s)).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
   });
 });
@@ -191,7 +204,14 @@ describe('runInSessionScope', () => {
     const { store } = stores();
     const s = scope();
     const stale = await walletSig(Date.now() - 1000);
-    await store.save(await store.load(s), new Map([[SESSION_KEY, sessionKey('k')], [WALLET_SIGNATURE, stale]]), Math.floor(Date.now() / 1000) + 600);
+    await store.save(
+      await store.load(s),
+      new Map([
+        [SESSION_KEY, sessionKey('k')],
+        [WALLET_SIGNATURE, stale],
+      ]),
+      Math.floor(Date.now() / 1000) + 600,
+    );
     const fresh = await walletSig(Date.now() + HOUR);
     const run = await runInSessionScope(store, s, async () => {
       const seen = { key: requestBoundStorage.getItem(SESSION_KEY), sig: requestBoundStorage.getItem(WALLET_SIGNATURE) };
@@ -210,7 +230,9 @@ describe('runInSessionScope', () => {
     await runInSessionScope(store, s, sdkMiss(sessionKey('k'), short));
     const seenLong = await runInSessionScope(store, s, async () => requestBoundStorage.getItem(WALLET_SIGNATURE), { requiredValidUntilMs: Date.now() + HOUR });
     expect(seenLong.result).toBeNull();
-    const seenShort = await runInSessionScope(store, s, async () => requestBoundStorage.getItem(WALLET_SIGNATURE), { requiredValidUntilMs: Date.now() + 60_000 });
+    const seenShort = await runInSessionScope(store, s, async () => requestBoundStorage.getItem(WALLET_SIGNATURE), {
+      requiredValidUntilMs: Date.now() + 60_000,
+    });
     expect(seenShort.result).toBe(short);
     expect(seenShort.walletSigReused).toBe(true);
   });
@@ -252,7 +274,9 @@ describe('runInSessionScope', () => {
   });
 
   test('a failed write-back is reported, not thrown: the issued result still comes back', async () => {
-    const counting = countingClient(local.ddb.endpoint, (cmd) => (cmd === 'PutItemCommand' ? Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }) : undefined));
+    const counting = countingClient(local.ddb.endpoint, (cmd) =>
+      cmd === 'PutItemCommand' ? Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }) : undefined,
+    );
     const { sessionScopes: store } = createDynamoAdapters({ tableName: local.tableName, client: counting.client });
     const run = await runInSessionScope(store, scope(), sdkMiss(sessionKey('f'), await walletSig(Date.now() + HOUR)));
     expect(run.result.key).toBe(sessionKey('f'));

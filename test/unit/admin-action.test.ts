@@ -7,7 +7,10 @@ const ADMIN = 'arn:aws:sts::123456789012:assumed-role/ops-admin/alice';
 
 function setup(limit = 2) {
   return {
-    config: runtimeConfig([callerPolicy(), callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/ops-admin/*', pkps: [], admin: true, rateLimitPerMinute: limit })]),
+    config: runtimeConfig([
+      callerPolicy(),
+      callerPolicy({ principal: 'arn:aws:sts::123456789012:assumed-role/ops-admin/*', pkps: [], admin: true, rateLimitPerMinute: limit }),
+    ]),
     rateLimiter: new MemoryRateLimiter(),
     auditLog: new MemoryAuditLog(),
     logger: new RecordingLogger(),
@@ -23,7 +26,9 @@ describe('admin actions (refresh, mint): rate limited per caller and audited', (
       return 'minted';
     });
     expect(out).toBe('minted');
-    expect(d.auditLog.entries).toEqual([{ requestId: 'r1', caller: ADMIN, action: 'mint-pkp', resources: [], outcome: 'done', pkpPublicKey: '0x04ab', at: NOW }]);
+    expect(d.auditLog.entries).toEqual([
+      { requestId: 'r1', caller: ADMIN, action: 'mint-pkp', resources: [], outcome: 'done', pkpPublicKey: '0x04ab', at: NOW },
+    ]);
   });
 
   it('refuses a non-admin before running anything, and audits the refusal', async () => {

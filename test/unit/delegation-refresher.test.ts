@@ -56,7 +56,14 @@ describe('delegation refresher', () => {
     expect(r.outcome).toBe('refreshed');
     expect(d.signer.calls[0]).toMatchObject({ capacityTokenId: '7', uses: '500', delegateeAddresses: [ethers.utils.computeAddress(PKP_A)], owner: OWNER });
     expect(d.signer.calls[0].expiration.getTime()).toBe(NOW + 7200_000);
-    expect(d.delegations.record).toMatchObject({ version: 1, expiresAt: NOW_S + 7200, issuedAt: NOW_S, capacityExpiresAt: NOW_S + 10 * 86_400, ownerAddress: OWNER.address, uses: '500' });
+    expect(d.delegations.record).toMatchObject({
+      version: 1,
+      expiresAt: NOW_S + 7200,
+      issuedAt: NOW_S,
+      capacityExpiresAt: NOW_S + 10 * 86_400,
+      ownerAddress: OWNER.address,
+      uses: '500',
+    });
     expect(d.metrics.counts[METRIC.delegationRefreshed]).toBe(1);
     expect(d.metrics.gauges[METRIC.delegationSecondsLeft]).toEqual([7200]);
     expect(d.metrics.gauges[METRIC.capacitySecondsLeft]).toEqual([10 * 86_400]);
@@ -121,7 +128,11 @@ describe('delegation refresher', () => {
   it('a lost race returns the winner record without error and without overwriting it', async () => {
     const d = setup();
     d.delegations.record = delegationRecord({ version: 4, expiresAt: NOW_S + 60 });
-    const winner = delegationRecord({ version: 5, expiresAt: NOW_S + 86_400, authSig: { sig: '0xWINNER', derivedVia: 'x', signedMessage: 'm', address: OWNER.address } });
+    const winner = delegationRecord({
+      version: 5,
+      expiresAt: NOW_S + 86_400,
+      authSig: { sig: '0xWINNER', derivedVia: 'x', signedMessage: 'm', address: OWNER.address },
+    });
     d.delegations.beforeNextPut = () => {
       d.delegations.record = winner;
     };

@@ -4,7 +4,14 @@
  * a timeout; the request's deadline bounds every call.
  */
 import net from 'node:net';
-import { callBudgetMs, DEPENDENCY_CALL_BUDGET_MS, DependencyTimeoutError, STALLED_CALL_BUDGET_MS, withDependencyBudget, withinBudget } from '../../functions/commons/dependency-budget';
+import {
+  callBudgetMs,
+  DEPENDENCY_CALL_BUDGET_MS,
+  DependencyTimeoutError,
+  STALLED_CALL_BUDGET_MS,
+  withDependencyBudget,
+  withinBudget,
+} from '../../functions/commons/dependency-budget';
 
 const never = () => new Promise<never>(() => undefined);
 

@@ -52,7 +52,7 @@ function wrap(route: Parameters<typeof apiHandler>[1], routeId = 'GetDelegation'
   let flushed = 0;
   const h = apiHandler(routeId, route, {
     logger: log as never,
-    metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => ((flushed++), undefined) as never },
+    metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => (flushed++, undefined) as never },
     policy: () => ({ callers: [callerPolicy({ principal: 'arn:aws:iam::123456789012:user/alice', admin })] }),
   });
   return { h, log, flushed: () => flushed };
@@ -61,7 +61,7 @@ function wrap(route: Parameters<typeof apiHandler>[1], routeId = 'GetDelegation'
 describe('admin routes: the route table decides, the wrapper enforces', () => {
   it.each(ROUTES.map((r) => [r.id, r.admin] as const))('%s (admin: %s): a non-admin caller is refused exactly when the table says admin', async (id, admin) => {
     let ran = 0;
-    const { h } = wrap(async () => ((ran++), { body: {} }), id);
+    const { h } = wrap(async () => (ran++, { body: {} }), id);
     const res = await h(event(), { awsRequestId: 'a' } as never);
     const outcome = { status: res.statusCode, code: JSON.parse(res.body as string).error?.code, ran };
     expect(outcome).toEqual(admin ? { status: 403, code: 'ADMIN_REQUIRED', ran: 0 } : { status: 200, code: undefined, ran: 1 });

@@ -1,5 +1,11 @@
 import { ethers } from 'ethers';
-import { MAX_JS_PARAMS_BYTES, MAX_JS_PARAMS_DEPTH, MAX_LIT_ACTION_CODE_BYTES, parseIssueRequest, pkpTokenIdHex } from '../../functions/commons/domain/issue-request';
+import {
+  MAX_JS_PARAMS_BYTES,
+  MAX_JS_PARAMS_DEPTH,
+  MAX_LIT_ACTION_CODE_BYTES,
+  parseIssueRequest,
+  pkpTokenIdHex,
+} from '../../functions/commons/domain/issue-request';
 import { ServiceError } from '../../functions/commons/errors';
 import { PKP_A, PKP_B } from './fakes';
 
@@ -40,19 +46,54 @@ describe('parseIssueRequest: malformed bodies', () => {
     ['too many resourceAbilityRequests', { ...valid(), resourceAbilityRequests: Array.from({ length: 33 }, () => pkpReq('*')) }, 'resourceAbilityRequests'],
     ['entry not an object', { ...valid(), resourceAbilityRequests: ['pkp'] }, 'resourceAbilityRequests[0]'],
     ['unknown entry field', { ...valid(), resourceAbilityRequests: [{ ...pkpReq('*'), x: 1 }] }, 'resourceAbilityRequests[0].x'],
-    ['resource not an object', { ...valid(), resourceAbilityRequests: [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource'],
-    ['unknown kind', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-pkp', id: '*' }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.kind'],
-    ['unknown resource field', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', x: 1 }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.x'],
-    ['ability of another kind', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'lit-action-execution' }] }, 'resourceAbilityRequests[0].ability'],
-    ['unknown ability', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'everything' }] }, 'resourceAbilityRequests[0].ability'],
+    [
+      'resource not an object',
+      { ...valid(), resourceAbilityRequests: [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }] },
+      'resourceAbilityRequests[0].resource',
+    ],
+    [
+      'unknown kind',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-pkp', id: '*' }, ability: 'pkp-signing' }] },
+      'resourceAbilityRequests[0].resource.kind',
+    ],
+    [
+      'unknown resource field',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', x: 1 }, ability: 'pkp-signing' }] },
+      'resourceAbilityRequests[0].resource.x',
+    ],
+    [
+      'ability of another kind',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'lit-action-execution' }] },
+      'resourceAbilityRequests[0].ability',
+    ],
+    [
+      'unknown ability',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*' }, ability: 'everything' }] },
+      'resourceAbilityRequests[0].ability',
+    ],
     ['missing id', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp' }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.id'],
     ['empty id', { ...valid(), resourceAbilityRequests: [pkpReq('')] }, 'resourceAbilityRequests[0].resource.id'],
     ['pkp id of another PKP (public key)', { ...valid(), resourceAbilityRequests: [pkpReq(PKP_B)] }, 'resourceAbilityRequests[0].resource.id'],
     ['pkp id of another PKP (token id)', { ...valid(), resourceAbilityRequests: [pkpReq('12345')] }, 'resourceAbilityRequests[0].resource.id'],
     ['pkp id garbage', { ...valid(), resourceAbilityRequests: [pkpReq('lit-pkp://abc')] }, 'resourceAbilityRequests[0].resource.id'],
-    ['lit-action id not a CID', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-action', id: 'not-a-cid' }, ability: 'lit-action-execution' }] }, 'resourceAbilityRequests[0].resource.id'],
-    ['acc id not hex', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: 'zz'.repeat(32) }, ability: 'access-control-condition-decryption' }] }, 'resourceAbilityRequests[0].resource.id'],
-    ['rli id not decimal', { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'rate-limit-increase', id: '0x10' }, ability: 'rate-limit-increase-auth' }] }, 'resourceAbilityRequests[0].resource.id'],
+    [
+      'lit-action id not a CID',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'lit-action', id: 'not-a-cid' }, ability: 'lit-action-execution' }] },
+      'resourceAbilityRequests[0].resource.id',
+    ],
+    [
+      'acc id not hex',
+      {
+        ...valid(),
+        resourceAbilityRequests: [{ resource: { kind: 'access-control-condition', id: 'zz'.repeat(32) }, ability: 'access-control-condition-decryption' }],
+      },
+      'resourceAbilityRequests[0].resource.id',
+    ],
+    [
+      'rli id not decimal',
+      { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'rate-limit-increase', id: '0x10' }, ability: 'rate-limit-increase-auth' }] },
+      'resourceAbilityRequests[0].resource.id',
+    ],
     ['duplicate entries', { ...valid(), resourceAbilityRequests: [pkpReq('*'), pkpReq('*')] }, 'resourceAbilityRequests[1]'],
     ['expiration not a string', { ...valid(), expiration: 1780000000 }, 'expiration'],
     ['expiration without zone', { ...valid(), expiration: '2026-06-01T01:00:00' }, 'expiration'],
@@ -92,7 +133,10 @@ describe('parseIssueRequest: errors never reflect unbounded input', () => {
     for (const [body, field] of [
       [{ ...valid(), [key]: 1 }, '#3'],
       [{ ...valid(), resourceAbilityRequests: [{ ...pkpReq('*'), [key]: 1 }] }, 'resourceAbilityRequests[0].#3'],
-      [{ ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', [key]: 1 }, ability: 'pkp-signing' }] }, 'resourceAbilityRequests[0].resource.#3'],
+      [
+        { ...valid(), resourceAbilityRequests: [{ resource: { kind: 'pkp', id: '*', [key]: 1 }, ability: 'pkp-signing' }] },
+        'resourceAbilityRequests[0].resource.#3',
+      ],
     ] as const) {
       let error: ServiceError | undefined;
       try {
@@ -149,7 +193,7 @@ describe('parseIssueRequest: valid bodies', () => {
 
 describe('parseIssueRequest: Lit Actions', () => {
   const CID = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
-  const CODE = "if (customAccessToken === 'lit') { LitActions.setResponse({response:\"true\"}); }";
+  const CODE = 'if (customAccessToken === \'lit\') { LitActions.setResponse({response:"true"}); }';
   const b64 = (s: string | Uint8Array) => Buffer.from(s as never).toString('base64');
   const byCid = (over: Record<string, unknown> = {}) => ({ ...valid(), litActionIpfsId: CID, jsParams: { customAccessToken: 'lit' }, ...over });
   const inline = (over: Record<string, unknown> = {}) => ({ ...valid(), litActionCode: b64(CODE), jsParams: {}, ...over });
@@ -162,9 +206,17 @@ describe('parseIssueRequest: Lit Actions', () => {
     ['jsParams without an action', { ...valid(), jsParams: {} }, 'jsParams'],
     ['an action without jsParams (the SDK requires them)', withoutJsParams(byCid()), 'jsParams'],
     ['an inline action without jsParams', withoutJsParams(inline()), 'jsParams'],
-    ['an action with authMethods (the action must be the whole authentication)', byCid({ authMethods: [{ authMethodType: 1, accessToken: 't' }] }), 'authMethods'],
+    [
+      'an action with authMethods (the action must be the whole authentication)',
+      byCid({ authMethods: [{ authMethodType: 1, accessToken: 't' }] }),
+      'authMethods',
+    ],
     ['litActionIpfsId not a string', byCid({ litActionIpfsId: 42 }), 'litActionIpfsId'],
-    ['litActionIpfsId a CIDv1 (Lit nodes take CIDv0)', byCid({ litActionIpfsId: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi' }), 'litActionIpfsId'],
+    [
+      'litActionIpfsId a CIDv1 (Lit nodes take CIDv0)',
+      byCid({ litActionIpfsId: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi' }),
+      'litActionIpfsId',
+    ],
     ['litActionIpfsId of the Qm shape that is no sha2-256 multihash', byCid({ litActionIpfsId: 'Qm' + 'z'.repeat(44) }), 'litActionIpfsId'],
     ['litActionCode empty', inline({ litActionCode: '' }), 'litActionCode'],
     ['litActionCode not a string', inline({ litActionCode: ['x'] }), 'litActionCode'],

@@ -87,7 +87,10 @@ describe('issueSessionSigs', () => {
   });
 
   it('keeps scopes apart per PKP, caller and auth identity', async () => {
-    const d = setup([callerPolicy({ pkps: [PKP_A, PKP_B], allowCallerAuthMethods: true }), callerPolicy({ principal: 'arn:aws:iam::123456789012:role/other', pkps: [PKP_A] })]);
+    const d = setup([
+      callerPolicy({ pkps: [PKP_A, PKP_B], allowCallerAuthMethods: true }),
+      callerPolicy({ principal: 'arn:aws:iam::123456789012:role/other', pkps: [PKP_A] }),
+    ]);
     d.delegations.record = delegationRecord({ delegatees: [ethers.utils.computeAddress(PKP_A), ethers.utils.computeAddress(PKP_B)] });
     await issueSessionSigs(d, input(body()));
     await issueSessionSigs(d, input(body({ pkpPublicKey: PKP_B })));
@@ -109,7 +112,16 @@ describe('issueSessionSigs', () => {
       [body({ authMethods: [{ authMethodType: 6, accessToken: 'SECRET-JWT' }] }), 'AUTH_METHODS_NOT_ALLOWED'],
     ];
     for (const [b, code] of refusals) expect(await codeOf(issueSessionSigs(d, input(b)))).toBe(code);
-    expect(await codeOf(issueSessionSigs(d, { ...input(undefined), readBody: () => { throw new ServiceError('INVALID_JSON', 'bad'); } }))).toBe('INVALID_JSON');
+    expect(
+      await codeOf(
+        issueSessionSigs(d, {
+          ...input(undefined),
+          readBody: () => {
+            throw new ServiceError('INVALID_JSON', 'bad');
+          },
+        }),
+      ),
+    ).toBe('INVALID_JSON');
     expect(d.auditLog.entries.map((e) => [e.outcome, e.errorCode])).toEqual([
       ['refused', 'INVALID_REQUEST'],
       ['refused', 'PKP_NOT_ALLOWED'],
@@ -185,7 +197,12 @@ describe('issueSessionSigs', () => {
   });
 
   it('an owner key failure is a 503 and audited', async () => {
-    const d = { ...setup(), ownerKey: async () => { throw new ServiceError('OWNER_KEY_UNAVAILABLE', 'no key'); } };
+    const d = {
+      ...setup(),
+      ownerKey: async () => {
+        throw new ServiceError('OWNER_KEY_UNAVAILABLE', 'no key');
+      },
+    };
     expect(await codeOf(issueSessionSigs(d, input(body())))).toBe('OWNER_KEY_UNAVAILABLE');
     expect((d.auditLog as MemoryAuditLog).entries).toMatchObject([{ outcome: 'failed', errorCode: 'OWNER_KEY_UNAVAILABLE' }]);
   });
@@ -230,7 +247,7 @@ describe('issueSessionSigs with a Lit Action', () => {
   const CID_A = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
   const CID_B = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz';
   /** NO_AUTH_METHOD_SESSION_SIG_LIT_ACTION_CODE of the real node's tests, whose CID is CID_A. */
-  const CODE_A = "\n    if (customAccessToken === 'lit') {\n        LitActions.setResponse({response:\"true\"});\n    }\n";
+  const CODE_A = '\n    if (customAccessToken === \'lit\') {\n        LitActions.setResponse({response:"true"});\n    }\n';
   const allow = (litActions: { allowedCids: string[]; allowInlineCode: boolean }) => setup([callerPolicy({ litActions })]);
   const byCid = (cid: string, jsParams: Record<string, unknown> = { customAccessToken: 'SECRET-lit' }) => body({ litActionIpfsId: cid, jsParams });
   const inline = (code: string, jsParams: Record<string, unknown> = {}) => body({ litActionCode: Buffer.from(code).toString('base64'), jsParams });
@@ -251,7 +268,7 @@ describe('issueSessionSigs with a Lit Action', () => {
     expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'alice' })))).walletSigSource).toBe('nodes');
     expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'bob' })))).walletSigSource).toBe('nodes');
     expect((await issueSessionSigs(d, input(byCid(CID_B, { user: 'alice' })))).walletSigSource).toBe('nodes');
-    expect((await issueSessionSigs(d, input(body())))).toMatchObject({ walletSigSource: 'nodes' }); // the owner's scope is apart too
+    expect(await issueSessionSigs(d, input(body()))).toMatchObject({ walletSigSource: 'nodes' }); // the owner's scope is apart too
     expect((await issueSessionSigs(d, input(byCid(CID_A, { user: 'alice' })))).walletSigSource).toBe('cache');
     expect(d.sdk.nodeRounds).toBe(4);
     const ids = identities(d);

@@ -49,9 +49,15 @@ function singleChunkCidV0(bytes: Uint8Array): string {
 }
 
 async function importerCid(bytes: Uint8Array): Promise<string> {
-  const blockstore = { put: async () => undefined, get: async () => { throw new Error('no get'); } };
+  const blockstore = {
+    put: async () => undefined,
+    get: async () => {
+      throw new Error('no get');
+    },
+  };
   let cid = '';
-  for await (const entry of importer([{ content: bytes }] as never, blockstore as never, { onlyHash: true, cidVersion: 0, rawLeaves: false })) cid = entry.cid.toString();
+  for await (const entry of importer([{ content: bytes }] as never, blockstore as never, { onlyHash: true, cidVersion: 0, rawLeaves: false }))
+    cid = entry.cid.toString();
   return cid;
 }
 
@@ -91,8 +97,15 @@ describe('jsParamsDigest', () => {
 describe('identifyLitAction', () => {
   it('names inline code by its computed CID and an IPFS action by the CID asked, with the jsParams digest only', async () => {
     const code = utf8(NO_AUTH_METHOD_CODE);
-    const inline = await identifyLitAction({ source: { kind: 'inline', codeBase64: Buffer.from(code).toString('base64'), code }, jsParams: { customAccessToken: 'lit' } });
-    expect(inline).toEqual({ cid: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y', inline: true, jsParamsDigest: jsParamsDigest({ customAccessToken: 'lit' }) });
+    const inline = await identifyLitAction({
+      source: { kind: 'inline', codeBase64: Buffer.from(code).toString('base64'), code },
+      jsParams: { customAccessToken: 'lit' },
+    });
+    expect(inline).toEqual({
+      cid: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y',
+      inline: true,
+      jsParamsDigest: jsParamsDigest({ customAccessToken: 'lit' }),
+    });
     const byCid = await identifyLitAction({ source: { kind: 'ipfs', ipfsId: inline.cid }, jsParams: { customAccessToken: 'lit' } });
     expect(byCid).toEqual({ ...inline, inline: false });
     // The same action by either route is one scope identity; the jsParams values never appear in it.

@@ -13,7 +13,9 @@ import { LIT_CONTRACT_NAMES } from '../../functions/commons/config';
 const SECRET = '0x' + 'cd'.repeat(65);
 
 /** A NodeError exactly as the SDK's _throwNodeError builds it, from a node's error body. */
-function sdkNodeError(body: Record<string, unknown> = { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig', message: `bad auth sig ${SECRET}`, status: 400 }): InstanceType<typeof NodeError> {
+function sdkNodeError(
+  body: Record<string, unknown> = { errorKind: 'Validation', errorCode: 'NodeInvalidAuthSig', message: `bad auth sig ${SECRET}`, status: 400 },
+): InstanceType<typeof NodeError> {
   const res = { success: false, error: body };
   return new NodeError(
     { info: { requestId: 'r1', errorCode: res.error.errorCode, message: res.error.message }, cause: res.error },
@@ -51,7 +53,15 @@ describe('Lit error mapping', () => {
   });
 
   it('real-node refusals of the request are 502 LIT_NODE_ERROR, including a codeless 500 (its errorKind travels)', () => {
-    const scope = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited', status: 401, message: 'auth_sig scope that is passed does not support the requested operation' }), 'op');
+    const scope = mapLitError(
+      sdkNodeError({
+        errorKind: 'Validation',
+        errorCode: 'NodeAuthSigScopeTooLimited',
+        status: 401,
+        message: 'auth_sig scope that is passed does not support the requested operation',
+      }),
+      'op',
+    );
     expect(scope).toMatchObject({ code: 'LIT_NODE_ERROR', retryable: false, details: { errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited' } });
     const codeless = mapLitError(sdkNodeError({ errorKind: 'Unexpected', status: 500, message: 'An unexpected has occured.' }), 'op');
     expect(codeless).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorKind: 'Unexpected', errorCode: undefined } });
@@ -64,7 +74,14 @@ describe('Lit error mapping', () => {
   });
 
   it('a NodeError without any node reason (too few nodes answered) → 503 LIT_UNAVAILABLE, retryable', () => {
-    const e = mapLitError(new NodeError({ info: { requestId: 'r1' } }, 'There was an error getting the signing shares from the nodes. Response from the nodes: %s', '{"success":false}'), 'session signature');
+    const e = mapLitError(
+      new NodeError(
+        { info: { requestId: 'r1' } },
+        'There was an error getting the signing shares from the nodes. Response from the nodes: %s',
+        '{"success":false}',
+      ),
+      'session signature',
+    );
     expect(e).toMatchObject({ code: 'LIT_UNAVAILABLE', status: 503, retryable: true });
   });
 
@@ -86,8 +103,22 @@ describe('Lit Action outcomes (node replies of LIT-Protocol/Node v1.0.18 sign_se
   };
 
   it('the action answered without "true" (401 NodeLitActionsSessionSigAuthenticationFailed) → 403 LIT_ACTION_DENIED', () => {
-    const e = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeLitActionsSessionSigAuthenticationFailed', status: 401, message: 'Authentication failed for session_sig signing via Lit Action', details: [SECRET] }), 'session signature');
-    expect(e).toMatchObject({ code: 'LIT_ACTION_DENIED', status: 403, retryable: false, details: { errorKind: 'Validation', errorCode: 'NodeLitActionsSessionSigAuthenticationFailed' } });
+    const e = mapLitError(
+      sdkNodeError({
+        errorKind: 'Validation',
+        errorCode: 'NodeLitActionsSessionSigAuthenticationFailed',
+        status: 401,
+        message: 'Authentication failed for session_sig signing via Lit Action',
+        details: [SECRET],
+      }),
+      'session signature',
+    );
+    expect(e).toMatchObject({
+      code: 'LIT_ACTION_DENIED',
+      status: 403,
+      retryable: false,
+      details: { errorKind: 'Validation', errorCode: 'NodeLitActionsSessionSigAuthenticationFailed' },
+    });
     noText(e, SECRET);
   });
 
@@ -110,12 +141,23 @@ describe('Lit Action outcomes (node replies of LIT-Protocol/Node v1.0.18 sign_se
   });
 
   it("the nodes could not fetch the action's code (errorKind IPFS, no errorCode, 500) → 502 LIT_ACTION_UNAVAILABLE", () => {
-    const e = mapLitError(sdkNodeError({ errorKind: 'IPFS', status: 500, message: 'IPFS error', details: [`Error getting ipfs file: ${CID}`] }), 'session signature');
+    const e = mapLitError(
+      sdkNodeError({ errorKind: 'IPFS', status: 500, message: 'IPFS error', details: [`Error getting ipfs file: ${CID}`] }),
+      'session signature',
+    );
     expect(e).toMatchObject({ code: 'LIT_ACTION_UNAVAILABLE', status: 502, details: { errorKind: 'IPFS' } });
   });
 
   it('an action CID the PKP does not permit is refused like any unpermitted auth: NodeAuthSigScopeTooLimited stays 502 LIT_NODE_ERROR', () => {
-    const e = mapLitError(sdkNodeError({ errorKind: 'Validation', errorCode: 'NodeAuthSigScopeTooLimited', status: 401, message: 'auth_sig scope that is passed does not support the requested operation' }), 'session signature');
+    const e = mapLitError(
+      sdkNodeError({
+        errorKind: 'Validation',
+        errorCode: 'NodeAuthSigScopeTooLimited',
+        status: 401,
+        message: 'auth_sig scope that is passed does not support the requested operation',
+      }),
+      'session signature',
+    );
     expect(e).toMatchObject({ code: 'LIT_NODE_ERROR', details: { errorCode: 'NodeAuthSigScopeTooLimited' } });
   });
 
@@ -154,10 +196,17 @@ describe('LitSessionSigIssuer with a Lit Action', () => {
 
   it("sends the action and jsParams with authMethods [] (never the owner's), keeping the delegation", async () => {
     const { calls, issuer: i } = issuer();
-    await i.getPkpSessionSigs(params({ litAction: { source: { kind: 'ipfs', ipfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y' }, jsParams: { customAccessToken: 'lit' } } }));
+    await i.getPkpSessionSigs(
+      params({ litAction: { source: { kind: 'ipfs', ipfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y' }, jsParams: { customAccessToken: 'lit' } } }),
+    );
     expect(calls.length).toBeGreaterThan(0);
     for (const c of calls) {
-      expect(c).toMatchObject({ authMethods: [], litActionIpfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y', jsParams: { customAccessToken: 'lit' }, capabilityAuthSigs: [{ sig: 'd' }] });
+      expect(c).toMatchObject({
+        authMethods: [],
+        litActionIpfsId: 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y',
+        jsParams: { customAccessToken: 'lit' },
+        capabilityAuthSigs: [{ sig: 'd' }],
+      });
       expect(c).not.toHaveProperty('litActionCode');
     }
     const inline = issuer();
@@ -193,7 +242,10 @@ describe('Lit network settings', () => {
   });
 
   it('custom nodeProtocol becomes the SDK URL prefix; named networks pass their name', () => {
-    expect(litClientSettings({ network: 'custom', custom: { rpcUrl: 'http://x', contracts, nodeProtocol: 'https' }, connectTimeoutMs: 1, connectAttempts: 1 }).nodeProtocol).toBe('https://');
+    expect(
+      litClientSettings({ network: 'custom', custom: { rpcUrl: 'http://x', contracts, nodeProtocol: 'https' }, connectTimeoutMs: 1, connectAttempts: 1 })
+        .nodeProtocol,
+    ).toBe('https://');
     expect(litClientSettings({ network: 'datil-test', connectTimeoutMs: 1, connectAttempts: 1 })).toEqual({
       litNetwork: 'datil-test',
       connectTimeout: 1,

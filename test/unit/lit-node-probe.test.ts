@@ -8,7 +8,13 @@ import { createLitCheck, litIssuance, probeLitNodes } from '../../functions/comm
 
 const KEY = 'ab'.repeat(48);
 const reply = (body: unknown, status = 200): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const handshake = (key: string) => ({ serverPublicKey: key === 'ERR' ? 'ERR' : '', subnetPublicKey: key, networkPublicKey: key, networkPublicKeySet: key, latestBlockhash: '0x' });
+const handshake = (key: string) => ({
+  serverPublicKey: key === 'ERR' ? 'ERR' : '',
+  subnetPublicKey: key,
+  networkPublicKey: key,
+  networkPublicKeySet: key,
+  latestBlockhash: '0x',
+});
 
 it('counts a node that answers with the network key, not one still without a key (ERR) or failing', async () => {
   const bodies: Record<string, Response> = {
@@ -63,6 +69,10 @@ describe('the /health Lit check (createLitCheck)', () => {
   });
 
   it('what issuing can do: any scope at the threshold, cached scopes only below it, nothing with no node', () => {
-    expect([litIssuance({ answered: 2, threshold: 2 }), litIssuance({ answered: 1, threshold: 2 }), litIssuance({ answered: 0, threshold: 2 })]).toEqual(['any-scope', 'cached-scopes-only', 'none']);
+    expect([litIssuance({ answered: 2, threshold: 2 }), litIssuance({ answered: 1, threshold: 2 }), litIssuance({ answered: 0, threshold: 2 })]).toEqual([
+      'any-scope',
+      'cached-scopes-only',
+      'none',
+    ]);
   });
 });

@@ -146,10 +146,17 @@ describe('session sigs for every node of the network', () => {
     const pair = nacl.sign.keyPair();
     const secretKey = Buffer.from(pair.secretKey).toString('hex');
     const publicKey = Buffer.from(pair.publicKey).toString('hex');
-    const messageFor = (nodeAddress: string) => JSON.stringify({ sessionKey: publicKey, resourceAbilityRequests: [], capabilities: [], issuedAt: 'i', expiration: 'e', nodeAddress });
+    const messageFor = (nodeAddress: string) =>
+      JSON.stringify({ sessionKey: publicKey, resourceAbilityRequests: [], capabilities: [], issuedAt: 'i', expiration: 'e', nodeAddress });
     const sdkSig = (nodeAddress: string) => {
       const signedMessage = messageFor(nodeAddress);
-      return { sig: Buffer.from(nacl.sign.detached(Buffer.from(signedMessage), pair.secretKey)).toString('hex'), derivedVia: 'litSessionSignViaNacl', signedMessage, address: publicKey, algo: 'ed25519' };
+      return {
+        sig: Buffer.from(nacl.sign.detached(Buffer.from(signedMessage), pair.secretKey)).toString('hex'),
+        derivedVia: 'litSessionSignViaNacl',
+        signedMessage,
+        address: publicKey,
+        algo: 'ed25519',
+      };
     };
     const fromSdk = { 'http://n1': sdkSig('http://n1'), 'http://n2': sdkSig('http://n2') };
     const all = withSessionSigsForEveryNode(fromSdk, URLS, secretKey);
@@ -158,7 +165,14 @@ describe('session sigs for every node of the network', () => {
     expect(all['http://n0']).toEqual(sdkSig('http://n0')); // byte for byte what the SDK would have made
     // And it verifies under the session public key.
     const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(pair.publicKey)]);
-    expect(verify(null, Buffer.from(all['http://n0'].signedMessage), createPublicKey({ key: spki, format: 'der', type: 'spki' }), Buffer.from(all['http://n0'].sig, 'hex'))).toBe(true);
+    expect(
+      verify(
+        null,
+        Buffer.from(all['http://n0'].signedMessage),
+        createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+        Buffer.from(all['http://n0'].sig, 'hex'),
+      ),
+    ).toBe(true);
     // Nothing to add: the same object back.
     expect(withSessionSigsForEveryNode(all, URLS, secretKey)).toBe(all);
   });

@@ -68,7 +68,9 @@ describe('rateLimitSubject', () => {
 describe('authorizeIssue refusals (default deny)', () => {
   it('refuses a caller no entry names', () => {
     expect(codeOf(() => authorizeIssue({ callers: [] }, CALLER, req(), opts))).toBe('CALLER_NOT_ALLOWED');
-    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ principal: 'arn:aws:iam::1:role/other' })] }, CALLER, req(), opts))).toBe('CALLER_NOT_ALLOWED');
+    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ principal: 'arn:aws:iam::1:role/other' })] }, CALLER, req(), opts))).toBe(
+      'CALLER_NOT_ALLOWED',
+    );
   });
   it('refuses a PKP the entry does not list, allows `*`', () => {
     expect(codeOf(() => authorizeIssue({ callers: [callerPolicy()] }, CALLER, req({ pkpPublicKey: PKP_B }), opts))).toBe('PKP_NOT_ALLOWED');
@@ -101,7 +103,12 @@ describe('authorizeIssue refusals (default deny)', () => {
 });
 
 describe('authorizeIssue resources on Lit', () => {
-  const wildcard = req({ resources: [{ kind: 'pkp', id: '*', ability: 'pkp-signing' }, { kind: 'access-control-condition', id: '*', ability: 'access-control-condition-decryption' }] });
+  const wildcard = req({
+    resources: [
+      { kind: 'pkp', id: '*', ability: 'pkp-signing' },
+      { kind: 'access-control-condition', id: '*', ability: 'access-control-condition-decryption' },
+    ],
+  });
   const grants = [
     { resource: 'pkp' as const, ability: 'pkp-signing' as const },
     { resource: 'access-control-condition' as const, ability: 'access-control-condition-decryption' as const },
@@ -144,7 +151,10 @@ describe('authorizeIssue expiration', () => {
 describe('authorizeIssue Lit Actions (default deny)', () => {
   const A = 'QmWLP9ojXrHJrFHnvMJv12HScFoz7R8kcYAECjtcpaJM2Y';
   const B = 'QmNZQXmY2VijUPfNrkC6zWykBnEniDouAeUpFi9r6aaqNz';
-  const byCid = (cid: string) => ({ request: req({ litAction: { source: { kind: 'ipfs', ipfsId: cid }, jsParams: {} } }), identity: { cid, inline: false, jsParamsDigest: 'd' } });
+  const byCid = (cid: string) => ({
+    request: req({ litAction: { source: { kind: 'ipfs', ipfsId: cid }, jsParams: {} } }),
+    identity: { cid, inline: false, jsParamsDigest: 'd' },
+  });
   const inline = (cid: string) => ({
     request: req({ litAction: { source: { kind: 'inline', codeBase64: 'eA==', code: Uint8Array.of(0x78) }, jsParams: {} } }),
     identity: { cid, inline: true, jsParamsDigest: 'd' },
@@ -171,7 +181,10 @@ describe('authorizeIssue Lit Actions (default deny)', () => {
   it('names the CID (and whether inline) in the refusal, so a caller learns the CID of its code', () => {
     const a = inline(B);
     try {
-      authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: true } })] }, CALLER, a.request, { ...opts, litAction: a.identity });
+      authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: true } })] }, CALLER, a.request, {
+        ...opts,
+        litAction: a.identity,
+      });
       throw new Error('expected a refusal');
     } catch (e) {
       expect(e).toMatchObject({ code: 'LIT_ACTION_NOT_ALLOWED', status: 403, details: { cid: B, inline: true } });
@@ -180,9 +193,18 @@ describe('authorizeIssue Lit Actions (default deny)', () => {
   it('still applies the other checks to a request with an action', () => {
     const a = byCid(A);
     const r = { ...a.request, pkpPublicKey: PKP_B };
-    expect(codeOf(() => authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: false } })] }, CALLER, r, { ...opts, litAction: a.identity }))).toBe('PKP_NOT_ALLOWED');
+    expect(
+      codeOf(() =>
+        authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: [A], allowInlineCode: false } })] }, CALLER, r, {
+          ...opts,
+          litAction: a.identity,
+        }),
+      ),
+    ).toBe('PKP_NOT_ALLOWED');
   });
   it('refuses to decide on an action whose identity was not computed (a bug, not a pass)', () => {
-    expect(() => authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: ['*'], allowInlineCode: true } })] }, CALLER, byCid(A).request, opts)).toThrow(/needs its identity/);
+    expect(() =>
+      authorizeIssue({ callers: [callerPolicy({ litActions: { allowedCids: ['*'], allowInlineCode: true } })] }, CALLER, byCid(A).request, opts),
+    ).toThrow(/needs its identity/);
   });
 });

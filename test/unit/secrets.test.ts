@@ -28,7 +28,12 @@ describe('owner key secret', () => {
   });
 
   it.each([
-    ['unreadable secret', async () => { throw new Error(`AccessDenied for ${KEY}`); }],
+    [
+      'unreadable secret',
+      async () => {
+        throw new Error(`AccessDenied for ${KEY}`);
+      },
+    ],
     ['malformed value', async () => `not-a-key-${KEY.slice(0, 20)}`],
     ['zero key', async () => '0x' + '00'.repeat(32)],
     ['missing value', async () => undefined],

@@ -43,10 +43,20 @@ function walletSig(opts: { expiresAt: Date; uri?: string; grants: { kind: 'pkp' 
     'Resources:',
     `- ${recap.encodeAsSiweResource()}`,
   ].join('\n');
-  return JSON.stringify({ sig: 'not-checked-here', derivedVia: 'lit.bls', signedMessage: message, address: '0x0000000000000000000000000000000000000002', algo: 'LIT_BLS' });
+  return JSON.stringify({
+    sig: 'not-checked-here',
+    derivedVia: 'lit.bls',
+    signedMessage: message,
+    address: '0x0000000000000000000000000000000000000002',
+    algo: 'LIT_BLS',
+  });
 }
 
-function serves(entries: Record<string, string>, requested: { kind: 'pkp' | 'lit-action'; id: string; ability: 'pkp-signing' | 'lit-action-execution' }[], untilMs: number): boolean {
+function serves(
+  entries: Record<string, string>,
+  requested: { kind: 'pkp' | 'lit-action'; id: string; ability: 'pkp-signing' | 'lit-action-execution' }[],
+  untilMs: number,
+): boolean {
   const storage = new ScopeStorage(new Map(Object.entries(entries)));
   return bindScopeStorage(storage, () => storedWalletSigServes(sdk, uriOf, toLitResourceAbilityRequests(sdk, requested), untilMs));
 }
@@ -62,7 +72,10 @@ const pkpSigning = [{ kind: 'pkp' as const, id: '*', ability: 'pkp-signing' as c
  */
 function nodeRebuiltWalletSig(expiresAt: Date, grants: Capability['att']): string {
   const user: Capability = { att: grants, prf: [] };
-  const node: Capability = { att: { 'lit-resolvedauthcontext://*': { 'Auth/Auth': [{ auth_context: { authMethodContexts: [{ userId: '0x01', appId: 'lit', authMethodType: 1 }] } }] } }, prf: [] };
+  const node: Capability = {
+    att: { 'lit-resolvedauthcontext://*': { 'Auth/Auth': [{ auth_context: { authMethodContexts: [{ userId: '0x01', appId: 'lit', authMethodType: 1 }] } }] } },
+    prf: [],
+  };
   const merged = mergeRecaps(node, user);
   const message = formatSiwe({
     domain: 'litprotocol.com',
@@ -76,7 +89,13 @@ function nodeRebuiltWalletSig(expiresAt: Date, grants: Capability['att']): strin
     expirationTime: expiresAt.toISOString(),
     resources: [encodeRecap(merged)],
   });
-  return JSON.stringify({ sig: 'not-checked-here', derivedVia: 'lit.bls', signedMessage: message, address: '0x0000000000000000000000000000000000000001', algo: 'LIT_BLS' });
+  return JSON.stringify({
+    sig: 'not-checked-here',
+    derivedVia: 'lit.bls',
+    signedMessage: message,
+    address: '0x0000000000000000000000000000000000000001',
+    algo: 'LIT_BLS',
+  });
 }
 
 describe('storedWalletSigServes', () => {
@@ -89,21 +108,33 @@ describe('storedWalletSigServes', () => {
   });
 
   it('serves a wallet sig for this session key that covers the resources and lasts long enough', () => {
-    const stored = { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: '*' }] }) };
+    const stored = {
+      [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey,
+      [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: '*' }] }),
+    };
     expect(serves(stored, pkpSigning, Date.now() + HOUR)).toBe(true);
     // A wildcard grant covers a specific PKP too, as the SDK's own check says.
     expect(serves(stored, [{ kind: 'pkp', id: 'a'.repeat(64), ability: 'pkp-signing' }], Date.now() + HOUR)).toBe(true);
   });
 
   it('does not serve one that ends before the time asked', () => {
-    const stored = { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + HOUR), grants: [{ kind: 'pkp', id: '*' }] }) };
+    const stored = {
+      [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey,
+      [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + HOUR), grants: [{ kind: 'pkp', id: '*' }] }),
+    };
     expect(serves(stored, pkpSigning, Date.now() + 2 * HOUR)).toBe(false);
   });
 
   it('does not serve one that lacks an asked ability or resource', () => {
-    const stored = { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: '*' }] }) };
+    const stored = {
+      [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey,
+      [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: '*' }] }),
+    };
     expect(serves(stored, [...pkpSigning, { kind: 'lit-action', id: '*', ability: 'lit-action-execution' }], Date.now() + HOUR)).toBe(false);
-    const narrow = { ...stored, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: 'b'.repeat(64) }] }) };
+    const narrow = {
+      ...stored,
+      [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: walletSig({ expiresAt: new Date(Date.now() + 2 * HOUR), grants: [{ kind: 'pkp', id: 'b'.repeat(64) }] }),
+    };
     expect(serves(narrow, pkpSigning, Date.now() + HOUR)).toBe(false);
   });
 
@@ -117,8 +148,24 @@ describe('storedWalletSigServes', () => {
   it.each([
     ['nothing stored', {}],
     ['a wallet sig that is not JSON', { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: 'not json' }],
-    ['a SIWE message without resources', { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: JSON.stringify({ signedMessage: `URI: ${uriOf(SESSION_PUBLIC_KEY)}\nExpiration Time: ${new Date(Date.now() + HOUR).toISOString()}` }) }],
-    ['a resource that is not a recap', { [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey, [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: JSON.stringify({ signedMessage: `URI: ${uriOf(SESSION_PUBLIC_KEY)}\nExpiration Time: ${new Date(Date.now() + HOUR).toISOString()}\nResources:\n- urn:recap:!!!` }) }],
+    [
+      'a SIWE message without resources',
+      {
+        [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey,
+        [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: JSON.stringify({
+          signedMessage: `URI: ${uriOf(SESSION_PUBLIC_KEY)}\nExpiration Time: ${new Date(Date.now() + HOUR).toISOString()}`,
+        }),
+      },
+    ],
+    [
+      'a resource that is not a recap',
+      {
+        [SDK_STORAGE_KEYS.SESSION_KEY]: sessionKey,
+        [SDK_STORAGE_KEYS.WALLET_SIGNATURE]: JSON.stringify({
+          signedMessage: `URI: ${uriOf(SESSION_PUBLIC_KEY)}\nExpiration Time: ${new Date(Date.now() + HOUR).toISOString()}\nResources:\n- urn:recap:!!!`,
+        }),
+      },
+    ],
   ])('answers false for %s (the SDK then decides)', (_label, entries) => {
     expect(serves(entries as Record<string, string>, pkpSigning, Date.now())).toBe(false);
   });

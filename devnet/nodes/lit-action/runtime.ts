@@ -123,7 +123,11 @@ export async function runLitAction(input: ActionInput): Promise<ActionRun> {
     };
     const hardStop = setTimeout(() => settle({ outcome: 'timeout', response: '', logs: '', notEmulated: [] }), input.limits.timeoutMs + HARD_STOP_GRACE_MS);
     worker.once('message', (run: ActionRun) => settle(run));
-    worker.once('error', (e) => settle({ outcome: 'error', response: '', logs: '', notEmulated: [], error: `devnet sandbox failure: ${String(e.message).slice(0, 200)}` }));
-    worker.once('exit', () => settle({ outcome: 'error', response: '', logs: '', notEmulated: [], error: 'devnet sandbox failure: the worker exited without a result' }));
+    worker.once('error', (e) =>
+      settle({ outcome: 'error', response: '', logs: '', notEmulated: [], error: `devnet sandbox failure: ${String(e.message).slice(0, 200)}` }),
+    );
+    worker.once('exit', () =>
+      settle({ outcome: 'error', response: '', logs: '', notEmulated: [], error: 'devnet sandbox failure: the worker exited without a result' }),
+    );
   });
 }

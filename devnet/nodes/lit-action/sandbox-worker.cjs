@@ -267,5 +267,11 @@ function main() {
 }
 
 main().catch((e) => {
-  parentPort.postMessage({ outcome: 'error', response: '', logs: '', notEmulated: [], error: `devnet sandbox failure: ${String(e && e.message).slice(0, 200)}` });
+  parentPort.postMessage({
+    outcome: 'error',
+    response: '',
+    logs: '',
+    notEmulated: [],
+    error: `devnet sandbox failure: ${String(e && e.message).slice(0, 200)}`,
+  });
 });

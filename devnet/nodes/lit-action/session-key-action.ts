@@ -37,7 +37,10 @@ function decodeCode(code: string): string {
   } catch {
     throw new PublicErrorRefusal(
       undefined,
-      ['Your Lit Action code could not be converted from base64 decoded bytes into a string.  Please check your base64 encoding code.', 'invalid utf-8 sequence'],
+      [
+        'Your Lit Action code could not be converted from base64 decoded bytes into a string.  Please check your base64 encoding code.',
+        'invalid utf-8 sequence',
+      ],
       { kind: 'Conversion' },
     );
   }
@@ -49,7 +52,9 @@ function fetchByCid(ctx: NodeContext, cid: string): string {
   if (code !== undefined) return code;
   const shown = cid.length <= MAX_ECHOED_ID ? cid : `${cid.slice(0, MAX_ECHOED_ID)}…`;
   // A gateway answers 404 for content nobody provides: ipfs_err with the status, plus a detail naming the file.
-  throw new PublicErrorRefusal(undefined, [`Error getting ipfs file: ${shown}`, 'Error getting code from ipfs url. Status code: 404 Not Found'], { kind: 'IPFS' });
+  throw new PublicErrorRefusal(undefined, [`Error getting ipfs file: ${shown}`, 'Error getting code from ipfs url. Status code: 404 Not Found'], {
+    kind: 'IPFS',
+  });
 }
 
 /** The node's answer to each way an execution can end (web_client.rs:1459-1517). */
@@ -60,15 +65,23 @@ function refusalFor(run: ActionRun, limits: { timeoutMs: number; memoryLimitMb: 
   }
   switch (run.outcome) {
     case 'timeout':
-      return new PublicErrorRefusal('NodeJsTimeoutError', [`timeout error: Your function exceeded the maximum runtime of ${limits.timeoutMs}ms and was terminated.`], {
-        kind: 'Timeout',
-        logs: run.logs,
-      });
+      return new PublicErrorRefusal(
+        'NodeJsTimeoutError',
+        [`timeout error: Your function exceeded the maximum runtime of ${limits.timeoutMs}ms and was terminated.`],
+        {
+          kind: 'Timeout',
+          logs: run.logs,
+        },
+      );
     case 'memory':
-      return new PublicErrorRefusal('NodeJsMemoryLimitError', [`memory limit error: Your function exceeded the maximum memory of ${limits.memoryLimitMb} MB and was terminated.`], {
-        kind: 'MemoryLimit',
-        logs: run.logs,
-      });
+      return new PublicErrorRefusal(
+        'NodeJsMemoryLimitError',
+        [`memory limit error: Your function exceeded the maximum memory of ${limits.memoryLimitMb} MB and was terminated.`],
+        {
+          kind: 'MemoryLimit',
+          logs: run.logs,
+        },
+      );
     case 'error':
       // The one non-PublicError body of this endpoint: the JS error text and the logs (web_client.rs:1480-1485).
       return new RawRefusal(400, { success: false, error: run.error ?? '', logs: run.logs }, 'Lit Action error');
@@ -88,7 +101,8 @@ export async function authenticateWithLitAction(
   authContext: AuthContext,
   request: NodeRequest,
 ): Promise<ActionAuthentication | undefined> {
-  if (req.code !== undefined && req.litActionIpfsId !== undefined) throw refuse(undefined, "Can't provide both code & lit_action_ipfs_id", { kind: 'Unexpected' });
+  if (req.code !== undefined && req.litActionIpfsId !== undefined)
+    throw refuse(undefined, "Can't provide both code & lit_action_ipfs_id", { kind: 'Unexpected' });
   if (req.code === undefined && req.litActionIpfsId === undefined) return undefined;
   let code: string;
   let cid: string;

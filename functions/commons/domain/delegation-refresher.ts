@@ -167,7 +167,11 @@ async function refresh(deps: RefresherDeps, options: RefreshOptions): Promise<Re
     return { outcome: 'lost-race', record: winner };
   }
   deps.metrics.count(METRIC.delegationRefreshed);
-  deps.logger.info('delegation refreshed', { version: next.version, expiresAt: next.expiresAt, delegateeCount: Array.isArray(delegatees) ? delegatees.length : 'unrestricted' });
+  deps.logger.info('delegation refreshed', {
+    version: next.version,
+    expiresAt: next.expiresAt,
+    delegateeCount: Array.isArray(delegatees) ? delegatees.length : 'unrestricted',
+  });
   emitGauges(deps, next, now());
   return { outcome: 'refreshed', record: next };
 }

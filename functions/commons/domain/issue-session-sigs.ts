@@ -8,7 +8,18 @@ import { ethers } from 'ethers';
 import type { RuntimeConfig } from '../config';
 import { ServiceError, toServiceError } from '../errors';
 import { METRIC } from '../metric-names';
-import type { AuditEntry, AuditLog, DelegationRecord, DelegationStore, DomainLogger, MetricsSink, OwnerKeySource, RateLimiter, SessionScope, SessionSigIssuer } from '../ports';
+import type {
+  AuditEntry,
+  AuditLog,
+  DelegationRecord,
+  DelegationStore,
+  DomainLogger,
+  MetricsSink,
+  OwnerKeySource,
+  RateLimiter,
+  SessionScope,
+  SessionSigIssuer,
+} from '../ports';
 import { describeResources, parseIssueRequest, type CallerAuthMethod, type IssueRequest } from './issue-request';
 import { identifyLitAction, litActionAuthIdentity } from './lit-action';
 import { authorizeIssue, rateLimitSubject } from './policy';
@@ -171,7 +182,8 @@ async function issue(deps: IssueDeps, input: IssueInput, audit: AuditEntry, now:
   // The owner key is needed even with caller auth methods: the scope of the default identity names it.
   // A copy is taken only if it is usable, outlives the sigs asked for and names this PKP; else the
   // table decides (delegation-cache.ts), and the checks below refuse what it holds.
-  const accept = (r: DelegationRecord) => isDelegationUsable(r, now()) && r.expiresAt * 1000 >= auth.expiration.getTime() && delegationCovers(r, request.pkpPublicKey);
+  const accept = (r: DelegationRecord) =>
+    isDelegationUsable(r, now()) && r.expiresAt * 1000 >= auth.expiration.getTime() && delegationCovers(r, request.pkpPublicKey);
   const [delegationRecord, owner] = await Promise.all([(deps.delegationCache ?? uncachedDelegation(deps.delegations)).current(accept), deps.ownerKey()]);
   const delegation = requireUsableDelegation(delegationRecord, now());
   requireDelegationCovers(delegation, request.pkpPublicKey);

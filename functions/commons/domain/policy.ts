@@ -102,10 +102,16 @@ export function authorizeLitAction(entry: CallerPolicy, action: LitActionIdentit
   const allowed = entry.litActions;
   if (!allowed) throw new ServiceError('LIT_ACTION_NOT_ALLOWED', 'The policy does not allow this caller to authenticate with a Lit Action', { details });
   if (action.inline && !allowed.allowInlineCode) {
-    throw new ServiceError('LIT_ACTION_NOT_ALLOWED', 'The policy does not allow this caller to send Lit Action code (name an allowed action by litActionIpfsId)', { details });
+    throw new ServiceError(
+      'LIT_ACTION_NOT_ALLOWED',
+      'The policy does not allow this caller to send Lit Action code (name an allowed action by litActionIpfsId)',
+      { details },
+    );
   }
   if (!allowed.allowedCids.includes('*') && !allowed.allowedCids.includes(action.cid)) {
-    throw new ServiceError('LIT_ACTION_NOT_ALLOWED', "The policy does not allow this Lit Action for this caller (its CID is not in the caller's allowedCids)", { details });
+    throw new ServiceError('LIT_ACTION_NOT_ALLOWED', "The policy does not allow this Lit Action for this caller (its CID is not in the caller's allowedCids)", {
+      details,
+    });
   }
 }
 

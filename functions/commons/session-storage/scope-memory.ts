@@ -57,7 +57,11 @@ export class MemoryCachedScopeStore implements SessionScopeStore {
     const key = memoryKey(scope);
     const now = this.#now();
     const copy = this.#copies.get(key);
-    if (copy && now - copy.storedAtMs < (this.options.maxAgeMs ?? SCOPE_MEMORY_MAX_AGE_MS) && copy.walletSigExpiresMs > Math.max(now, options.requiredValidUntilMs ?? 0)) {
+    if (
+      copy &&
+      now - copy.storedAtMs < (this.options.maxAgeMs ?? SCOPE_MEMORY_MAX_AGE_MS) &&
+      copy.walletSigExpiresMs > Math.max(now, options.requiredValidUntilMs ?? 0)
+    ) {
       this.#hits++;
       // Most recently used last, so eviction drops the least recently used first.
       this.#copies.delete(key);
@@ -87,7 +91,11 @@ export class MemoryCachedScopeStore implements SessionScopeStore {
     this.#copies.delete(key);
     // Only a scope with a wallet sig and its session key is worth keeping: anything else needs a node round anyway.
     if (expiry === undefined || expiry <= now || !loaded.entries.has(SDK_STORAGE_KEYS.SESSION_KEY)) return;
-    this.#copies.set(key, { loaded: { scope: loaded.scope, entries: new Map(loaded.entries), version: loaded.version }, walletSigExpiresMs: expiry, storedAtMs: now });
+    this.#copies.set(key, {
+      loaded: { scope: loaded.scope, entries: new Map(loaded.entries), version: loaded.version },
+      walletSigExpiresMs: expiry,
+      storedAtMs: now,
+    });
     const max = this.options.maxScopes ?? SCOPE_MEMORY_MAX_SCOPES;
     while (this.#copies.size > max) this.#copies.delete(this.#copies.keys().next().value as string);
   }

@@ -140,11 +140,14 @@ describe('devnet chain with the real LitContracts', () => {
 
     it('lets only the PKP owner change permissions', async () => {
       await expect(
-        stranger.addPermittedAuthMethod({ pkpTokenId: pkp.tokenId, authMethodType: 1, authMethodId: ethers.utils.arrayify(strangerWallet.address), authMethodScopes: [1] }),
+        stranger.addPermittedAuthMethod({
+          pkpTokenId: pkp.tokenId,
+          authMethodType: 1,
+          authMethodId: ethers.utils.arrayify(strangerWallet.address),
+          authMethodScopes: [1],
+        }),
       ).rejects.toThrow(/Adding permitted action failed/);
-      await expect(
-        stranger.pkpPermissionsContract.write.addPermittedAddress(pkp.tokenId, strangerWallet.address, [1]),
-      ).rejects.toThrow(/only the PKP owner/);
+      await expect(stranger.pkpPermissionsContract.write.addPermittedAddress(pkp.tokenId, strangerWallet.address, [1])).rejects.toThrow(/only the PKP owner/);
       await expect(
         stranger.pkpPermissionsContract.write.removePermittedAuthMethod(pkp.tokenId, 1, ethers.utils.arrayify(chain.ownerWallet.address)),
       ).rejects.toThrow(/only the PKP owner/);
@@ -159,7 +162,10 @@ describe('devnet chain with the real LitContracts', () => {
       const decimalTokenId = ethers.BigNumber.from(pkp.tokenId).toString();
       expect(await owner.pkpPermissionsContractUtils.read.isPermittedAddress(decimalTokenId, strangerWallet.address)).toBe(true);
       // The SDK util permits the address with scope 1 (SignAnything).
-      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([asAuthMethod(chain.ownerWallet.address, [1]), asAuthMethod(strangerWallet.address, [1])]);
+      expect(await chain.chainView.permittedAuthMethods(tokenId())).toEqual([
+        asAuthMethod(chain.ownerWallet.address, [1]),
+        asAuthMethod(strangerWallet.address, [1]),
+      ]);
       expect(await chain.chainView.tokenIdsForAuthMethod(1, strangerWallet.address.toLowerCase())).toEqual([tokenId()]);
       await (await owner.pkpPermissionsContract.write.removePermittedAddress(pkp.tokenId, strangerWallet.address)).wait();
       expect(await owner.pkpPermissionsContractUtils.read.isPermittedAddress(decimalTokenId, strangerWallet.address)).toBe(false);
@@ -243,10 +249,8 @@ describe('devnet chain with the real LitContracts', () => {
     it('getActiveUnkickedValidatorStructsAndCounts returns what setValidators set', async () => {
       const nodes = [1, 2, 3].map((i) => ({ ip: '127.0.0.1', port: 40000 + i, nodeAddress: ethers.Wallet.createRandom().address }));
       await chain.setValidators(nodes, 2);
-      const [epoch, minNodeCount, validators] = await (
-        // The SDK's typings come from its bundled Staking ABI, which lacks this function (our ABI has it).
-        owner.stakingContract.read as unknown as ethers.Contract
-      ).getActiveUnkickedValidatorStructsAndCounts();
+      const [epoch, minNodeCount, validators] = await // The SDK's typings come from its bundled Staking ABI, which lacks this function (our ABI has it).
+      (owner.stakingContract.read as unknown as ethers.Contract).getActiveUnkickedValidatorStructsAndCounts();
       expect(minNodeCount.toNumber()).toBe(2);
       expect(epoch.number.toNumber()).toBeGreaterThanOrEqual(1);
       expect(validators.map((v: { ip: number; port: number; nodeAddress: string }) => [v.ip, v.port, v.nodeAddress])).toEqual(

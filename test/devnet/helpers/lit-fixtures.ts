@@ -57,7 +57,19 @@ export async function pkpSessionSigs(
 }
 
 /** A capacity delegation from `owner` to the given PKP addresses, expiring in an hour. */
-export async function capacityDelegation(client: LitNodeClient, owner: ethers.Wallet, capacityTokenId: string, delegateeAddresses: string[], uses = '1000'): Promise<AuthSig> {
-  const { capacityDelegationAuthSig } = await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId, delegateeAddresses, uses, expiration: inAnHour() });
+export async function capacityDelegation(
+  client: LitNodeClient,
+  owner: ethers.Wallet,
+  capacityTokenId: string,
+  delegateeAddresses: string[],
+  uses = '1000',
+): Promise<AuthSig> {
+  const { capacityDelegationAuthSig } = await client.createCapacityDelegationAuthSig({
+    dAppOwnerWallet: owner,
+    capacityTokenId,
+    delegateeAddresses,
+    uses,
+    expiration: inAnHour(),
+  });
   return capacityDelegationAuthSig as AuthSig;
 }

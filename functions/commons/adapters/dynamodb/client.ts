@@ -15,6 +15,10 @@ export function createServiceDynamoClient(config: DynamoDBClientConfig = {}): Dy
     ...config,
   });
   // Around the whole call (the retry middleware runs inside it), in the caller's async context.
-  client.middlewareStack.add((next) => (args) => withinBudget('DynamoDB', () => next(args)), { step: 'initialize', name: 'dependencyBudget', priority: 'high' });
+  client.middlewareStack.add((next) => (args) => withinBudget('DynamoDB', () => next(args)), {
+    step: 'initialize',
+    name: 'dependencyBudget',
+    priority: 'high',
+  });
   return client;
 }

@@ -23,7 +23,13 @@ const HISTORY_RETENTION_SECONDS = 30 * 86_400;
 
 function authSigAttr(a: AuthSigLike) {
   return {
-    M: compact({ sig: s(a.sig), derivedVia: s(a.derivedVia), signedMessage: s(a.signedMessage), address: s(a.address), algo: a.algo === undefined ? undefined : s(a.algo) }),
+    M: compact({
+      sig: s(a.sig),
+      derivedVia: s(a.derivedVia),
+      signedMessage: s(a.signedMessage),
+      address: s(a.address),
+      algo: a.algo === undefined ? undefined : s(a.algo),
+    }),
   };
 }
 

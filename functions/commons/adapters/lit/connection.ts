@@ -118,7 +118,10 @@ export class LitConnection<C extends ConnectableClient> {
         // A chain read that timed out has used the request's whole wait for a dependency: fail
         // fast with a 503 and let the next request try again, instead of another timeout.
         if (isChainTimeout(e)) {
-          throw new ServiceError('CHAIN_UNAVAILABLE', 'The Lit network\'s chain did not answer in time', { cause: e, details: { attempts: made, retryAfterSeconds: 5 } });
+          throw new ServiceError('CHAIN_UNAVAILABLE', "The Lit network's chain did not answer in time", {
+            cause: e,
+            details: { attempts: made, retryAfterSeconds: 5 },
+          });
         }
       }
     }

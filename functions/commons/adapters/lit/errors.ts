@@ -144,7 +144,10 @@ function litActionOutcome(e: unknown, details: LitFailureDetails, operation: str
   if (reply === undefined) return undefined;
   if (reply.success === false && typeof reply.error === 'string' && reply.errorKind === undefined) return failed('threw');
   if (reply.errorKind === 'IPFS') {
-    return new ServiceError('LIT_ACTION_UNAVAILABLE', 'The Lit nodes could not fetch the Lit Action code by its CID', { cause: e, details: { errorKind: 'IPFS' } });
+    return new ServiceError('LIT_ACTION_UNAVAILABLE', 'The Lit nodes could not fetch the Lit Action code by its CID', {
+      cause: e,
+      details: { errorKind: 'IPFS' },
+    });
   }
   return undefined;
 }

@@ -8,7 +8,10 @@ import type { LitSdk } from './sdk';
 export function toLitResourceAbilityRequests(sdk: LitSdk, resources: readonly RequestedResource[]) {
   const { LitPKPResource, LitActionResource, LitAccessControlConditionResource, LitRLIResource } = sdk.authHelpers;
   const { LIT_ABILITY } = sdk.constants;
-  const byKind: Record<ResourceKind, (id: string) => InstanceType<typeof LitPKPResource | typeof LitActionResource | typeof LitAccessControlConditionResource | typeof LitRLIResource>> = {
+  const byKind: Record<
+    ResourceKind,
+    (id: string) => InstanceType<typeof LitPKPResource | typeof LitActionResource | typeof LitAccessControlConditionResource | typeof LitRLIResource>
+  > = {
     pkp: (id) => new LitPKPResource(id),
     'lit-action': (id) => new LitActionResource(id),
     'access-control-condition': (id) => new LitAccessControlConditionResource(id),

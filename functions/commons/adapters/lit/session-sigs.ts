@@ -26,7 +26,12 @@ type LitResourceAbilityRequest = ReturnType<typeof toLitResourceAbilityRequests>
  * SDK verifies it again in the call that follows. Any doubt answers false (the caller then asks
  * the SDK, which decides), so a wrong answer can only cost a node round, never a wrong sig.
  */
-export function storedWalletSigServes(sdk: Pick<LitSdk, 'authHelpers'>, sessionKeyUri: (publicKey: string) => string, requests: LitResourceAbilityRequest[], untilMs: number): boolean {
+export function storedWalletSigServes(
+  sdk: Pick<LitSdk, 'authHelpers'>,
+  sessionKeyUri: (publicKey: string) => string,
+  requests: LitResourceAbilityRequest[],
+  untilMs: number,
+): boolean {
   try {
     const raw = requestBoundStorage.getItem(SDK_STORAGE_KEYS.WALLET_SIGNATURE);
     const sessionKey = requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY);
@@ -58,7 +63,11 @@ type SessionSig = { sig: string; signedMessage: string; [k: string]: unknown };
  * others, and a caller's client connected to a node that was down when these were issued (and is
  * back) needs one for it, or its pkpSign refuses before sending anything.
  */
-export function withSessionSigsForEveryNode(sessionSigs: Record<string, SessionSig>, nodeUrls: readonly string[], secretKeyHex: string): Record<string, SessionSig> {
+export function withSessionSigsForEveryNode(
+  sessionSigs: Record<string, SessionSig>,
+  nodeUrls: readonly string[],
+  secretKeyHex: string,
+): Record<string, SessionSig> {
   const template = Object.values(sessionSigs)[0];
   const missing = nodeUrls.filter((u) => !(u in sessionSigs));
   if (!template || missing.length === 0) return sessionSigs;
@@ -74,7 +83,9 @@ export function withSessionSigsForEveryNode(sessionSigs: Record<string, SessionS
 }
 
 /** The SDK's Lit Action parameters: `litActionCode` is the base64 the node decodes (the SDK passes it on as the node's `code`). */
-export function litActionParams(action: LitActionRequest): { litActionIpfsId: string; jsParams: Record<string, unknown> } | { litActionCode: string; jsParams: Record<string, unknown> } {
+export function litActionParams(
+  action: LitActionRequest,
+): { litActionIpfsId: string; jsParams: Record<string, unknown> } | { litActionCode: string; jsParams: Record<string, unknown> } {
   return action.source.kind === 'ipfs'
     ? { litActionIpfsId: action.source.ipfsId, jsParams: action.jsParams }
     : { litActionCode: action.source.codeBase64, jsParams: action.jsParams };
@@ -93,7 +104,11 @@ export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
     try {
       // ---- repeat-floor hook (stored-wallet-sig-signer.ts): a repeat signs locally, no SDK call.
       const signLocally = () =>
-        signWithStoredWalletSig(client, { resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources), capabilityAuthSigs: [p.capabilityAuthSig], expiration });
+        signWithStoredWalletSig(client, {
+          resourceAbilityRequests: toLitResourceAbilityRequests(sdk, p.resources),
+          capabilityAuthSigs: [p.capabilityAuthSig],
+          expiration,
+        });
       const repeat = await signLocally();
       if (repeat) return { sessionSigs: repeat, expiresAt: expiration };
       // ---- end of hook
@@ -147,7 +162,11 @@ async function requireThreshold(nodes: NodeAvailability): Promise<void> {
   await nodes.rejoin();
   if (nodes.hasThreshold()) return;
   const counts = nodes.counts();
-  throw new ServiceError('LIT_UNAVAILABLE', `Too few Lit nodes answer to sign a new session key (${counts.answered} of ${counts.nodes}, threshold ${counts.threshold}); scopes with a cached wallet sig are still served`, {
-    details: { ...counts },
-  });
+  throw new ServiceError(
+    'LIT_UNAVAILABLE',
+    `Too few Lit nodes answer to sign a new session key (${counts.answered} of ${counts.nodes}, threshold ${counts.threshold}); scopes with a cached wallet sig are still served`,
+    {
+      details: { ...counts },
+    },
+  );
 }
