@@ -5,6 +5,7 @@
  * gets no permission to read it, and a function gets only the table operations it makes, on the
  * partitions it makes them on.
  */
+import type { AuditAction } from '../functions/commons/ports';
 import { DELEGATION_PARTITION } from '../functions/commons/table';
 
 /**
@@ -72,6 +73,11 @@ export interface RouteDef extends FunctionDef {
    * refuses anyone else (403 ADMIN_REQUIRED) before the handler runs. Also lowers the route's throttle.
    */
   admin: boolean;
+  /**
+   * The audit action of an admin route that writes one record per attempt. A caller `apiHandler`
+   * refuses as not admin is then audited as refused too, as the route itself audits its refusals.
+   */
+  auditAction?: AuditAction;
 }
 
 export const ROUTES: readonly RouteDef[] = [
@@ -101,6 +107,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/refresh-delegation.ts',
     description: 'Refresh the capacity delegation now (admin)',
     admin: true,
+    auditAction: 'refresh-delegation',
     // The delegation partition (CURRENT and its history items), the caller's rate counter, one audit record.
     needs: {
       ownerKey: true,
@@ -125,6 +132,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/mint-pkp.ts',
     description: "Mint a PKP with the owner's address as a permitted EthWallet auth method (admin)",
     admin: true,
+    auditAction: 'mint-pkp',
     // Mints on chain; in the table only the caller's rate counter, one audit record, and its own
     // Idempotency-Key records (a retried mint returns the first PKP).
     needs: { ownerKey: true, table: { rateCounters: ['UpdateItem'], audit: ['PutItem'], idempotency: IDEMPOTENCY_ACTIONS }, lit: true },

@@ -10,9 +10,10 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { routeDef } from '../../lib/routes';
 import { API_INTEGRATION_TIMEOUT_MS, type PolicyConfig } from './config';
-import { runtimeConfig } from './composition';
+import { runtimeConfig, tableAdapters } from './composition';
 import { requireAdmin } from './domain/policy';
 import { ServiceError, errorBody, toServiceError } from './errors';
+import type { AuditEntry } from './ports';
 import { instrumented, logger as defaultLogger, metrics as defaultMetrics } from './powertools';
 
 export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -165,6 +166,8 @@ export interface ApiHandlerDeps {
   now?: () => number;
   /** The caller policy admin routes are checked against. @default the runtime config's */
   policy?: () => PolicyConfig;
+  /** Where a refused admin attempt on an audited route is recorded. @default the table's audit log */
+  auditRefusal?: (entry: AuditEntry) => Promise<void>;
 }
 
 /** Lambda's context, reduced to what the wrapper reads (tests pass a literal). */
@@ -181,7 +184,8 @@ export function apiHandler(
   route: (event: ApiEvent, ctx: ApiContext) => Promise<RouteResult>,
   deps: ApiHandlerDeps = {},
 ): (event: ApiEvent, context: LambdaContextLike) => Promise<APIGatewayProxyStructuredResultV2> {
-  const adminOnly = routeDef(routeId).admin;
+  const { admin: adminOnly, auditAction } = routeDef(routeId);
+  const auditRefusal = deps.auditRefusal ?? ((entry: AuditEntry) => tableAdapters().auditLog.record(entry));
   const policy = deps.policy ?? (() => runtimeConfig().policy);
   const log = deps.logger ?? defaultLogger;
   const mets = deps.metrics ?? defaultMetrics;
@@ -194,7 +198,27 @@ export function apiHandler(
         log.appendKeys({ requestId, route: event.routeKey });
         const ctx: ApiContext = { requestId, deadlineMs: requestDeadline(event, context, now()) };
         try {
-          if (adminOnly) requireAdmin(policy(), callerArn(event));
+          if (adminOnly) {
+            try {
+              requireAdmin(policy(), callerArn(event));
+            } catch (refusal) {
+              // The route audits every attempt it runs; one refused here before it runs is audited too.
+              if (auditAction) {
+                const code = toServiceError(refusal).code;
+                const entry: AuditEntry = {
+                  requestId,
+                  caller: callerArn(event),
+                  action: auditAction,
+                  resources: [],
+                  outcome: 'refused',
+                  errorCode: code,
+                  at: now(),
+                };
+                await auditRefusal(entry).catch(() => log.error('audit record not written', { auditOutcome: 'refused', action: auditAction, errorCode: code }));
+              }
+              throw refusal;
+            }
+          }
           const result = await route(event, ctx);
           return jsonResponse(result.status ?? 200, result.body, result.headers);
         } catch (e) {

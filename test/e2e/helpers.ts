@@ -126,6 +126,7 @@ export function withCallers(config: ServiceConfig, app: string, entries: (Partia
 
 export interface AuditItem {
   requestId: string;
+  action?: string;
   caller: string;
   outcome: string;
   errorCode?: string;
@@ -139,6 +140,7 @@ export interface AuditItem {
 function auditItem(i: Record<string, AttributeValue>): AuditItem {
   return {
     requestId: i.requestId?.S ?? '',
+    action: i.action?.S,
     caller: i.caller?.S ?? '',
     outcome: i.outcome?.S ?? '',
     errorCode: i.errorCode?.S,

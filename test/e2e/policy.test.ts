@@ -195,9 +195,17 @@ describe('the caller policy over HTTP', () => {
   });
 
   it('admin routes for a non-admin caller: 403 ADMIN_REQUIRED; the admin gets them', async () => {
-    refused(await request(stack, 'POST', '/delegation/refresh', { caller: app }), 403, 'ADMIN_REQUIRED', false);
+    const refresh = await request(stack, 'POST', '/delegation/refresh', { caller: app });
+    refused(refresh, 403, 'ADMIN_REQUIRED', false);
     refused(await request(stack, 'GET', '/pkps', { caller: app }), 403, 'ADMIN_REQUIRED', false);
-    refused(await request(stack, 'POST', '/pkps', { caller: NARROW }), 403, 'ADMIN_REQUIRED', false);
+    const mint = await request(stack, 'POST', '/pkps', { caller: NARROW });
+    refused(mint, 403, 'ADMIN_REQUIRED', false);
+    // The routes that audit every attempt audit these refusals too (the wrapper refuses before the route runs).
+    const audited = new Map((await auditRecords(stack, startedAt)).map((r) => [r.requestId, `${r.action}:${r.outcome}:${r.errorCode}`]));
+    expect([audited.get(refresh.body.error.requestId), audited.get(mint.body.error.requestId)]).toEqual([
+      'refresh-delegation:refused:ADMIN_REQUIRED',
+      'mint-pkp:refused:ADMIN_REQUIRED',
+    ]);
 
     const listed = await request(stack, 'GET', '/pkps', { caller: admin });
     expectStatus(listed, 200);

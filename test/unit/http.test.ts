@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../../functions/commons/ports';
 import { apiHandler, callerArn, duplicateKeyOffset, errorResponse, parseJsonBody, requestDeadline, type ApiEvent } from '../../functions/commons/http';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../../functions/commons/errors';
 import { ROUTES } from '../../lib/routes';
@@ -50,12 +51,14 @@ class RecordingLog {
 function wrap(route: Parameters<typeof apiHandler>[1], routeId = 'GetDelegation', admin = false) {
   const log = new RecordingLog();
   let flushed = 0;
+  const audits: AuditEntry[] = [];
   const h = apiHandler(routeId, route, {
     logger: log as never,
     metrics: { hasStoredMetrics: () => true, publishStoredMetrics: () => (flushed++, undefined) as never },
     policy: () => ({ callers: [callerPolicy({ principal: 'arn:aws:iam::123456789012:user/alice', admin })] }),
+    auditRefusal: async (entry) => void audits.push(entry),
   });
-  return { h, log, flushed: () => flushed };
+  return { h, log, flushed: () => flushed, audits };
 }
 
 describe('admin routes: the route table decides, the wrapper enforces', () => {
@@ -65,6 +68,22 @@ describe('admin routes: the route table decides, the wrapper enforces', () => {
     const res = await h(event(), { awsRequestId: 'a' } as never);
     const outcome = { status: res.statusCode, code: JSON.parse(res.body as string).error?.code, ran };
     expect(outcome).toEqual(admin ? { status: 403, code: 'ADMIN_REQUIRED', ran: 0 } : { status: 200, code: undefined, ran: 1 });
+  });
+  it('a refused non-admin is audited on the routes that audit every attempt (refresh, mint), and only there', async () => {
+    const audited: Record<string, unknown[]> = {};
+    for (const r of ROUTES.filter((d) => d.admin)) {
+      const { h, audits } = wrap(async () => ({ body: {} }), r.id);
+      await h(event(), { awsRequestId: 'a' } as never);
+      audited[r.id] = audits.map((a) => ({ action: a.action, outcome: a.outcome, errorCode: a.errorCode }));
+    }
+    expect(audited).toEqual({
+      RefreshDelegation: [{ action: 'refresh-delegation', outcome: 'refused', errorCode: 'ADMIN_REQUIRED' }],
+      ListPkps: [],
+      MintPkp: [{ action: 'mint-pkp', outcome: 'refused', errorCode: 'ADMIN_REQUIRED' }],
+    });
+    const admin = wrap(async () => ({ body: {} }), 'MintPkp', true);
+    await admin.h(event(), { awsRequestId: 'a' } as never);
+    expect(admin.audits).toEqual([]); // the route itself audits what it runs
   });
   it('an admin caller gets every admin route', async () => {
     for (const r of ROUTES.filter((d) => d.admin)) {
