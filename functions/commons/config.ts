@@ -537,6 +537,26 @@ export function toRuntimeConfig(c: ServiceConfig): RuntimeConfig {
   };
 }
 
+/**
+ * The runtime config as SERVICE_CONFIG carries it: a caller's settings that equal their defaults
+ * are left out (the functions parse it with the same schema and defaults, `readRuntimeConfig`), so
+ * more callers fit in Lambda's 4 KB of environment variables.
+ */
+export function runtimeConfigJson(c: ServiceConfig): string {
+  const runtime = toRuntimeConfig(c);
+  const withoutDefaults = (value: object, defaults: object): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(value).filter(([k, v]) => !(k in defaults) || JSON.stringify(v) !== JSON.stringify((defaults as Record<string, unknown>)[k])),
+    );
+  return JSON.stringify({
+    ...runtime,
+    lit: withoutDefaults(runtime.lit, CONFIG_DEFAULTS.lit),
+    delegation: withoutDefaults(runtime.delegation, CONFIG_DEFAULTS.delegation),
+    session: withoutDefaults(runtime.session, CONFIG_DEFAULTS.session),
+    policy: { ...runtime.policy, callers: runtime.policy.callers.map((caller) => withoutDefaults(caller, CONFIG_DEFAULTS.caller)) },
+  });
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {

@@ -1,4 +1,12 @@
-import { ConfigError, LIT_CONTRACT_NAMES, parseServiceConfig, readRuntimeConfig, RUNTIME_CONFIG_ENV, toRuntimeConfig } from '../../functions/commons/config';
+import {
+  ConfigError,
+  LIT_CONTRACT_NAMES,
+  parseServiceConfig,
+  readRuntimeConfig,
+  RUNTIME_CONFIG_ENV,
+  runtimeConfigJson,
+  toRuntimeConfig,
+} from '../../functions/commons/config';
 
 const PKP = '0x04' + 'ab'.repeat(64);
 
@@ -126,6 +134,24 @@ describe('service config', () => {
     expect(() => readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: JSON.stringify(tampered) })).toThrow(ConfigError);
     expect(() => readRuntimeConfig({})).toThrow(/SERVICE_CONFIG is not set/);
     expect(() => readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: '{nope' })).toThrow(/not valid JSON/);
+  });
+
+  it('SERVICE_CONFIG leaves out caller settings at their defaults, and the functions read back the same config', () => {
+    const raw = validConfig();
+    raw.policy.callers = Array.from({ length: 8 }, (_, i) => ({
+      principal: `arn:aws:iam::123456789012:user/c${i}`,
+      pkps: [PKP],
+      abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+    }));
+    const c = parseServiceConfig(raw);
+    const compact = runtimeConfigJson(c);
+    expect(readRuntimeConfig({ [RUNTIME_CONFIG_ENV]: compact })).toEqual(toRuntimeConfig(c));
+    expect(compact.length).toBeLessThan(JSON.stringify(toRuntimeConfig(c)).length - 8 * 100); // each caller's ~7 defaulted settings are gone
+    expect(JSON.parse(compact).policy.callers[0]).toEqual({
+      principal: 'arn:aws:iam::123456789012:user/c0',
+      pkps: [PKP],
+      abilities: [{ resource: 'pkp', ability: 'pkp-signing' }],
+    });
   });
 
   it('normalises PKP public keys to lower case so policy lookups are exact', () => {

@@ -63,11 +63,11 @@ type SessionSig = { sig: string; signedMessage: string; [k: string]: unknown };
  * others, and a caller's client connected to a node that was down when these were issued (and is
  * back) needs one for it, or its pkpSign refuses before sending anything.
  */
-export function withSessionSigsForEveryNode(
-  sessionSigs: Record<string, SessionSig>,
+export function withSessionSigsForEveryNode<T extends { sig: string; signedMessage: string }>(
+  sessionSigs: Record<string, T>,
   nodeUrls: readonly string[],
   secretKeyHex: string,
-): Record<string, SessionSig> {
+): Record<string, T> {
   const template = Object.values(sessionSigs)[0];
   const missing = nodeUrls.filter((u) => !(u in sessionSigs));
   if (!template || missing.length === 0) return sessionSigs;
@@ -109,8 +109,14 @@ export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
           capabilityAuthSigs: [p.capabilityAuthSig],
           expiration,
         });
+      // Whatever signed them, sigs for every node of the network (withSessionSigsForEveryNode).
+      const forEveryNode = (sessionSigs: Record<string, { sig: string; signedMessage: string }>): IssuedSessionSigs => {
+        const sessionKey = JSON.parse(requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY) ?? '{}') as { secretKey?: string };
+        const everyNode = sessionKey.secretKey ? withSessionSigsForEveryNode(sessionSigs, client.config.bootstrapUrls, sessionKey.secretKey) : sessionSigs;
+        return { sessionSigs: everyNode, expiresAt: expiration };
+      };
       const repeat = await signLocally();
-      if (repeat) return { sessionSigs: repeat, expiresAt: expiration };
+      if (repeat) return forEveryNode(repeat);
       // ---- end of hook
       const longer = p.walletSigValidUntil && p.walletSigValidUntil.getTime() > p.expiration.getTime() ? p.walletSigValidUntil.toISOString() : undefined;
       // With an action, no auth method at all: the node's check_pkp_auth passes on ANY permitted
@@ -139,13 +145,10 @@ export class LitSessionSigIssuer implements UnscopedSessionSigIssuer {
         await client.getPkpSessionSigs({ ...request, expiration: longer });
         // ---- repeat-floor hook: the SDK verified the new wallet sig in that call; sign locally.
         const fresh = await signLocally();
-        if (fresh) return { sessionSigs: fresh, expiresAt: expiration };
+        if (fresh) return forEveryNode(fresh);
         // ---- end of hook
       }
-      const sessionSigs = (await client.getPkpSessionSigs({ ...request, expiration })) as unknown as Record<string, SessionSig>;
-      const sessionKey = JSON.parse(requestBoundStorage.getItem(SDK_STORAGE_KEYS.SESSION_KEY) ?? '{}') as { secretKey?: string };
-      const everyNode = sessionKey.secretKey ? withSessionSigsForEveryNode(sessionSigs, client.config.bootstrapUrls, sessionKey.secretKey) : sessionSigs;
-      return { sessionSigs: everyNode, expiresAt: expiration };
+      return forEveryNode((await client.getPkpSessionSigs({ ...request, expiration })) as unknown as Record<string, SessionSig>);
     } catch (e) {
       throw mapLitError(e, 'session signature');
     }
