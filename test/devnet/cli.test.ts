@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ethers } from 'ethers';
 import { LitContracts } from '@lit-protocol/contracts-sdk';
-import { createLitNodeClient, disconnectLitNodeClient } from '../../devnet';
+import type { LitNodeClient } from '@lit-protocol/lit-node-client';
+import { createLitNodeClient, disconnectLitNodeClient, litActionCid } from '../../devnet';
 import { parseCliArgs, readLitActionFiles, toStartOptions, type DevnetConfigJson } from '../../devnet/cli';
-import { litActionCid } from '../../devnet';
 import { installOfflineGuard, type OfflineGuard } from './helpers/offline-guard';
-import { ethWalletAuthMethod, mintPkp, pkpSigningRequests } from './helpers/lit-fixtures';
+import { ethWalletAuthMethod, mintPkp, pkpSigningRequests, type MintedPkp } from './helpers/lit-fixtures';
 
 jest.setTimeout(120_000);
 
@@ -130,7 +130,12 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
     expect(stderr).not.toContain(config.ownerWallet.privateKey);
   });
 
-  it('serves the real SDK: mint, session sigs and pkpSign without a capacity delegation', async () => {
+  /** Mints a PKP with the CLI devnet's owner, then gets session sigs with `sessionSigsFor` and checks they sign with that PKP. */
+  async function mintAndSign(
+    permitted: (owner: ethers.Wallet) => string[],
+    setUp: (contracts: LitContracts, pkp: MintedPkp) => Promise<void>,
+    sessionSigsFor: (client: LitNodeClient, owner: ethers.Wallet, pkp: MintedPkp) => Promise<unknown>,
+  ): Promise<void> {
     const owner = new ethers.Wallet(config.ownerWallet.privateKey);
     const contracts = new LitContracts({
       network: 'custom',
@@ -140,55 +145,51 @@ describe('npm run devnet (tsx devnet/cli.ts)', () => {
       debug: false,
     });
     await contracts.connect();
-    const pkp = await mintPkp(contracts, [owner.address]);
+    const pkp = await mintPkp(contracts, permitted(owner));
+    await setUp(contracts, pkp);
     const client = createLitNodeClient(config);
     try {
       await client.connect();
-      const sessionSigs = await client.getPkpSessionSigs({
-        pkpPublicKey: pkp.publicKey,
-        authMethods: [await ethWalletAuthMethod(client, owner)],
-        resourceAbilityRequests: pkpSigningRequests(),
-        expiration: new Date(Date.now() + 600_000).toISOString(),
-      });
+      const sessionSigs = await sessionSigsFor(client, owner, pkp);
       const digest = ethers.utils.arrayify(ethers.utils.id('from the CLI devnet'));
-      const result = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs });
+      const result = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs: sessionSigs as never });
       expect(ethers.utils.recoverAddress(digest, result.signature)).toBe(pkp.ethAddress);
     } finally {
       await disconnectLitNodeClient(client);
     }
+  }
+  const inTenMinutes = (): string => new Date(Date.now() + 600_000).toISOString();
+
+  it('serves the real SDK: mint, session sigs and pkpSign without a capacity delegation', async () => {
+    await mintAndSign(
+      (owner) => [owner.address],
+      async () => undefined,
+      async (client, owner, pkp) =>
+        client.getPkpSessionSigs({
+          pkpPublicKey: pkp.publicKey,
+          authMethods: [await ethWalletAuthMethod(client, owner)],
+          resourceAbilityRequests: pkpSigningRequests(),
+          expiration: inTenMinutes(),
+        }),
+    );
     expect(guard.blocked).toEqual([]);
   });
 
   it('serves a --lit-action file by its CID: a PKP that permits it gets session sigs from the action alone', async () => {
     const cid = await litActionCid(ACTION);
     expect(config.litActions).toEqual([{ file: actionFile, cid }]);
-    const owner = new ethers.Wallet(config.ownerWallet.privateKey);
-    const contracts = new LitContracts({
-      network: 'custom',
-      rpc: config.contractsContext.rpc,
-      customContext: config.contractsContext.customContext as never,
-      privateKey: owner.privateKey,
-      debug: false,
-    });
-    await contracts.connect();
-    const pkp = await mintPkp(contracts, []);
-    await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] });
-    const client = createLitNodeClient(config);
-    try {
-      await client.connect();
-      const sessionSigs = await client.getLitActionSessionSigs({
-        pkpPublicKey: pkp.publicKey,
-        litActionIpfsId: cid,
-        jsParams: { user: 'alice' },
-        resourceAbilityRequests: pkpSigningRequests(),
-        expiration: new Date(Date.now() + 600_000).toISOString(),
-      });
-      const digest = ethers.utils.arrayify(ethers.utils.id('from a CLI Lit Action'));
-      const result = await client.pkpSign({ pubKey: pkp.publicKey, toSign: digest, sessionSigs });
-      expect(ethers.utils.recoverAddress(digest, result.signature)).toBe(pkp.ethAddress);
-    } finally {
-      await disconnectLitNodeClient(client);
-    }
+    await mintAndSign(
+      () => [],
+      async (contracts, pkp) => void (await contracts.addPermittedAction({ ipfsId: cid, pkpTokenId: pkp.tokenId, authMethodScopes: [1] })),
+      (client, _owner, pkp) =>
+        client.getLitActionSessionSigs({
+          pkpPublicKey: pkp.publicKey,
+          litActionIpfsId: cid,
+          jsParams: { user: 'alice' },
+          resourceAbilityRequests: pkpSigningRequests(),
+          expiration: inTenMinutes(),
+        }),
+    );
   });
 
   it('stops cleanly on SIGTERM: exit code 0 and its ports closed', async () => {
