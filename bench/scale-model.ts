@@ -89,8 +89,8 @@ class MeteringTable {
     if (expr === undefined) return true;
     if (expr === 'attribute_not_exists(#pk)') return item === undefined;
     if (expr === '#version = :expected') return item !== undefined && item[names['#version']]?.N === values[':expected'].N;
-    if (expr === 'attribute_not_exists(#count) OR #count < :limit')
-      return item?.[names['#count']] === undefined || Number(item[names['#count']].N) < Number(values[':limit'].N);
+    if (expr === 'attribute_not_exists(#count) OR #count <= :most')
+      return item?.[names['#count']] === undefined || Number(item[names['#count']].N) <= Number(values[':most'].N);
     throw new Error(`model: condition not modelled: ${expr}`);
   }
 
@@ -119,14 +119,14 @@ class MeteringTable {
     }
     if (name === 'UpdateItem') {
       this.requests.UpdateItem++;
-      if (input.UpdateExpression !== 'ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)')
+      if (input.UpdateExpression !== 'ADD #count :taken SET #ttl = if_not_exists(#ttl, :ttl)')
         throw new Error(`model: update not modelled: ${input.UpdateExpression}`);
       const k = this.key(input.Key);
       const before = this.items.get(k);
       const names = input.ExpressionAttributeNames;
       const values = input.ExpressionAttributeValues;
       const after: Item = { ...(before ?? input.Key) };
-      after[names['#count']] = { N: String(Number(before?.[names['#count']]?.N ?? 0) + Number(values[':one'].N)) };
+      after[names['#count']] = { N: String(Number(before?.[names['#count']]?.N ?? 0) + Number(values[':taken'].N)) };
       after[names['#ttl']] ??= values[':ttl'];
       const units = Math.max(1, Math.ceil(Math.max(itemSize(before), itemSize(after)) / 1024));
       this.charge(this.wcu, input.Key.pk.S, units);

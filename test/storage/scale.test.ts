@@ -3,7 +3,7 @@
  * day, the environment's delegation cache and its bound, sharded rate counters under concurrency,
  * and scopes kept in an environment's memory. Time is an injected clock, never a sleep.
  */
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { ethers } from 'ethers';
 import {
@@ -13,6 +13,7 @@ import {
   DynamoSessionScopeStore,
   listAuditDay,
 } from '../../functions/commons/adapters/dynamodb';
+import { RATE_LEASE_MAX, rateLeaseMax } from '../../functions/commons/adapters/dynamodb/rate-limiter';
 import { AUDIT_SHARDS, auditDayPartitions, rateShardCount, rateShardLimit } from '../../functions/commons/adapters/dynamodb/keys';
 import { DelegationCache, DELEGATION_CACHE_MAX_AGE_MS } from '../../functions/commons/domain/delegation-cache';
 import { isDelegationUsable } from '../../functions/commons/domain/delegation-limits';
@@ -190,21 +191,97 @@ describe('sharded rate limits', () => {
     expect((await env.consume('caller', 10, T + 60_000)).allowed).toBe(true);
   });
 
-  test('a caller at 1,000/s writes to its shard keys: RATE#<sha256> for shard 0, RATE#<sha256>#<i> for the others', async () => {
-    let next = 0;
-    const env = new DynamoRateLimiter({ client: local.ddb.client, tableName: local.tableName, now: () => T, randomShard: (n) => next++ % n });
-    for (let i = 0; i < 10; i++) expect((await env.consume('heavy', 60_000, T)).allowed).toBe(true);
-    const sha = createHash('sha256').update('heavy').digest('hex');
-    const window = `W#${Math.floor(T / 60_000)}`;
-    const counts = await Promise.all(
-      Array.from({ length: 10 }, async (_, i) => {
+  /** The counts of a caller's `shards` counters in the window of `at`, read from the table. */
+  async function counters(caller: string, shards: number, at: number): Promise<number[]> {
+    const sha = createHash('sha256').update(caller).digest('hex');
+    const window = `W#${Math.floor(at / 60_000)}`;
+    return Promise.all(
+      Array.from({ length: shards }, async (_, i) => {
         const out = await local.ddb.client.send(
           new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: i === 0 ? `RATE#${sha}` : `RATE#${sha}#${i}` }, sk: { S: window } } }),
         );
         return Number(out.Item?.count?.N ?? 0);
       }),
     );
-    expect(counts).toEqual(Array(10).fill(1));
+  }
+
+  test('a caller at 1,000/s: leases of 1, 2, 4, … up to 60 (1% of a 6,000 share) on keys RATE#<sha256> and RATE#<sha256>#<i>, about one write per 50 admissions', async () => {
+    expect([rateLeaseMax(199), rateLeaseMax(200), rateLeaseMax(6_000), rateLeaseMax(1_000_000)]).toEqual([1, 2, 60, RATE_LEASE_MAX]);
+    let next = 0;
+    const counting = countingClient(local.ddb.endpoint);
+    const env = new DynamoRateLimiter({ client: counting.client, tableName: local.tableName, now: () => T, randomShard: (n) => next++ % n });
+    for (let i = 0; i < 1_000; i++) expect((await env.consume('heavy', 60_000, T)).allowed).toBe(true);
+    const counts = await counters('heavy', 10, T);
+    // One write each for leases of 1, 2, 4, 8, 16, 32 (63 admissions), then 60 at a time: 22 writes.
+    expect(counting.commands).toEqual(Array(22).fill('UpdateItemCommand'));
+    expect(counts.every((c) => c > 0)).toBe(true); // round-robin over all ten keys
+    const counted = counts.reduce((a, b) => a + b, 0);
+    expect(counted).toBeGreaterThanOrEqual(1_000);
+    expect(counted - 1_000).toBeLessThan(60); // counted but not yet handed out: the current lease
+  });
+
+  test('4 environments, 3,000 requests, limit 2,000 on one counter: exactly 2,000 allowed, for under 150 writes', async () => {
+    const counting = countingClient(local.ddb.endpoint);
+    const envs = Array.from({ length: 4 }, () => new DynamoRateLimiter({ client: counting.client, tableName: local.tableName, now: () => T }));
+    // As on Lambda, an environment serves one request at a time; the four run concurrently.
+    let allowed = 0;
+    for (let round = 0; round < 750; round++) {
+      const decisions = await Promise.all(envs.map((env) => env.consume('busy', 2_000, T)));
+      allowed += decisions.filter((d) => d.allowed).length;
+    }
+    // Exactly the limit: no more (the counter's condition), and no less, since every environment
+    // kept asking and so handed out all it had leased.
+    expect(allowed).toBe(2_000);
+    expect(await counters('busy', 1, T)).toEqual([2_000]);
+    // 3,000 decisions (1,000 of them refusals) for under 150 writes, where one write each took 2,000+.
+    expect(counting.commands.length).toBeLessThan(150);
+  });
+
+  test('a lease never outruns the environment’s pace: at 100 a minute, nothing is left counted but unused at its end', async () => {
+    const counting = countingClient(local.ddb.endpoint);
+    const start = Date.UTC(2031, 5, 1, 8, 1, 0); // a window's first millisecond
+    const env = new DynamoRateLimiter({ client: counting.client, tableName: local.tableName, now: () => start });
+    for (let i = 0; i < 100; i++) expect((await env.consume('steady', 6_000, start + i * 600)).allowed).toBe(true);
+    // Leases of 1, 2, … 32, 60 with no regard to pace would leave 23 here (up to 59 per environment
+    // and minute); with hundreds
+    // of environments serving one caller, that would refuse it below its limit.
+    const [counted] = await counters('steady', 1, start);
+    expect(counted - 100).toBeLessThanOrEqual(1);
+    expect(counting.commands.length).toBeLessThan(100 / 4);
+  });
+
+  test('near full, a lease that no longer fits falls back to one admission per write, up to exactly the share', async () => {
+    const counting = countingClient(local.ddb.endpoint);
+    const env = new DynamoRateLimiter({ client: counting.client, tableName: local.tableName, now: () => T });
+    for (let i = 0; i < 15; i++) expect((await env.consume('filling', 1_600, T)).allowed).toBe(true); // leases 1, 2, 4, 8
+    expect(counting.commands).toHaveLength(4);
+    // Other environments take the counter to 1,595 meanwhile: the next lease (16) does not fit.
+    const sha = createHash('sha256').update('filling').digest('hex');
+    await local.ddb.client.send(
+      new UpdateItemCommand({
+        TableName: local.tableName,
+        Key: { pk: { S: `RATE#${sha}` }, sk: { S: `W#${Math.floor(T / 60_000)}` } },
+        UpdateExpression: 'SET #count = :c',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':c': { N: '1595' } },
+      }),
+    );
+    let more = 0;
+    for (let i = 0; i < 10; i++) if ((await env.consume('filling', 1_600, T)).allowed) more++;
+    expect(more).toBe(5);
+    expect(await counters('filling', 1, T)).toEqual([1_600]);
+    // 16 refused, then 1 (fits); four more of 1; then one refused write marks the counter full.
+    expect(counting.commands.length - 4).toBe(1 + 1 + 4 + 1);
+  });
+
+  test('a new window drops the last window’s lease: its first request writes to the new counter', async () => {
+    const counting = countingClient(local.ddb.endpoint);
+    const env = new DynamoRateLimiter({ client: counting.client, tableName: local.tableName, now: () => T });
+    for (let i = 0; i < 3; i++) await env.consume('windows', 6_000, T); // leases 1, 2: one admission left
+    expect(counting.commands).toHaveLength(2);
+    expect(await env.consume('windows', 6_000, T + 60_000)).toMatchObject({ allowed: true, retryAfterSeconds: 50 });
+    expect(counting.commands).toHaveLength(3);
+    expect(await counters('windows', 1, T + 60_000)).toEqual([1]);
   });
 });
 
