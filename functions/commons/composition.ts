@@ -10,7 +10,7 @@ import { createOwnerKeySource } from './adapters/secrets';
 import type { OwnerKeySource } from './ports';
 import { TABLE_NAME_ENV } from './table';
 import { createServiceDynamoClient } from './adapters/dynamodb/client';
-import { tracer } from './powertools';
+import { traceAwsClient } from './powertools';
 
 /** Memoizes `make`; a throw is not memoized (the next call tries again). */
 export function lazy<T>(make: () => T): () => T {
@@ -30,8 +30,8 @@ export const runtimeConfig = lazy((): RuntimeConfig => readRuntimeConfig());
 export const tableAdapters = lazy((): DynamoAdapters => {
   const tableName = process.env[TABLE_NAME_ENV];
   if (!tableName) throw new ConfigError([`${TABLE_NAME_ENV} is not set`]);
-  // One client per environment, traced (a no-op outside Lambda); endpoint from AWS_ENDPOINT_URL_DYNAMODB when set.
-  const client = tracer.captureAWSv3Client(createServiceDynamoClient());
+  // One client per environment, traced where tracing is on; endpoint from AWS_ENDPOINT_URL_DYNAMODB when set.
+  const client = traceAwsClient(createServiceDynamoClient());
   // The environment keeps scopes and the delegation between requests (safe: see their modules).
   return createDynamoAdapters({ tableName, client, auditRetentionDays: runtimeConfig().auditRetentionDays, environmentCaches: true });
 });

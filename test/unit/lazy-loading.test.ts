@@ -6,7 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { ESBUILD_OPTIONS } from '../../lib/function-defaults';
+import { tracingEnabled } from '../../functions/commons/powertools';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -65,5 +68,59 @@ describe('lazy loading', () => {
     const zod = Object.keys(out.metafile.inputs).filter((i) => i.includes('node_modules/zod/'));
     expect(zod.some((i) => i.includes('/v4/mini/'))).toBe(true);
     expect(zod.filter((i) => i.includes('/v4/classic/'))).toEqual([]);
+  });
+
+  describe('the X-Ray SDK, only where Powertools traces', () => {
+    let bundle: string;
+    beforeAll(async () => {
+      // The DynamoDB client as composition.ts makes it, bundled as NodejsFunction bundles a handler.
+      bundle = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trace-')), 'entry.js');
+      await build({
+        ...ESBUILD_OPTIONS,
+        stdin: {
+          contents: `
+            import { createServiceDynamoClient } from './functions/commons/adapters/dynamodb/client';
+            import { traceAwsClient } from './functions/commons/powertools';
+            const client = traceAwsClient(createServiceDynamoClient());
+            process.stdout.write(JSON.stringify({
+              xrayLoaded: typeof (process as any).namespaces === 'object',
+              xrayMiddleware: client.middlewareStack.identify().some((m: string) => m.includes('XRaySDKInstrumentation')),
+            }));`,
+          resolveDir: ROOT,
+          loader: 'ts',
+        },
+        sourcemap: false,
+        outfile: bundle,
+        logLevel: 'silent',
+      });
+    });
+    afterAll(() => fs.rmSync(path.dirname(bundle), { recursive: true, force: true }));
+
+    function run(env: Record<string, string>): { xrayLoaded: boolean; xrayMiddleware: boolean } {
+      const base = { ...process.env };
+      for (const k of ['AWS_EXECUTION_ENV', 'AWS_SAM_LOCAL', 'POWERTOOLS_TRACE_ENABLED', '_X_AMZN_TRACE_ID']) delete base[k];
+      const r = spawnSync(process.execPath, [bundle], { env: { ...base, AWS_REGION: 'us-east-1', ...env }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    }
+
+    it('on Lambda: the client is traced', () => {
+      expect(run({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' })).toEqual({ xrayLoaded: true, xrayMiddleware: true });
+    });
+    it.each([
+      ['outside Lambda', {}],
+      ['tracing off (the local stack)', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'false' }],
+    ])('%s: the X-Ray SDK is never loaded (its async hook would run on every promise)', (_, env) => {
+      expect(run(env)).toEqual({ xrayLoaded: false, xrayMiddleware: false });
+    });
+    it("follows Powertools' own rule, Amplify's mock and the SAM CLI included", () => {
+      const lambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
+      expect(tracingEnabled(lambda)).toBe(true);
+      expect(tracingEnabled({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'FALSE' })).toBe(false);
+      expect(tracingEnabled({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(true);
+      expect(tracingEnabled({ ...lambda, AWS_SAM_LOCAL: 'true' })).toBe(false);
+      expect(tracingEnabled({ AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' })).toBe(false);
+      expect(tracingEnabled({})).toBe(false);
+    });
   });
 });
