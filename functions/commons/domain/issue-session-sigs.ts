@@ -93,10 +93,28 @@ export function requireUsableDelegation(record: DelegationRecord | undefined, no
   return record;
 }
 
+/** Bound on remembered PKP addresses (the keys come from callers): cleared when full. */
+const PKP_ADDRESS_MEMO_MAX = 1_000;
+const pkpAddresses = new Map<string, string>();
+
+/**
+ * The PKP's address, lowercased. Remembered: a point decode and keccak (about 50 µs) twice per
+ * request (cache check, then the check below) is a visible share of a repeat's CPU.
+ */
+function pkpAddress(pkpPublicKey: string): string {
+  let address = pkpAddresses.get(pkpPublicKey);
+  if (address === undefined) {
+    address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
+    if (pkpAddresses.size >= PKP_ADDRESS_MEMO_MAX) pkpAddresses.clear();
+    pkpAddresses.set(pkpPublicKey, address);
+  }
+  return address;
+}
+
 /** Does the delegation let this PKP use the capacity: unrestricted, or naming its address? */
 export function delegationCovers(record: DelegationRecord, pkpPublicKey: string): boolean {
   if (record.delegatees === 'unrestricted') return true;
-  const address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
+  const address = pkpAddress(pkpPublicKey);
   return record.delegatees.some((a) => a.toLowerCase() === address);
 }
 
