@@ -70,12 +70,14 @@ it('the quick repeat-floor run writes a table and JSON with every case, the mach
     }
     const repeat = [...cases.values()].find((c) => c.label.startsWith('service, repeat (domain'))!;
     // What a repeat still sends to DynamoDB: the audit record each time, and the rate-limit counter
-    // only when its lease runs out (leases double: 20 repeats in a row take at most 5 writes).
+    // at most once (only when its lease runs out). How many fewer depends on the wall clock here
+    // (a minute's end shrinks leases, a new minute starts them at one again): the savings are
+    // asserted with an injected clock in test/storage/scale.test.ts.
     const { PutItem, UpdateItem = 0, ...other } = repeat.dynamoByOperation!;
     expect(other).toEqual({});
     expect(PutItem).toBe(repeat.n);
     expect(UpdateItem).toBeGreaterThan(0);
-    expect(UpdateItem).toBeLessThanOrEqual(Math.ceil(Math.log2(repeat.n + 2)));
+    expect(UpdateItem).toBeLessThanOrEqual(repeat.n);
     for (const t of section.data.throughput) {
       expect(t.statuses).toEqual({ 200: t.requests });
       expect(t.notCache).toBe(0);
