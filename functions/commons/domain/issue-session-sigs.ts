@@ -25,6 +25,7 @@ import { identifyLitAction, litActionAuthIdentity } from './lit-action';
 import { authorizeIssue, rateLimitSubject } from './policy';
 import { DELEGATION_MIN_REMAINING_SECONDS, isDelegationUsable } from './delegation-limits';
 import { uncachedDelegation, type CurrentDelegation } from './delegation-cache';
+import { setBounded } from '../bounded-map';
 
 export { DELEGATION_MIN_REMAINING_SECONDS };
 /** Retry-After hint for NO_VALID_DELEGATION: about one refresher retry. */
@@ -93,7 +94,7 @@ export function requireUsableDelegation(record: DelegationRecord | undefined, no
   return record;
 }
 
-/** Bound on remembered PKP addresses (the keys come from callers): cleared when full. */
+/** Bound on remembered PKP addresses (the keys come from callers). */
 const PKP_ADDRESS_MEMO_MAX = 1_000;
 const pkpAddresses = new Map<string, string>();
 
@@ -105,8 +106,7 @@ function pkpAddress(pkpPublicKey: string): string {
   let address = pkpAddresses.get(pkpPublicKey);
   if (address === undefined) {
     address = ethers.utils.computeAddress(pkpPublicKey).toLowerCase();
-    if (pkpAddresses.size >= PKP_ADDRESS_MEMO_MAX) pkpAddresses.clear();
-    pkpAddresses.set(pkpPublicKey, address);
+    setBounded(pkpAddresses, PKP_ADDRESS_MEMO_MAX, pkpPublicKey, address);
   }
   return address;
 }

@@ -19,6 +19,7 @@
 import type { LoadedScope, SessionScope, SessionScopeStore } from '../ports';
 import { SDK_STORAGE_KEYS } from './sdk-keys';
 import { walletSigExpiryMs } from './wallet-sig';
+import { setBounded } from '../bounded-map';
 
 /** A copy older than this is read again from the table (bounds how long a deleted scope lives on). */
 export const SCOPE_MEMORY_MAX_AGE_MS = 5 * 60_000;
@@ -91,13 +92,11 @@ export class MemoryCachedScopeStore implements SessionScopeStore {
     this.#copies.delete(key);
     // Only a scope with a wallet sig and its session key is worth keeping: anything else needs a node round anyway.
     if (expiry === undefined || expiry <= now || !loaded.entries.has(SDK_STORAGE_KEYS.SESSION_KEY)) return;
-    this.#copies.set(key, {
+    setBounded(this.#copies, this.options.maxScopes ?? SCOPE_MEMORY_MAX_SCOPES, key, {
       loaded: { scope: loaded.scope, entries: new Map(loaded.entries), version: loaded.version },
       walletSigExpiresMs: expiry,
       storedAtMs: now,
     });
-    const max = this.options.maxScopes ?? SCOPE_MEMORY_MAX_SCOPES;
-    while (this.#copies.size > max) this.#copies.delete(this.#copies.keys().next().value as string);
   }
 
   #now(): number {

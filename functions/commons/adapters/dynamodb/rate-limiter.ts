@@ -70,11 +70,12 @@ function expectedUse(lease: Lease, nowMs: number, windowEndMs: number): number {
 }
 
 export class DynamoRateLimiter implements RateLimiter {
-  /** `<caller>|<window>|<limit>` → shards this environment saw full in that window. */
+  /** `<caller>|<limit>` → shards this environment saw full in the current window. */
   readonly #full = new Map<string, Set<number>>();
   /** `<caller>|<limit>` → this environment's lease in the current window. */
   readonly #leases = new Map<string, Lease>();
-  #fullWindow = -1;
+  /** The window the memories above are of. */
+  #window = -1;
 
   constructor(
     private readonly deps: StoreDeps & {
@@ -92,13 +93,19 @@ export class DynamoRateLimiter implements RateLimiter {
     const refused: RateLimitDecision = { allowed: false, remaining: 0, retryAfterSeconds };
     if (!(limitPerMinute >= 1)) return refused;
     const shards = Math.min(Math.floor(limitPerMinute), (this.deps.shardCount ?? rateShardCount)(limitPerMinute));
-    const full = this.#fullShards(`${caller}|${window}|${limitPerMinute}`, window);
-    const lease = this.#lease(`${caller}|${limitPerMinute}`, nowMs);
+    this.#enterWindow(window);
+    const key = `${caller}|${limitPerMinute}`;
+    const full = this.#fullShards(key);
+    const lease = this.#lease(key, nowMs);
+    // Exact with one shard and no lease; otherwise an estimate that assumes the other shards filled alike.
+    const admitted = (): RateLimitDecision => {
+      lease.used++;
+      return { allowed: true, remaining: lease.remaining + lease.roomLeft * shards, retryAfterSeconds };
+    };
     if (lease.remaining > 0) {
       // Admitted from the lease: already counted on its shard, so no write.
       lease.remaining--;
-      lease.used++;
-      return { allowed: true, remaining: lease.remaining + lease.roomLeft * shards, retryAfterSeconds };
+      return admitted();
     }
     const open = Array.from({ length: shards }, (_, i) => i).filter((i) => !full.has(i));
     if (open.length === 0) return refused;
@@ -118,14 +125,11 @@ export class DynamoRateLimiter implements RateLimiter {
         full.add(shard);
         continue;
       }
-      const roomLeft = Math.max(0, share - count);
       // `+=`: a concurrent request in this environment may have taken a lease meanwhile; both were counted.
       lease.remaining += taken - 1;
-      lease.used++;
-      lease.roomLeft = roomLeft;
-      lease.next = Math.max(1, Math.min(taken * 2, rateLeaseMax(share), Math.floor(roomLeft / RATE_LEASE_ROOM_DIVISOR)));
-      // Exact with one shard and no lease; otherwise an estimate that assumes the other shards filled alike.
-      return { allowed: true, remaining: lease.remaining + roomLeft * shards, retryAfterSeconds };
+      lease.roomLeft = Math.max(0, share - count);
+      lease.next = Math.max(1, Math.min(taken * 2, rateLeaseMax(share), Math.floor(lease.roomLeft / RATE_LEASE_ROOM_DIVISOR)));
+      return admitted();
     }
     return refused;
   }
@@ -157,21 +161,23 @@ export class DynamoRateLimiter implements RateLimiter {
     }
   }
 
-  /** This environment's lease for a caller and limit in the current window (`#fullShards` sets the window). */
+  /** This environment's lease for a caller and limit in the current window. */
   #lease(key: string, nowMs: number): Lease {
     let lease = this.#leases.get(key);
     if (!lease) this.#leases.set(key, (lease = { remaining: 0, next: 1, roomLeft: 0, used: 0, sinceMs: nowMs }));
     return lease;
   }
 
-  /** The full-shard memory of one caller's window; memories of past windows are dropped. */
-  #fullShards(key: string, window: number): Set<number> {
-    if (window !== this.#fullWindow) {
-      // A new window: what this environment knew of the last one (full shards, leases) is void.
-      this.#full.clear();
-      this.#leases.clear();
-      this.#fullWindow = window;
-    }
+  /** A new window: what this environment knew of the last one (full shards, leases) is void. */
+  #enterWindow(window: number): void {
+    if (window === this.#window) return;
+    this.#full.clear();
+    this.#leases.clear();
+    this.#window = window;
+  }
+
+  /** The full-shard memory of one caller in the current window. */
+  #fullShards(key: string): Set<number> {
     let set = this.#full.get(key);
     if (!set) this.#full.set(key, (set = new Set()));
     return set;

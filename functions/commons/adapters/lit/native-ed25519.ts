@@ -9,6 +9,7 @@
  * such a key is refused here (undefined) and the caller lets the SDK sign.
  */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { setBounded } from '../../bounded-map';
 
 /** DER header of a PKCS#8 Ed25519 private key; the 32-byte seed follows (RFC 8410). */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -33,8 +34,7 @@ export function nativeEd25519Key(naclSecretKeyHex: string): KeyObject | undefine
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secret.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
   const derived = createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_HEADER_BYTES);
   if (!derived.equals(secret.subarray(32))) return undefined;
-  if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);
-  keys.set(naclSecretKeyHex, key);
+  setBounded(keys, MAX_CACHED_KEYS, naclSecretKeyHex, key);
   return key;
 }
 

@@ -27,6 +27,7 @@ import type { LitNodeClientInstance } from './client';
 import { nativeEd25519Key, signEd25519Hex } from './native-ed25519';
 import type { toLitResourceAbilityRequests } from './resources';
 import { loadLitSdk } from './sdk';
+import { setBounded } from '../../bounded-map';
 
 type ResourceAbilityRequest = ReturnType<typeof toLitResourceAbilityRequests>[number];
 type SdkAuthSig = Parameters<LitNodeClientInstance['checkNeedToResignSessionKey']>[0]['authSig'];
@@ -79,8 +80,7 @@ async function remember(key: string, authSig: SdkAuthSig): Promise<void> {
   const [{ SiweMessage }, sdk] = await Promise.all([(siwe ??= import('siwe')), loadLitSdk()]);
   const message = new SiweMessage(authSig.signedMessage);
   if (!message.resources?.length || !message.issuedAt || !message.expirationTime) return;
-  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
-  verified.set(key, {
+  setBounded(verified, MAX_VERIFIED, key, {
     issuedAtMs: new Date(message.issuedAt).getTime(),
     expiresAtMs: new Date(message.expirationTime).getTime(),
     capabilities: sdk.authHelpers.decode(message.resources[0]) as Capabilities,
